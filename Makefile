@@ -1,0 +1,108 @@
+# biofed: federated inventory of biomedical research networks.
+#
+#   make                 build build/biofed (and build/biofedd when present)
+#   make check           unit + black-box tests; ends with "N passed, N failed"
+#   make check SAN=address,undefined   the same under sanitizers (own build dir)
+#   make bench           benchmarks (print their figures; not part of check)
+#   make fuzz            libFuzzer targets (clang), run briefly
+#   make demo            a local demonstration node/federation with example data
+#   make install DESTDIR=... PREFIX=/usr/local
+#
+# CI=true turns warnings into errors.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+SAN ?=
+BUILD ?= build$(if $(SAN),-san,)
+
+WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+       -Wmissing-prototypes -Wpointer-arith -Wvla -Wundef \
+       -Wimplicit-fallthrough -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) -Isrc -MMD -MP
+ifneq ($(CI),)
+CFLAGS += -Werror
+endif
+ifneq ($(SAN),)
+CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SAN)
+endif
+
+LIBS = -lsqlite3 -lcrypto -lssl -ljansson -lcsv -linih -lm
+TEST_LIBS = -lcmocka
+
+LIB_SRC = $(filter-out src/biofed.c src/cmd_%.c,$(wildcard src/*.c))
+CLI_SRC = src/biofed.c $(wildcard src/cmd_*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC = $(wildcard tests/tools/*.c)
+TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+BENCH_SRC = $(wildcard tests/bench/*.c)
+BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+
+all: $(BUILD)/biofed
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libbiofed.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/biofed: $(CLI_OBJ) $(BUILD)/libbiofed.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbiofed.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libbiofed.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libbiofed.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+check: $(BUILD)/biofed $(UNIT_BIN) $(TOOL_BIN)
+	@BUILD=$(BUILD) tests/run.sh $(UNIT_BIN)
+
+bench: $(BUILD)/biofed $(BENCH_BIN)
+	@BUILD=$(BUILD) tests/bench/run.sh
+
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_LIB_SRC = $(LIB_SRC)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
+	@mkdir -p build-fuzz
+	clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Isrc \
+	  -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+	  n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
+	  echo "fuzz: $$n (20 s)"; \
+	  $$f -max_total_time=20 -max_len=65536 build-fuzz/corpus-$$n tests/fuzz/seeds/$$n || exit 1; \
+	done
+
+demo: $(BUILD)/biofed
+	@BUILD=$(BUILD) deploy/demo.sh
+
+install: $(BUILD)/biofed
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/biofed
+	install -m 0755 $(BUILD)/biofed $(DESTDIR)$(PREFIX)/bin/biofed
+	install -m 0644 README.md proto/PROTOCOL.md conf/biofed.conf.example $(DESTDIR)$(PREFIX)/share/doc/biofed/
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all check bench fuzz demo install format clean
+.SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

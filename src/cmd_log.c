@@ -1,0 +1,117 @@
+/*
+ * biofed log and biofed verify: inspect the replica's change-set log.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+struct log_ctx {
+	json_t *arr;
+};
+
+static int log_cb(void *vctx, const struct store_cs_entry *e)
+{
+	struct log_ctx *x = vctx;
+	char hex[65], when[32];
+	time_t t = (time_t)(e->time_ms / 1000);
+	struct tm tm;
+
+	bf_hex(e->hash, CS_HASH_LEN, hex);
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (x->arr)
+		return json_array_append_new(
+			x->arr,
+			json_pack("{s:s, s:I, s:s, s:I, s:I, s:s}", "origin",
+				  e->origin, "seq", (json_int_t)e->seq, "time",
+				  when, "rows", (json_int_t)e->nrows, "bytes",
+				  (json_int_t)e->len, "hash", hex));
+	printf("%-20s %8llu  %s  %8llu rows  %s\n", e->origin,
+	       (unsigned long long)e->seq, when, (unsigned long long)e->nrows,
+	       hex);
+	return 0;
+}
+
+int cmd_log(struct cli *c, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"origin", required_argument, 0, 'o'},
+		{"format", required_argument, 0, 'f'},
+		{0, 0, 0, 0}};
+	const char *origin = NULL;
+	struct log_ctx x = {NULL};
+	struct node n;
+	struct bf_err err;
+	int ch, rc, json = 0;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'o': origin = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				json = 1;
+			else if (strcmp(optarg, "table") != 0)
+				return cli_fail("--format: \"%s\" is not table "
+						"or json",
+						optarg);
+			break;
+		default:
+			return cli_usage("log [--origin O] [--format table|json]");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("log [--origin O] [--format table|json]");
+	if (cli_open(c, &n, NODE_RDONLY))
+		return 1;
+	if (json)
+		x.arr = json_array();
+	else
+		printf("%-20s %8s  %-20s  %13s  %s\n", "ORIGIN", "SEQ", "TIME",
+		       "ROWS", "HASH");
+	rc = store_changesets(n.store, origin, 0, log_cb, &x, &err);
+	node_close(&n);
+	if (json) {
+		if (!rc) {
+			json_dumpf(x.arr, stdout, JSON_INDENT(2));
+			fputc('\n', stdout);
+		}
+		json_decref(x.arr);
+	}
+	return rc ? cli_fail("log: %s", err.msg) : 0;
+}
+
+static void verify_report(void *ctx, const char *msg)
+{
+	(void)ctx;
+	printf("problem: %s\n", msg);
+}
+
+int cmd_verify(struct cli *c, int argc, char **argv)
+{
+	struct node n;
+	struct bf_err err;
+	uint8_t digest[CS_HASH_LEN];
+	uint64_t rows = 0, problems = 0;
+	char hex[65];
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_usage("verify");
+	if (cli_open(c, &n, NODE_RDONLY))
+		return 1;
+	rc = store_verify(n.store, digest, &rows, &problems, verify_report,
+			  NULL, &err);
+	node_close(&n);
+	if (rc && !problems)
+		return cli_fail("verify: %s", err.msg);
+	bf_hex(digest, CS_HASH_LEN, hex);
+	printf("rows: %llu\n", (unsigned long long)rows);
+	printf("problems: %llu\n", (unsigned long long)problems);
+	printf("digest: %s\n", hex);
+	return problems ? 1 : 0;
+}

@@ -1,0 +1,834 @@
+/*
+ * publish: validate a file's records, diff them against the rows the
+ * institution owns, and write the differences as signed change sets.
+ */
+#include "publish.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "csvin.h"
+#include "jsonin.h"
+#include "schema.h"
+
+/* --- id -> row hash map (open addressing) ------------------------------ */
+
+enum { ENT_EMPTY = 0, ENT_OWNED = 1, ENT_SEEN = 2 };
+
+struct ent {
+	uint64_t h;
+	size_t id_off; /* into the map's arena, NUL-terminated */
+	uint32_t id_len;
+	uint8_t state;  /* ENT_OWNED and/or ENT_SEEN */
+	uint8_t hash[CS_ROWHASH_LEN];
+};
+
+struct idmap {
+	struct ent *e;
+	size_t cap, n;
+	struct bf_buf ids;
+};
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+static int idmap_grow(struct idmap *m)
+{
+	size_t ncap = m->cap ? m->cap * 2 : 1024;
+	struct ent *ne = calloc(ncap, sizeof(*ne));
+
+	if (!ne)
+		return BF_ENOMEM;
+	for (size_t i = 0; i < m->cap; i++) {
+		struct ent *o = &m->e[i];
+		if (!o->h)
+			continue;
+		size_t j = o->h & (ncap - 1);
+		while (ne[j].h)
+			j = (j + 1) & (ncap - 1);
+		ne[j] = *o;
+	}
+	free(m->e);
+	m->e = ne;
+	m->cap = ncap;
+	return 0;
+}
+
+/* Finds id; when absent and create is set, inserts it (state 0). */
+static struct ent *idmap_get(struct idmap *m, const char *id, size_t len,
+			     int create)
+{
+	uint64_t h = fnv1a(id, len);
+	size_t j;
+
+	if (create && (m->n + 1) * 4 > m->cap * 3 && idmap_grow(m))
+		return NULL;
+	if (!m->cap)
+		return NULL;
+	for (j = h & (m->cap - 1); m->e[j].h; j = (j + 1) & (m->cap - 1)) {
+		struct ent *x = &m->e[j];
+		if (x->h == h && x->id_len == len &&
+		    memcmp(m->ids.p + x->id_off, id, len) == 0)
+			return x;
+	}
+	if (!create)
+		return NULL;
+	{
+		struct ent *x = &m->e[j];
+		size_t off = m->ids.len;
+		if (bf_buf_add(&m->ids, id, len) || bf_buf_addc(&m->ids, 0))
+			return NULL;
+		x->h = h;
+		x->id_off = off;
+		x->id_len = (uint32_t)len;
+		x->state = 0;
+		m->n++;
+		return x;
+	}
+}
+
+static void idmap_free(struct idmap *m)
+{
+	free(m->e);
+	bf_buf_free(&m->ids);
+	memset(m, 0, sizeof(*m));
+}
+
+/* --- publishing context ----------------------------------------------- */
+
+struct change {
+	enum cs_op op;
+	const struct sch_table *t;
+	size_t id_off, id_len, enc_off, enc_len; /* into ctx.arena */
+};
+
+struct tstate {
+	const struct sch_table *t;
+	struct idmap map;
+	int loaded;
+};
+
+struct fieldref {
+	const char *name;
+	size_t nlen;
+	size_t voff, vlen; /* into ctx.vals */
+};
+
+struct ctx {
+	struct node *node;
+	const struct publish_opts *o;
+	struct publish_result *res;
+	FILE *warn;
+	const struct sch_table *default_table;
+	struct tstate tables[16];
+	size_t ntables;
+	struct bf_buf arena; /* ids and encodings of changed rows */
+	struct change *changes;
+	size_t nchanges, capchanges;
+	struct bf_buf vals, enc;
+	struct fieldref fields[CS_MAX_FIELDS];
+	/* unknown columns already warned about */
+	char warned[64][64];
+	size_t nwarned;
+	struct bf_err *err;
+};
+
+static int owned_cb(void *vctx, const char *id, size_t id_len,
+		    const uint8_t hash[CS_ROWHASH_LEN])
+{
+	struct idmap *m = vctx;
+	struct ent *e = idmap_get(m, id, id_len, 1);
+
+	if (!e)
+		return BF_ENOMEM;
+	e->state = ENT_OWNED;
+	memcpy(e->hash, hash, CS_ROWHASH_LEN);
+	return 0;
+}
+
+static struct tstate *table_state(struct ctx *c, const struct sch_table *t)
+{
+	struct tstate *ts;
+
+	for (size_t i = 0; i < c->ntables; i++)
+		if (c->tables[i].t == t)
+			return &c->tables[i];
+	if (c->ntables == sizeof(c->tables) / sizeof(c->tables[0]))
+		return NULL;
+	ts = &c->tables[c->ntables++];
+	memset(ts, 0, sizeof(*ts));
+	ts->t = t;
+	bf_buf_init(&ts->map.ids, 0);
+	if (store_owned_rows(c->node->store, t->name, c->node->cfg.slug,
+			     owned_cb, &ts->map, c->err) != 0)
+		return NULL;
+	ts->loaded = 1;
+	return ts;
+}
+
+static void report(struct ctx *c, const struct rec *r, const char *id,
+		   const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void report(struct ctx *c, const struct rec *r, const char *id,
+		   const char *field, const char *fmt, ...)
+{
+	size_t max = c->o->max_errors ? c->o->max_errors : 50;
+	va_list ap;
+
+	c->res->errors++;
+	if (c->res->errors > max)
+		return;
+	fprintf(c->warn, "%s:%zu:", r->file, r->line);
+	if (r->table)
+		fprintf(c->warn, " %s", r->table);
+	fprintf(c->warn, " record %zu", r->index);
+	if (id)
+		fprintf(c->warn, " (id %s)", id);
+	if (field)
+		fprintf(c->warn, ": field %s", field);
+	fprintf(c->warn, ": ");
+	va_start(ap, fmt);
+	vfprintf(c->warn, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->warn);
+}
+
+/* Strips the Directory's "urn:miriam:icd:" prefix so that codes are
+ * stored (and queried) as plain ICD-10. */
+static void disease_canonical(const char **s, size_t *len)
+{
+	static const char urn[] = "urn:miriam:icd:";
+	if (*len > sizeof(urn) - 1 && memcmp(*s, urn, sizeof(urn) - 1) == 0) {
+		*s += sizeof(urn) - 1;
+		*len -= sizeof(urn) - 1;
+	}
+}
+
+static void trim(const char **s, size_t *len)
+{
+	while (*len && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+		(*len)--;
+}
+
+/* One text item of a field: check it, append its canonical form. */
+static int text_item(const struct sch_field *f, const char *s, size_t len,
+		     struct cs_str *out, char *msg, size_t msglen)
+{
+	if (f && f->check == CHK_DISEASE)
+		disease_canonical(&s, &len);
+	if (f && schema_check_text(f, s, len, msg, msglen))
+		return -1;
+	out->p = s;
+	out->len = len;
+	return 0;
+}
+
+static int parse_int(const char *s, size_t len, int64_t *v)
+{
+	char tmp[32], *end;
+	long long x;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, len);
+	tmp[len] = 0;
+	errno = 0;
+	x = strtoll(tmp, &end, 10);
+	if (errno || *end)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int parse_real(const char *s, size_t len, double *v)
+{
+	char tmp[64], *end;
+	double x;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, len);
+	tmp[len] = 0;
+	errno = 0;
+	x = strtod(tmp, &end);
+	if (errno || *end || !isfinite(x))
+		return -1;
+	*v = x;
+	return 0;
+}
+
+#define MAX_ITEMS 4096
+
+/*
+ * Converts one cell to field f's type (f NULL: a field this schema does
+ * not know, kept as it comes) and appends the encoded value to vals.
+ * Returns 1 when the cell is empty (the field is absent), 0 when a value
+ * was appended, -1 with msg on error.
+ */
+static int convert(const struct sch_field *f, const struct rec_cell *cell,
+		   struct bf_buf *vals, char *msg, size_t msglen)
+{
+	const json_t *j = cell->json;
+	const char *s = cell->text;
+	size_t len = cell->len;
+	enum sch_type type = f ? f->type : SCH_TEXT;
+	static struct cs_str items[MAX_ITEMS];
+	size_t n = 0;
+
+	if (j && json_is_null(j))
+		return 1;
+	if (j && !s) {
+		/* typed JSON values */
+		if (!f) {
+			if (json_is_integer(j))
+				return cs_put_int(vals, json_integer_value(j))
+					       ? -1 : 0;
+			if (json_is_real(j))
+				return cs_put_real(vals, json_real_value(j))
+					       ? -1 : 0;
+			if (json_is_boolean(j))
+				return cs_put_bool(vals, json_is_true(j)) ? -1
+									  : 0;
+			if (json_is_array(j))
+				type = SCH_LIST;
+			else {
+				snprintf(msg, msglen,
+					 "nested objects are not supported");
+				return -1;
+			}
+		}
+		switch (type) {
+		case SCH_INT:
+			if (!json_is_integer(j))
+				break;
+			if (f->min < f->max && (json_integer_value(j) < f->min ||
+						json_integer_value(j) > f->max)) {
+				snprintf(msg, msglen,
+					 "%lld is outside %lld..%lld",
+					 (long long)json_integer_value(j),
+					 (long long)f->min, (long long)f->max);
+				return -1;
+			}
+			return cs_put_int(vals, json_integer_value(j)) ? -1 : 0;
+		case SCH_REAL:
+			if (!json_is_number(j))
+				break;
+			return cs_put_real(vals, json_number_value(j)) ? -1 : 0;
+		case SCH_BOOL:
+			if (!json_is_boolean(j))
+				break;
+			return cs_put_bool(vals, json_is_true(j)) ? -1 : 0;
+		case SCH_LIST: {
+			size_t i;
+			json_t *it;
+			if (!json_is_array(j))
+				break;
+			json_array_foreach(j, i, it) {
+				const char *is;
+				size_t il;
+				if (!json_is_string(it)) {
+					snprintf(msg, msglen,
+						 "item %zu is not a string",
+						 i + 1);
+					return -1;
+				}
+				if (n == MAX_ITEMS) {
+					snprintf(msg, msglen,
+						 "more than %d items",
+						 MAX_ITEMS);
+					return -1;
+				}
+				is = json_string_value(it);
+				il = json_string_length(it);
+				trim(&is, &il);
+				if (il == 0)
+					continue;
+				if (text_item(f, is, il, &items[n], msg,
+					      msglen))
+					return -1;
+				n++;
+			}
+			if (n == 0)
+				return 1;
+			return cs_put_list(vals, items, n) ? -1 : 0;
+		}
+		case SCH_TEXT:
+			break;
+		}
+		snprintf(msg, msglen, "expected %s",
+			 type == SCH_INT    ? "an integer"
+			 : type == SCH_REAL ? "a number"
+			 : type == SCH_BOOL ? "true or false"
+			 : type == SCH_LIST ? "a list of strings"
+					    : "a string");
+		return -1;
+	}
+	if (!s)
+		return 1;
+	if (len == 0)
+		return 1;
+	if (!bf_utf8_ok((const uint8_t *)s, len)) {
+		snprintf(msg, msglen, "invalid UTF-8 or control character");
+		return -1;
+	}
+	switch (type) {
+	case SCH_TEXT: {
+		struct cs_str v;
+		if (text_item(f, s, len, &v, msg, msglen))
+			return -1;
+		return cs_put_text(vals, v.p, v.len) ? -1 : 0;
+	}
+	case SCH_INT: {
+		int64_t v;
+		trim(&s, &len);
+		if (parse_int(s, len, &v)) {
+			snprintf(msg, msglen, "\"%.*s\" is not an integer",
+				 (int)(len > 60 ? 60 : len), s);
+			return -1;
+		}
+		if (f->min < f->max && (v < f->min || v > f->max)) {
+			snprintf(msg, msglen, "%lld is outside %lld..%lld",
+				 (long long)v, (long long)f->min,
+				 (long long)f->max);
+			return -1;
+		}
+		return cs_put_int(vals, v) ? -1 : 0;
+	}
+	case SCH_REAL: {
+		double v;
+		trim(&s, &len);
+		if (parse_real(s, len, &v)) {
+			snprintf(msg, msglen, "\"%.*s\" is not a number",
+				 (int)(len > 60 ? 60 : len), s);
+			return -1;
+		}
+		return cs_put_real(vals, v) ? -1 : 0;
+	}
+	case SCH_BOOL:
+		trim(&s, &len);
+		if ((len == 4 && strncasecmp(s, "true", 4) == 0) ||
+		    (len == 5 && strncasecmp(s, "false", 5) == 0))
+			return cs_put_bool(vals, len == 4) ? -1 : 0;
+		snprintf(msg, msglen, "\"%.*s\" is not true or false",
+			 (int)(len > 60 ? 60 : len), s);
+		return -1;
+	case SCH_LIST: {
+		/* The Directory's multi-valued cells: "DNA,SERUM". */
+		const char *p = s, *end = s + len;
+		while (p <= end) {
+			const char *comma = memchr(p, ',', (size_t)(end - p));
+			const char *ie = comma ? comma : end;
+			const char *is = p;
+			size_t il = (size_t)(ie - p);
+			trim(&is, &il);
+			if (il) {
+				if (n == MAX_ITEMS) {
+					snprintf(msg, msglen,
+						 "more than %d items",
+						 MAX_ITEMS);
+					return -1;
+				}
+				if (text_item(f, is, il, &items[n], msg,
+					      msglen))
+					return -1;
+				n++;
+			}
+			if (!comma)
+				break;
+			p = comma + 1;
+		}
+		if (n == 0)
+			return 1;
+		return cs_put_list(vals, items, n) ? -1 : 0;
+	}
+	}
+	return -1;
+}
+
+static int cmp_fieldref(const void *a, const void *b)
+{
+	const struct fieldref *x = a, *y = b;
+	size_t n = x->nlen < y->nlen ? x->nlen : y->nlen;
+	int c = memcmp(x->name, y->name, n);
+	if (c)
+		return c;
+	return x->nlen < y->nlen ? -1 : x->nlen > y->nlen;
+}
+
+static void warn_unknown(struct ctx *c, const struct rec *r,
+			 const struct sch_table *t, const char *name)
+{
+	for (size_t i = 0; i < c->nwarned; i++)
+		if (strcmp(c->warned[i], name) == 0)
+			return;
+	if (c->nwarned < 64)
+		snprintf(c->warned[c->nwarned++], sizeof(c->warned[0]), "%s",
+			 name);
+	fprintf(c->warn,
+		"%s:%zu: warning: %s has no field \"%s\"; kept as an extra "
+		"field\n",
+		r->file, r->line, t->name, name);
+}
+
+static int add_change(struct ctx *c, enum cs_op op, const struct sch_table *t,
+		      const char *id, size_t id_len, const uint8_t *enc,
+		      size_t enc_len)
+{
+	struct change *ch;
+
+	if (c->nchanges == c->capchanges) {
+		size_t ncap = c->capchanges ? c->capchanges * 2 : 1024;
+		struct change *n = realloc(c->changes, ncap * sizeof(*n));
+		if (!n)
+			return BF_ENOMEM;
+		c->changes = n;
+		c->capchanges = ncap;
+	}
+	ch = &c->changes[c->nchanges];
+	ch->op = op;
+	ch->t = t;
+	ch->id_off = c->arena.len;
+	ch->id_len = id_len;
+	if (bf_buf_add(&c->arena, id, id_len) || bf_buf_addc(&c->arena, 0))
+		return BF_ENOMEM;
+	ch->enc_off = c->arena.len;
+	ch->enc_len = enc_len;
+	if (enc_len && bf_buf_add(&c->arena, enc, enc_len))
+		return BF_ENOMEM;
+	c->nchanges++;
+	return 0;
+}
+
+static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
+{
+	struct ctx *c = vctx;
+	const struct sch_table *t = c->default_table;
+	struct tstate *ts;
+	const char *id = NULL;
+	size_t id_len = 0, nf = 0;
+	char msg[512], idbuf[80];
+	int bad = 0;
+	uint8_t hash[CS_ROWHASH_LEN];
+	struct ent *e;
+
+	c->res->records++;
+	if (r->table) {
+		t = schema_table(r->table, strlen(r->table));
+		if (!t || !(t->flags & SCH_T_PUBLISH)) {
+			report(c, r, NULL, NULL,
+			       "\"%s\" is not a table that can be published",
+			       r->table);
+			return 0;
+		}
+	}
+	ts = table_state(c, t);
+	if (!ts)
+		return bf_errf(err, BF_ENOMEM, "%s: cannot load owned rows",
+			       t->name);
+	/* the id first, so that every message can name the row */
+	for (size_t i = 0; i < r->ncells; i++) {
+		const struct rec_cell *cell = &r->cells[i];
+		if (strcmp(cell->name, "id") != 0)
+			continue;
+		if (cell->text) {
+			id = cell->text;
+			id_len = cell->len;
+			trim(&id, &id_len);
+		}
+	}
+	if (!id || !schema_is_row_id(id, id_len)) {
+		report(c, r, NULL, "id",
+		       id ? "not a valid id (1-256 printable characters)"
+			  : "required (a string)");
+		return 0;
+	}
+	snprintf(idbuf, sizeof(idbuf), "%.*s",
+		 (int)(id_len > 64 ? 64 : id_len), id);
+	bf_buf_reset(&c->vals);
+	for (size_t i = 0; i < r->ncells; i++) {
+		const struct rec_cell *cell = &r->cells[i];
+		const struct sch_field *f = NULL;
+		size_t before = c->vals.len;
+		int fi, rc;
+
+		if (strcmp(cell->name, "id") == 0)
+			continue;
+		fi = schema_field_index(t, cell->name, strlen(cell->name));
+		if (fi >= 0)
+			f = &t->fields[fi];
+		rc = convert(f, cell, &c->vals, msg, sizeof(msg));
+		if (rc < 0) {
+			report(c, r, idbuf, cell->name, "%s", msg);
+			bad = 1;
+			continue;
+		}
+		if (rc == 1)
+			continue;
+		if (!f)
+			warn_unknown(c, r, t, cell->name);
+		if (nf == CS_MAX_FIELDS) {
+			report(c, r, idbuf, NULL, "more than %u fields",
+			       CS_MAX_FIELDS);
+			return 0;
+		}
+		c->fields[nf].name = f ? f->name : cell->name;
+		c->fields[nf].nlen = strlen(c->fields[nf].name);
+		c->fields[nf].voff = before;
+		c->fields[nf].vlen = c->vals.len - before;
+		nf++;
+	}
+	for (size_t i = 0; i < t->nfields; i++) {
+		int present = 0;
+		if (!(t->fields[i].flags & SCH_REQUIRED))
+			continue;
+		for (size_t k = 0; k < nf && !present; k++)
+			present = c->fields[k].name == t->fields[i].name;
+		if (!present) {
+			report(c, r, idbuf, t->fields[i].name, "required");
+			bad = 1;
+		}
+	}
+	if (bad)
+		return 0;
+	qsort(c->fields, nf, sizeof(c->fields[0]), cmp_fieldref);
+	for (size_t i = 1; i < nf; i++)
+		if (cmp_fieldref(&c->fields[i - 1], &c->fields[i]) == 0) {
+			report(c, r, idbuf, c->fields[i].name,
+			       "given twice (under its name and an alias?)");
+			return 0;
+		}
+	bf_buf_reset(&c->enc);
+	if (bf_put_uvarint(&c->enc, nf))
+		return bf_errf(err, BF_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nf; i++)
+		if (cs_put_str(&c->enc, c->fields[i].name, c->fields[i].nlen) ||
+		    bf_buf_add(&c->enc, c->vals.p + c->fields[i].voff,
+			       c->fields[i].vlen))
+			return bf_errf(err, BF_ENOMEM, "out of memory");
+	cs_rowhash(c->enc.p, c->enc.len, hash);
+
+	e = idmap_get(&ts->map, id, id_len, 1);
+	if (!e)
+		return bf_errf(err, BF_ENOMEM, "out of memory");
+	if (e->state & ENT_SEEN) {
+		report(c, r, idbuf, "id", "duplicate id in this file");
+		return 0;
+	}
+	if (!(e->state & ENT_OWNED)) {
+		c->res->inserted++;
+	} else if (memcmp(e->hash, hash, CS_ROWHASH_LEN) != 0) {
+		c->res->updated++;
+	} else {
+		c->res->unchanged++;
+		e->state |= ENT_SEEN;
+		return 0;
+	}
+	e->state |= ENT_SEEN;
+	if (add_change(c, CS_UPSERT, t, id, id_len, c->enc.p, c->enc.len))
+		return bf_errf(err, BF_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int cmp_row_in(const void *a, const void *b)
+{
+	const struct cs_row_in *x = a, *y = b;
+	int c = strcmp(x->table, y->table);
+	return c ? c : strcmp(x->id, y->id);
+}
+
+int publish_commit(struct store *s, const char *origin,
+		   const struct ed_key *key, struct cs_row_in *rows, size_t n,
+		   size_t max_rows, struct publish_result *res,
+		   struct bf_err *err)
+{
+	if (max_rows == 0 || max_rows > CS_MAX_ROWS)
+		max_rows = CS_MAX_ROWS;
+	qsort(rows, n, sizeof(*rows), cmp_row_in);
+	for (size_t at = 0; at < n; at += max_rows) {
+		size_t k = n - at < max_rows ? n - at : max_rows;
+		struct cs_header h;
+		uint8_t *bytes = NULL;
+		size_t len;
+		int rc;
+
+		memset(&h, 0, sizeof(h));
+		snprintf(h.origin, sizeof(h.origin), "%s", origin);
+		rc = store_head(s, origin, &h.seq, h.prev, err);
+		if (rc)
+			return rc;
+		h.seq++;
+		h.time_ms = bf_now_ms();
+		h.schema = SCHEMA_VERSION;
+		rc = cs_build(&h, rows + at, k, key, &bytes, &len, err);
+		if (rc)
+			return rc;
+		rc = store_apply(s, bytes, len, NULL, NULL, err);
+		free(bytes);
+		if (rc)
+			return rc;
+		if (!res->changesets)
+			res->first_seq = h.seq;
+		res->last_seq = h.seq;
+		res->changesets++;
+	}
+	return 0;
+}
+
+static const char *file_ext(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(slash ? slash : path, '.');
+	return dot ? dot + 1 : "";
+}
+
+/* collections.csv -> collection; Biobanks.json -> biobank. */
+static const struct sch_table *table_from_path(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	const char *dot;
+
+	base = base ? base + 1 : path;
+	dot = strchr(base, '.');
+	return schema_table(base, dot ? (size_t)(dot - base) : strlen(base));
+}
+
+int publish_file(struct node *n, const struct publish_opts *o,
+		 struct publish_result *res, struct bf_err *err)
+{
+	struct ctx c;
+	const char *fmt = o->format;
+	struct cs_row_in *rows = NULL;
+	int rc, json;
+
+	memset(res, 0, sizeof(*res));
+	memset(&c, 0, sizeof(c));
+	c.node = n;
+	c.o = o;
+	c.res = res;
+	c.err = err;
+	c.warn = o->warnings ? o->warnings : stderr;
+	bf_buf_init(&c.arena, 0);
+	bf_buf_init(&c.vals, CS_MAX_BYTES);
+	bf_buf_init(&c.enc, CS_MAX_BYTES);
+
+	if (!fmt)
+		fmt = strcasecmp(file_ext(o->path), "json") == 0 ? "json"
+								 : "csv";
+	json = strcmp(fmt, "json") == 0;
+	if (!json && strcmp(fmt, "csv") != 0) {
+		rc = bf_errf(err, BF_EINVAL, "--format: \"%s\" is not csv or json",
+			     fmt);
+		goto out;
+	}
+	if (o->table) {
+		c.default_table = schema_table(o->table, strlen(o->table));
+		if (!c.default_table) {
+			rc = bf_errf(err, BF_EINVAL, "--table: no table \"%s\"",
+				     o->table);
+			goto out;
+		}
+	} else {
+		c.default_table = table_from_path(o->path);
+	}
+	if (c.default_table && !(c.default_table->flags & SCH_T_PUBLISH)) {
+		rc = bf_errf(err, BF_EINVAL,
+			     "%s: table %s is not published this way (%s)",
+			     o->path, c.default_table->name,
+			     (c.default_table->flags & SCH_T_LOCAL)
+				     ? "use `biofed samples import`"
+				     : "the coordinator writes it with "
+				       "`biofed roster`");
+		goto out;
+	}
+	if (!c.default_table && (!json || o->records)) {
+		rc = bf_errf(err, BF_EINVAL,
+			     "%s: cannot tell which table the file holds from "
+			     "its name; give --table",
+			     o->path);
+		goto out;
+	}
+	/* the whole set of the table is known even when the file is empty */
+	if (c.default_table && !table_state(&c, c.default_table)) {
+		rc = BF_EIO;
+		goto out;
+	}
+	if (json) {
+		rc = jsonin_read_file(o->path, o->records, on_record, &c, err);
+	} else {
+		rc = csvin_read_file(o->path, o->delimiter ? o->delimiter : ',',
+				     on_record, &c, err);
+	}
+	if (rc)
+		goto out;
+	if (res->errors) {
+		size_t max = o->max_errors ? o->max_errors : 50;
+		if (res->errors > max)
+			fprintf(c.warn, "... and %zu more errors\n",
+				res->errors - max);
+		rc = bf_errf(err, BF_EINVAL,
+			     "%s: %zu error%s; nothing was published",
+			     o->path, res->errors, res->errors == 1 ? "" : "s");
+		goto out;
+	}
+	if (o->replace) {
+		for (size_t i = 0; i < c.ntables; i++) {
+			struct idmap *m = &c.tables[i].map;
+			for (size_t j = 0; j < m->cap; j++) {
+				struct ent *e = &m->e[j];
+				if (!e->h || e->state != ENT_OWNED)
+					continue;
+				if (add_change(&c, CS_DELETE, c.tables[i].t,
+					       (const char *)m->ids.p +
+						       e->id_off,
+					       e->id_len, NULL, 0)) {
+					rc = bf_errf(err, BF_ENOMEM,
+						     "out of memory");
+					goto out;
+				}
+				res->deleted++;
+			}
+		}
+	}
+	if (o->dry_run || c.nchanges == 0) {
+		rc = 0;
+		goto out;
+	}
+	rows = calloc(c.nchanges, sizeof(*rows));
+	if (!rows) {
+		rc = bf_errf(err, BF_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < c.nchanges; i++) {
+		struct change *ch = &c.changes[i];
+		rows[i].op = ch->op;
+		rows[i].table = ch->t->name;
+		rows[i].id = (const char *)c.arena.p + ch->id_off;
+		rows[i].enc = c.arena.p + ch->enc_off;
+		rows[i].enc_len = ch->enc_len;
+	}
+	rc = publish_commit(n->store, n->cfg.slug, &n->key, rows, c.nchanges,
+			    (size_t)n->cfg.max_changeset_rows, res, err);
+out:
+	free(rows);
+	for (size_t i = 0; i < c.ntables; i++)
+		idmap_free(&c.tables[i].map);
+	free(c.changes);
+	bf_buf_free(&c.arena);
+	bf_buf_free(&c.vals);
+	bf_buf_free(&c.enc);
+	return rc;
+}

@@ -1,0 +1,55 @@
+/*
+ * publish: from a file an institution already has (CSV or JSON) to the
+ * change sets that hold only what differs from the rows it already owns.
+ *
+ * Every record is validated against schema.h (required fields, types,
+ * vocabularies, ICD-10/ORPHA syntax, ids); all errors of the file are
+ * collected (file:line: table id: field: what) and any error means nothing
+ * is written.  Valid rows are encoded canonically and hashed; a row whose
+ * hash equals the stored one is unchanged.  With `replace`, owned rows of
+ * the file's tables that the file does not hold are deleted.  The
+ * differences are written in (table, id) order as change sets of at most
+ * max_changeset_rows rows, each signed and applied through store_apply,
+ * the same path a peer's change set takes.
+ */
+#ifndef BIOFED_PUBLISH_H
+#define BIOFED_PUBLISH_H
+
+#include <stdio.h>
+
+#include "changeset.h"
+#include "node.h"
+
+struct publish_opts {
+	const char *path;
+	const char *table;   /* NULL: from a JSON file's keys or file name */
+	const char *format;  /* "csv", "json" or NULL: from the extension */
+	char delimiter;      /* CSV; 0 means ',' */
+	const char *records; /* JSON: path to the records array */
+	int replace;
+	int dry_run;
+	size_t max_errors;   /* errors reported before giving up; 0: 50 */
+	FILE *warnings;      /* where warnings go (NULL: stderr) */
+};
+
+struct publish_result {
+	size_t records;
+	size_t inserted, updated, deleted, unchanged;
+	size_t changesets;
+	uint64_t first_seq, last_seq;
+	size_t errors;
+};
+
+/* Publishes a file for node n (opened with NODE_KEY). */
+int publish_file(struct node *n, const struct publish_opts *o,
+		 struct publish_result *res, struct bf_err *err);
+
+/* Signs rows as change sets of origin, at most max_rows rows each, in
+ * (table, id) order (rows is sorted in place), and applies them to s.
+ * Counts change sets and sequence numbers in res. */
+int publish_commit(struct store *s, const char *origin,
+		   const struct ed_key *key, struct cs_row_in *rows, size_t n,
+		   size_t max_rows, struct publish_result *res,
+		   struct bf_err *err);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * schema: the one description of biofed's data model.
+ *
+ * Every table the replica holds is an entry of schema_tables[]: its fields
+ * (name, type, whether required, vocabulary or code syntax).  Everything else
+ * is derived from it: the SQLite DDL (store), validation and conversion of
+ * published files (publish), output of queries.  Field and vocabulary names
+ * follow MIABIS / the BBMRI-ERIC Directory (lower snake_case as in its EMX2
+ * CSV exports).
+ *
+ * Within a table the fields are listed in ascending byte order of their
+ * names (a unit test asserts it), which is also the canonical order of
+ * fields in a row encoding.  The row key is (owner, id) and is not a field.
+ */
+#ifndef BIOFED_SCHEMA_H
+#define BIOFED_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bumped when a table or field is added; stored in every change set. */
+#define SCHEMA_VERSION 1
+
+/* The reserved origin that signs the roster, with the pinned key. */
+#define SCHEMA_COORDINATOR "coordinator"
+
+enum sch_type {
+	SCH_TEXT = 1,
+	SCH_INT,
+	SCH_REAL,
+	SCH_BOOL,
+	SCH_LIST, /* list of text */
+};
+
+enum sch_check {
+	CHK_NONE = 0,
+	CHK_VOCAB,   /* value (each item, for lists) in field->vocab */
+	CHK_DISEASE, /* ICD-10 or ORPHA code */
+	CHK_SLUG,
+	CHK_DATE,    /* YYYY-MM-DD */
+	CHK_COUNTRY, /* ISO 3166-1 alpha-2, upper case */
+	CHK_HEX32,   /* 32 bytes in hex (an Ed25519 public key) */
+	CHK_URL,     /* http:// or https:// */
+	CHK_ENDPOINT,/* tls+tcp://host:port */
+	CHK_AGE_RANGE, /* "40-49", "90-" */
+};
+
+#define SCH_REQUIRED 0x1u
+#define SCH_FTS 0x2u /* indexed for full-text search */
+
+struct sch_vocab {
+	const char *name;          /* "material" */
+	const char *const *terms;  /* NULL-terminated */
+};
+
+struct sch_field {
+	const char *name;
+	enum sch_type type;
+	unsigned flags;
+	enum sch_check check;
+	const struct sch_vocab *vocab;
+	const char *alias;   /* accepted on input, e.g. "serviceTypes"; or NULL */
+	int64_t min, max;    /* for SCH_INT when min < max */
+};
+
+#define SCH_T_REPLICATED 0x1u  /* travels in change sets */
+#define SCH_T_COORDINATOR 0x2u /* only the coordinator origin writes it */
+#define SCH_T_LOCAL 0x4u       /* never leaves the node (samples) */
+#define SCH_T_PUBLISH 0x8u     /* `biofed publish` accepts it */
+
+struct sch_table {
+	const char *name;
+	const char *plural; /* file-name stem that maps to this table */
+	unsigned flags;
+	const struct sch_field *fields;
+	size_t nfields;
+};
+
+extern const struct sch_table schema_tables[];
+extern const size_t schema_ntables;
+
+/* Looks a table up by name (or its plural, case-insensitively); NULL when
+ * there is none. */
+const struct sch_table *schema_table(const char *name, size_t len);
+
+/* Index of the field called name (or by its alias) or -1. */
+int schema_field_index(const struct sch_table *t, const char *name,
+		       size_t len);
+
+/* Checks one text value against field f's rule (vocabulary, code syntax,
+ * slug...).  On failure writes e.g. `unknown material "SERUMM"` into msg. */
+int schema_check_text(const struct sch_field *f, const char *s, size_t len,
+		      char *msg, size_t msglen);
+
+/* ICD-10 code "C50", "C50.9" (optionally "urn:miriam:icd:" prefixed) or
+ * "ORPHA:1234".  Returns 1 when valid. */
+int schema_is_disease_code(const char *s, size_t len);
+
+/* Row ids: 1..256 bytes, printable UTF-8, no control characters. */
+int schema_is_row_id(const char *s, size_t len);
+
+extern const struct sch_vocab schema_vocab_material;
+extern const struct sch_vocab schema_vocab_sex;
+extern const struct sch_vocab schema_vocab_availability;
+
+#endif

@@ -1,0 +1,2037 @@
+/*
+ * store: the replica in SQLite.
+ *
+ * This file owns:
+ * - the database layout, derived from schema_tables[] (one table per
+ *   schema table, keyed by (owner, id), one column per field, unknown
+ *   fields in `extra`), plus the change-set log (cs_log), the version
+ *   vector (vv), fork evidence and rows of tables this version does not
+ *   know (foreign_row);
+ * - migrations: numbered steps keyed by PRAGMA user_version, run in one
+ *   transaction when a writer opens the file;
+ * - store_apply, the one path by which replicated rows change: every rule
+ *   of DESIGN.md "Change sets", then rows, log entry and cursor in one
+ *   IMMEDIATE transaction, all or nothing;
+ * - the roster lookup that says which key an origin signs a seq with;
+ * - store_verify, which re-checks the log and every row and computes the
+ *   digest of the replicated state that two replicas can compare.
+ *
+ * The apply path is built for bulk: statements are prepared once per
+ * table, text is bound in place (SQLITE_STATIC into the change set's
+ * bytes) and list columns are rendered into one reused buffer, so a row
+ * costs no allocation and no SQL compilation.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "schema.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* The roster: which table and fields hold the members' keys. */
+#define ROSTER_TABLE "institution"
+#define ROSTER_OLD_KEYS "old_keys"
+
+/* Columns every schema table has before its fields; field i of the table
+ * is bound as parameter FIRST_FIELD_PARAM + i of its upsert. */
+#define FIRST_FIELD_PARAM 5
+
+struct table_stmts {
+	sqlite3_stmt *upsert;
+	sqlite3_stmt *del;
+};
+
+/* A list column rendered into store.lists, bound once the row is done
+ * (the buffer may move while it grows). */
+struct list_bind {
+	int param;
+	size_t off, len;
+};
+
+struct store {
+	sqlite3 *db;
+	int rdonly;
+	int have_coord;
+	uint8_t coord[CS_KEY_LEN];
+	/* writers only: one upsert and one delete per schema_tables[] entry */
+	struct table_stmts *tab;
+	sqlite3_stmt *foreign_upsert, *foreign_del;
+	/* prepared on first use */
+	sqlite3_stmt *vv_get, *vv_put, *vv_fork, *log_hash, *log_put;
+	sqlite3_stmt *evidence_put, *member;
+	struct bf_buf enc;    /* row encoding of the row being applied */
+	struct bf_buf lists;  /* JSON text of its list columns */
+	struct list_bind *lb; /* one slot per list field of the widest table */
+};
+
+/* ---------------------------------------------------------------------- */
+/* Small helpers                                                            */
+
+static int sql_fail(struct store *s, struct bf_err *err, const char *what)
+{
+	return bf_errf(err, BF_EIO, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec_sql(struct store *s, const char *sql, struct bf_err *err)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+	if (rc == SQLITE_OK)
+		return BF_OK;
+	rc = bf_errf(err, BF_EIO, "sqlite: %.60s: %s", sql,
+		     msg ? msg : sqlite3_errstr(rc));
+	sqlite3_free(msg);
+	return rc;
+}
+
+/* Prepares *st once; later calls reuse it. */
+static int prep(struct store *s, sqlite3_stmt **st, const char *sql,
+		struct bf_err *err)
+{
+	if (*st)
+		return BF_OK;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+			       NULL) != SQLITE_OK)
+		return bf_errf(err, BF_EIO, "sqlite: prepare %.60s: %s", sql,
+			       sqlite3_errmsg(s->db));
+	return BF_OK;
+}
+
+/* Steps a statement that returns no rows, and resets it. */
+static int step_done(struct store *s, sqlite3_stmt *st, struct bf_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return bf_errf(err, BF_EIO, "sqlite: %s", sqlite3_errmsg(s->db));
+	return BF_OK;
+}
+
+/* memcmp order, a proper prefix first: the order of names in a row. */
+static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c ? c : (alen > blen) - (alen < blen);
+}
+
+/* Copies untrusted text for a message: bounded, control bytes as '?'. */
+static const char *show(const char *p, size_t len, char *out, size_t outlen)
+{
+	size_t n = len < outlen - 1 ? len : outlen - 1;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = (unsigned char)p[i] < 0x20 || p[i] == 0x7f ? '?' : p[i];
+	out[n] = 0;
+	return out;
+}
+
+static int add_ident(struct bf_buf *b, const char *name)
+{
+	int rc = bf_buf_addc(b, '"');
+
+	for (const char *p = name; *p && !rc; p++)
+		rc = *p == '"' ? bf_buf_add(b, "\"\"", 2) : bf_buf_addc(b, (uint8_t)*p);
+	return rc ? rc : bf_buf_addc(b, '"');
+}
+
+/* The index of the schema table called exactly name, or -1. */
+static int table_index(const char *name, size_t len)
+{
+	for (size_t i = 0; i < schema_ntables; i++)
+		if (strlen(schema_tables[i].name) == len &&
+		    memcmp(schema_tables[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const char *sch_type_name(enum sch_type t)
+{
+	switch (t) {
+	case SCH_TEXT: return "text";
+	case SCH_INT: return "integer";
+	case SCH_REAL: return "real";
+	case SCH_BOOL: return "boolean";
+	case SCH_LIST: return "list";
+	}
+	return "?";
+}
+
+static const char *cs_type_name(enum cs_vtype t)
+{
+	switch (t) {
+	case CS_INT: return "integer";
+	case CS_REAL: return "real";
+	case CS_TEXT: return "text";
+	case CS_FALSE:
+	case CS_TRUE: return "boolean";
+	case CS_LIST: return "list";
+	}
+	return "?";
+}
+
+static int type_matches(enum sch_type t, enum cs_vtype v)
+{
+	switch (t) {
+	case SCH_TEXT: return v == CS_TEXT;
+	case SCH_INT: return v == CS_INT;
+	case SCH_REAL: return v == CS_REAL;
+	case SCH_BOOL: return v == CS_TRUE || v == CS_FALSE;
+	case SCH_LIST: return v == CS_LIST;
+	}
+	return 0;
+}
+
+/* SQLite stores NaN as NULL and -0.0 as 0.0, and JSON has no infinity:
+ * such values could not be read back into the bytes that were hashed. */
+static int real_storable(double r)
+{
+	return isfinite(r) && !(r == 0 && signbit(r));
+}
+
+/* "HEX:FROM:UNTIL": a former sign key valid for seqs FROM..UNTIL. */
+static int parse_old_key(const char *s, size_t len, uint8_t key[CS_KEY_LEN],
+			 uint64_t *from, uint64_t *until)
+{
+	char hex[2 * CS_KEY_LEN + 1];
+	uint64_t v[2] = {0, 0};
+	size_t i = 2 * CS_KEY_LEN;
+
+	if (len < i + 4 || s[i] != ':')
+		return BF_EINVAL;
+	memcpy(hex, s, i);
+	hex[i] = 0;
+	for (size_t k = 0; k < i; k++)
+		if (!((hex[k] >= '0' && hex[k] <= '9') ||
+		      (hex[k] >= 'a' && hex[k] <= 'f')))
+			return BF_EINVAL;
+	for (int part = 0; part < 2; part++) {
+		size_t digits = 0;
+
+		if (s[i++] != ':')
+			return BF_EINVAL;
+		while (i < len && s[i] >= '0' && s[i] <= '9') {
+			if (++digits > 18) /* stays below INT64_MAX */
+				return BF_EINVAL;
+			v[part] = v[part] * 10 + (uint64_t)(s[i++] - '0');
+		}
+		if (digits == 0 || (part == 0 && i >= len))
+			return BF_EINVAL;
+	}
+	if (i != len || v[0] < 1 || v[1] < v[0])
+		return BF_EINVAL;
+	if (bf_unhex(hex, key, CS_KEY_LEN))
+		return BF_EINVAL;
+	*from = v[0];
+	*until = v[1];
+	return BF_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Layout and migrations                                                    */
+
+static const char *sql_type(enum sch_type t)
+{
+	switch (t) {
+	case SCH_TEXT: return "TEXT";
+	case SCH_INT: return "INTEGER";
+	case SCH_REAL: return "REAL";
+	case SCH_BOOL: return "INTEGER";
+	case SCH_LIST: return "TEXT"; /* JSON array of strings */
+	}
+	return "BLOB";
+}
+
+static int reserved_column(const char *name)
+{
+	return !strcmp(name, "owner") || !strcmp(name, "id") ||
+	       !strcmp(name, "rowhash") || !strcmp(name, "extra");
+}
+
+static int ddl_table(struct bf_buf *b, const struct sch_table *t,
+		     struct bf_err *err)
+{
+	int rc = bf_buf_adds(b, "CREATE TABLE ");
+
+	rc = rc ? rc : add_ident(b, t->name);
+	rc = rc ? rc : bf_buf_adds(b, "(\"owner\" TEXT NOT NULL, \"id\" TEXT "
+				      "NOT NULL, \"rowhash\" BLOB NOT NULL, "
+				      "\"extra\" TEXT");
+	for (size_t i = 0; i < t->nfields && !rc; i++) {
+		if (reserved_column(t->fields[i].name))
+			return bf_errf(err, BF_EINVAL,
+				       "schema: %s.%s collides with a key "
+				       "column",
+				       t->name, t->fields[i].name);
+		rc = bf_buf_adds(b, ", ");
+		rc = rc ? rc : add_ident(b, t->fields[i].name);
+		rc = rc ? rc : bf_buf_printf(b, " %s", sql_type(t->fields[i].type));
+	}
+	rc = rc ? rc : bf_buf_adds(b, ", PRIMARY KEY(\"owner\", \"id\")) "
+				      "WITHOUT ROWID;\n");
+	return rc ? bf_errf(err, rc, "schema: out of memory") : BF_OK;
+}
+
+/* Version 1: the schema's tables and the replication bookkeeping. */
+static int migrate_v1(struct store *s, struct bf_err *err)
+{
+	static const char fixed[] =
+		/* a rowid table: its rows hold whole change sets */
+		"CREATE TABLE cs_log(origin TEXT NOT NULL, seq INTEGER NOT "
+		"NULL, hash BLOB NOT NULL, prev BLOB NOT NULL, time_ms INTEGER "
+		"NOT NULL, nrows INTEGER NOT NULL, bytes BLOB NOT NULL, "
+		"UNIQUE(origin, seq));\n"
+		"CREATE TABLE vv(origin TEXT PRIMARY KEY, seq INTEGER NOT NULL, "
+		"hash BLOB NOT NULL, forked_at INTEGER NOT NULL DEFAULT 0);\n"
+		"CREATE TABLE fork_evidence(origin TEXT NOT NULL, seq INTEGER "
+		"NOT NULL, hash BLOB NOT NULL, bytes BLOB NOT NULL, seen_ms "
+		"INTEGER NOT NULL, PRIMARY KEY(origin, seq, hash));\n"
+		/* rows of tables a newer schema has; fields = row encoding */
+		"CREATE TABLE foreign_row(tbl TEXT NOT NULL, owner TEXT NOT "
+		"NULL, id TEXT NOT NULL, rowhash BLOB NOT NULL, fields BLOB NOT "
+		"NULL, PRIMARY KEY(tbl, owner, id)) WITHOUT ROWID;\n";
+	struct bf_buf b;
+	int rc;
+
+	bf_buf_init(&b, 0);
+	if ((rc = bf_buf_adds(&b, fixed)) != 0) {
+		rc = bf_errf(err, rc, "schema: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < schema_ntables; i++)
+		if ((rc = ddl_table(&b, &schema_tables[i], err)) != 0)
+			goto out;
+	if (!bf_buf_cstr(&b)) {
+		rc = bf_errf(err, BF_ENOMEM, "schema: out of memory");
+		goto out;
+	}
+	rc = exec_sql(s, (const char *)b.p, err);
+out:
+	bf_buf_free(&b);
+	return rc;
+}
+
+/*
+ * Each step brings the database from version - 1 to version.  Append new
+ * steps (FTS5 tables, new columns...) at the end; never edit a step that
+ * has shipped.  Note that migrate_v1 derives its tables from the current
+ * schema_tables[]: a later step that adds fields must add only the
+ * columns that are missing (ALTER TABLE ... ADD COLUMN when absent), and
+ * should move those fields out of `extra`; row hashes stay valid since
+ * the row encoding does not change.
+ */
+static const struct migration {
+	int version;
+	int (*run)(struct store *s, struct bf_err *err);
+} migrations[] = {
+	{1, migrate_v1},
+};
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+#define STORE_DB_VERSION (migrations[NMIGRATIONS - 1].version)
+
+static int user_version(struct store *s, int *out, struct bf_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		rc = sql_fail(s, err, "reading the schema version");
+		goto out;
+	}
+	*out = sqlite3_column_int(st, 0);
+	rc = BF_OK;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int migrate(struct store *s, const char *path, struct bf_err *err)
+{
+	char sql[64];
+	int rc, uv = 0, in_tx = 0;
+
+	if (s->rdonly) {
+		if ((rc = user_version(s, &uv, err)) != 0)
+			return rc;
+		/* a newer version is fine to read: columns are only added */
+		if (uv == 0)
+			return bf_errf(err, BF_ENOENT,
+				       "%s: not an initialised biofed replica "
+				       "(open it once for writing, e.g. with "
+				       "biofed init)",
+				       path);
+		return BF_OK;
+	}
+	if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err)) != 0)
+		goto out;
+	in_tx = 1;
+	if ((rc = user_version(s, &uv, err)) != 0)
+		goto out;
+	if (uv > STORE_DB_VERSION) {
+		rc = bf_errf(err, BF_EINVAL,
+			     "%s: database schema version %d is newer than "
+			     "this biofed's (%d): refusing to write; upgrade "
+			     "biofed (read-only commands still work)",
+			     path, uv, STORE_DB_VERSION);
+		goto out;
+	}
+	for (size_t i = 0; i < NMIGRATIONS; i++) {
+		if (migrations[i].version <= uv)
+			continue;
+		if ((rc = migrations[i].run(s, err)) != 0) {
+			bf_err_prefix(err, "%s: migration to version %d", path,
+				      migrations[i].version);
+			goto out;
+		}
+	}
+	if (uv < STORE_DB_VERSION) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+			 STORE_DB_VERSION);
+		if ((rc = exec_sql(s, sql, err)) != 0)
+			goto out;
+	}
+	rc = exec_sql(s, "COMMIT", err);
+	in_tx = rc != 0;
+out:
+	if (in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* Builds the upsert and delete statements of every table from the
+ * schema, so that no SQL is compiled while applying. */
+static int prepare_writers(struct store *s, struct bf_err *err)
+{
+	size_t maxlists = 1;
+	struct bf_buf b;
+	int rc = BF_OK;
+
+	bf_buf_init(&b, 0);
+	s->tab = calloc(schema_ntables, sizeof(*s->tab));
+	if (!s->tab) {
+		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < schema_ntables; i++) {
+		const struct sch_table *t = &schema_tables[i];
+		size_t nlists = 0;
+
+		bf_buf_reset(&b);
+		rc = bf_buf_adds(&b, "INSERT INTO ");
+		rc = rc ? rc : add_ident(&b, t->name);
+		rc = rc ? rc : bf_buf_adds(&b, "(\"owner\", \"id\", \"rowhash\", "
+					      "\"extra\"");
+		for (size_t k = 0; k < t->nfields && !rc; k++) {
+			rc = bf_buf_adds(&b, ", ");
+			rc = rc ? rc : add_ident(&b, t->fields[k].name);
+			nlists += t->fields[k].type == SCH_LIST;
+		}
+		rc = rc ? rc : bf_buf_adds(&b, ") VALUES(?1, ?2, ?3, ?4");
+		for (size_t k = 0; k < t->nfields && !rc; k++)
+			rc = bf_buf_printf(&b, ", ?%zu", k + FIRST_FIELD_PARAM);
+		/* absent fields become NULL: a row is replaced whole */
+		rc = rc ? rc : bf_buf_adds(&b, ") ON CONFLICT(\"owner\", \"id\") "
+					      "DO UPDATE SET \"rowhash\" = "
+					      "excluded.\"rowhash\", \"extra\" = "
+					      "excluded.\"extra\"");
+		for (size_t k = 0; k < t->nfields && !rc; k++) {
+			rc = bf_buf_adds(&b, ", ");
+			rc = rc ? rc : add_ident(&b, t->fields[k].name);
+			rc = rc ? rc : bf_buf_adds(&b, " = excluded.");
+			rc = rc ? rc : add_ident(&b, t->fields[k].name);
+		}
+		if (rc || !bf_buf_cstr(&b)) {
+			rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
+			goto out;
+		}
+		if ((rc = prep(s, &s->tab[i].upsert, (const char *)b.p, err)))
+			goto out;
+		bf_buf_reset(&b);
+		rc = bf_buf_adds(&b, "DELETE FROM ");
+		rc = rc ? rc : add_ident(&b, t->name);
+		rc = rc ? rc : bf_buf_adds(&b, " WHERE \"owner\" = ?1 AND "
+					      "\"id\" = ?2");
+		if (rc || !bf_buf_cstr(&b)) {
+			rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
+			goto out;
+		}
+		if ((rc = prep(s, &s->tab[i].del, (const char *)b.p, err)))
+			goto out;
+		if (nlists > maxlists)
+			maxlists = nlists;
+	}
+	s->lb = calloc(maxlists, sizeof(*s->lb));
+	if (!s->lb) {
+		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
+		goto out;
+	}
+	rc = prep(s, &s->foreign_upsert,
+		  "INSERT INTO foreign_row(tbl, owner, id, rowhash, fields) "
+		  "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(tbl, owner, id) DO "
+		  "UPDATE SET rowhash = excluded.rowhash, fields = "
+		  "excluded.fields",
+		  err);
+	rc = rc ? rc : prep(s, &s->foreign_del,
+			    "DELETE FROM foreign_row WHERE tbl = ?1 AND "
+			    "owner = ?2 AND id = ?3",
+			    err);
+out:
+	bf_buf_free(&b);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Opening                                                                  */
+
+int store_open(const char *path, int flags, struct store **out,
+	       struct bf_err *err)
+{
+	struct store *s;
+	struct stat stbuf;
+	int rc, oflags;
+
+	if (!(flags & STORE_CREATE) && stat(path, &stbuf) != 0)
+		return bf_errf(err, errno == ENOENT ? BF_ENOENT : BF_EIO,
+			       "%s: %s", path, strerror(errno));
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return bf_errf(err, BF_ENOMEM, "store: out of memory");
+	s->rdonly = (flags & STORE_RDONLY) != 0;
+	bf_buf_init(&s->enc, 0);
+	bf_buf_init(&s->lists, 0);
+	/* one thread per handle: SQLite's per-connection mutex is not needed */
+	oflags = SQLITE_OPEN_NOMUTEX |
+		 (s->rdonly ? SQLITE_OPEN_READONLY
+			    : SQLITE_OPEN_READWRITE |
+				      (flags & STORE_CREATE ? SQLITE_OPEN_CREATE
+							    : 0));
+	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+		rc = bf_errf(err, BF_EIO, "%s: %s", path,
+			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if ((rc = exec_sql(s, "PRAGMA foreign_keys = OFF", err)) != 0)
+		goto out;
+	if (!s->rdonly) {
+		sqlite3_stmt *st = NULL;
+		int persist = 1, wal;
+
+		/* WAL lets readers run while the daemon writes */
+		wal = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1,
+					 &st, NULL) == SQLITE_OK &&
+		      sqlite3_step(st) == SQLITE_ROW &&
+		      !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
+		sqlite3_finalize(st);
+		if (!wal) {
+			rc = bf_errf(err, BF_EIO,
+				     "%s: cannot switch to WAL mode: %s", path,
+				     sqlite3_errmsg(s->db));
+			goto out;
+		}
+		/* Keep -wal and -shm after the last writer closes: a
+		 * read-only opener cannot create them, and needs them to
+		 * read a WAL database. */
+		sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL,
+				     &persist);
+		/* a node's own log must survive power loss: losing a
+		 * signed change set would let it sign that seq again, which
+		 * is a fork */
+		if ((rc = exec_sql(s, "PRAGMA synchronous = FULL", err)) != 0)
+			goto out;
+	}
+	if ((rc = migrate(s, path, err)) != 0)
+		goto out;
+	if (!s->rdonly && (rc = prepare_writers(s, err)) != 0)
+		goto out;
+	*out = s;
+	s = NULL;
+	rc = BF_OK;
+out:
+	store_close(s);
+	return rc;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->tab) {
+		for (size_t i = 0; i < schema_ntables; i++) {
+			sqlite3_finalize(s->tab[i].upsert);
+			sqlite3_finalize(s->tab[i].del);
+		}
+		free(s->tab);
+	}
+	sqlite3_finalize(s->foreign_upsert);
+	sqlite3_finalize(s->foreign_del);
+	sqlite3_finalize(s->vv_get);
+	sqlite3_finalize(s->vv_put);
+	sqlite3_finalize(s->vv_fork);
+	sqlite3_finalize(s->log_hash);
+	sqlite3_finalize(s->log_put);
+	sqlite3_finalize(s->evidence_put);
+	sqlite3_finalize(s->member);
+	sqlite3_close(s->db);
+	bf_buf_free(&s->enc);
+	bf_buf_free(&s->lists);
+	free(s->lb);
+	free(s);
+}
+
+struct sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
+
+void store_set_coordinator(struct store *s, const uint8_t key[CS_KEY_LEN])
+{
+	memcpy(s->coord, key, CS_KEY_LEN);
+	s->have_coord = 1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The roster                                                               */
+
+int store_origin_key(struct store *s, const char *origin, uint64_t seq,
+		     uint8_t key[CS_KEY_LEN], struct bf_err *err)
+{
+	uint8_t k[CS_KEY_LEN];
+	json_t *old = NULL;
+	sqlite3_stmt *st;
+	int64_t key_from = 1, revoked = 0;
+	int rc, found = 0;
+
+	if (!strcmp(origin, SCHEMA_COORDINATOR)) {
+		if (!s->have_coord)
+			return bf_errf(err, BF_ENOENT,
+				       "no coordinator key configured");
+		memcpy(key, s->coord, CS_KEY_LEN);
+		return BF_OK;
+	}
+	rc = prep(s, &s->member,
+		  "SELECT \"sign_key\", \"key_from\", \"" ROSTER_OLD_KEYS
+		  "\", \"revoked_from\" FROM \"" ROSTER_TABLE
+		  "\" WHERE \"owner\" = ?1 AND \"id\" = ?2",
+		  err);
+	if (rc)
+		return rc;
+	st = s->member;
+	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, origin, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		rc = bf_errf(err, BF_ENOENT, "%s is not a roster member", origin);
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = sql_fail(s, err, "roster lookup");
+		goto out;
+	}
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+		key_from = sqlite3_column_int64(st, 1);
+	if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+		revoked = sqlite3_column_int64(st, 3);
+	if (revoked > 0 && seq >= (uint64_t)revoked) {
+		rc = bf_errf(err, BF_ECRYPTO,
+			     "%s is revoked from seq %lld (this is seq %llu)",
+			     origin, (long long)revoked,
+			     (unsigned long long)seq);
+		goto out;
+	}
+	if (key_from < 1 || seq >= (uint64_t)key_from) {
+		const char *hex = (const char *)sqlite3_column_text(st, 0);
+
+		if (!hex || bf_unhex(hex, k, CS_KEY_LEN)) {
+			rc = bf_errf(err, BF_ECRYPTO,
+				     "roster entry of %s has no valid sign_key",
+				     origin);
+			goto out;
+		}
+		found = 1;
+	} else if (sqlite3_column_type(st, 2) == SQLITE_TEXT) {
+		old = json_loadb((const char *)sqlite3_column_text(st, 2),
+				 (size_t)sqlite3_column_bytes(st, 2), 0, NULL);
+		for (size_t i = 0; json_is_array(old) && i < json_array_size(old);
+		     i++) {
+			json_t *it = json_array_get(old, i);
+			uint64_t from, until;
+
+			if (json_is_string(it) &&
+			    !parse_old_key(json_string_value(it),
+					   json_string_length(it), k, &from,
+					   &until) &&
+			    seq >= from && seq <= until) {
+				found = 1;
+				break;
+			}
+		}
+	}
+	if (!found) {
+		rc = bf_errf(err, BF_ECRYPTO,
+			     "no key of %s is valid at seq %llu", origin,
+			     (unsigned long long)seq);
+		goto out;
+	}
+	memcpy(key, k, CS_KEY_LEN);
+	rc = BF_OK;
+out:
+	sqlite3_reset(st);
+	json_decref(old);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Applying                                                                 */
+
+/* Formats "row TABLE/ID: ..." into err. */
+static int row_fail(struct bf_err *err, int rc, const struct cs_row *r,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int row_fail(struct bf_err *err, int rc, const struct cs_row *r,
+		    const char *fmt, ...)
+{
+	char msg[600], tbl[80], id[80];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return bf_errf(err, rc, "row %s/%s: %s",
+		       show(r->table.p, r->table.len, tbl, sizeof(tbl)),
+		       show(r->id.p, r->id.len, id, sizeof(id)), msg);
+}
+
+static int field_type_fail(struct bf_err *err, const struct cs_row *r,
+			   const struct sch_field *f, const struct cs_value *v)
+{
+	return row_fail(err, BF_EINVAL, r, "field %s: expected %s, got %s",
+			f->name, sch_type_name(f->type), cs_type_name(v->type));
+}
+
+/*
+ * The roster is where keys come from, so its rows get every check that
+ * publish would apply, here at the receiving end too: an id that is a
+ * slug (it is an origin), required fields, values that pass the schema's
+ * syntax checks (sign_key is 64 hex digits), integer bounds, and old_keys
+ * items that parse as HEX:FROM:UNTIL.
+ */
+static int check_roster_row(const struct sch_table *t, const struct cs_row *r,
+			    struct bf_err *err)
+{
+	char id[80], msg[256];
+	size_t j = 0;
+
+	if (r->id.len >= sizeof(id) ||
+	    !bf_is_slug(show(r->id.p, r->id.len, id, sizeof(id))))
+		return row_fail(err, BF_EINVAL, r, "id is not a slug");
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct sch_field *f = &t->fields[i];
+		const struct cs_value *v;
+		int c = 1;
+
+		while (j < r->nfields &&
+		       (c = name_cmp(r->fields[j].name.p, r->fields[j].name.len,
+				     f->name, strlen(f->name))) < 0)
+			j++;
+		if (j >= r->nfields || c != 0) {
+			if (f->flags & SCH_REQUIRED)
+				return row_fail(err, BF_EINVAL, r,
+						"field %s is required", f->name);
+			continue;
+		}
+		v = &r->fields[j].v;
+		if (!type_matches(f->type, v->type))
+			return field_type_fail(err, r, f, v);
+		if (f->type == SCH_TEXT &&
+		    schema_check_text(f, v->s.p, v->s.len, msg, sizeof(msg)))
+			return row_fail(err, BF_EINVAL, r, "field %s: %s",
+					f->name, msg);
+		if (f->type == SCH_INT && f->min < f->max &&
+		    (v->i < f->min || v->i > f->max))
+			return row_fail(err, BF_EINVAL, r,
+					"field %s: %lld is out of range "
+					"%lld..%lld",
+					f->name, (long long)v->i,
+					(long long)f->min, (long long)f->max);
+		for (size_t k = 0; f->type == SCH_LIST && k < v->nitems; k++) {
+			const struct cs_str *it = &v->items[k];
+			uint8_t key[CS_KEY_LEN];
+			uint64_t from, until;
+
+			if (!strcmp(f->name, ROSTER_OLD_KEYS) &&
+			    parse_old_key(it->p, it->len, key, &from, &until))
+				return row_fail(err, BF_EINVAL, r,
+						"field %s: item %zu is not "
+						"HEX:FROM:UNTIL",
+						f->name, k + 1);
+			if (schema_check_text(f, it->p, it->len, msg,
+					      sizeof(msg)))
+				return row_fail(err, BF_EINVAL, r,
+						"field %s: %s", f->name, msg);
+		}
+		j++;
+	}
+	return BF_OK;
+}
+
+/* A value of an unknown field, for the row's `extra` JSON object. */
+static json_t *value_json(const struct cs_value *v)
+{
+	json_t *a;
+
+	switch (v->type) {
+	case CS_INT: return json_integer(v->i);
+	case CS_REAL: return json_real(v->r);
+	case CS_TEXT: return json_stringn(v->s.p, v->s.len);
+	case CS_FALSE: return json_false();
+	case CS_TRUE: return json_true();
+	case CS_LIST:
+		a = json_array();
+		for (size_t i = 0; a && i < v->nitems; i++) {
+			if (json_array_append_new(a, json_stringn(v->items[i].p,
+								  v->items[i].len))) {
+				json_decref(a);
+				return NULL;
+			}
+		}
+		return a;
+	}
+	return NULL;
+}
+
+static int add_extra(json_t **extra, const struct cs_row *r,
+		     const struct cs_field *f, struct bf_err *err)
+{
+	char name[80];
+
+	if (f->v.type == CS_REAL && !real_storable(f->v.r))
+		return row_fail(err, BF_EINVAL, r,
+				"field %s: real is infinite or negative zero",
+				show(f->name.p, f->name.len, name, sizeof(name)));
+	if (!*extra && !(*extra = json_object()))
+		return bf_errf(err, BF_ENOMEM, "store: out of memory");
+	if (json_object_setn_new_nocheck(*extra, f->name.p, f->name.len,
+					 value_json(&f->v)))
+		return bf_errf(err, BF_ENOMEM, "store: out of memory");
+	return BF_OK;
+}
+
+/* Binds one known field's value as parameter param.  Lists are rendered
+ * as JSON into s->lists and bound later (see struct list_bind). */
+static int bind_field(struct store *s, sqlite3_stmt *st, int param,
+		      const struct sch_field *f, const struct cs_row *r,
+		      const struct cs_value *v, size_t *nlb, struct bf_err *err)
+{
+	size_t off;
+	int rc = SQLITE_OK;
+
+	if (!type_matches(f->type, v->type))
+		return field_type_fail(err, r, f, v);
+	switch (f->type) {
+	case SCH_TEXT:
+		rc = sqlite3_bind_text(st, param, v->s.p, (int)v->s.len,
+				       SQLITE_STATIC);
+		break;
+	case SCH_INT:
+		rc = sqlite3_bind_int64(st, param, v->i);
+		break;
+	case SCH_REAL:
+		if (!real_storable(v->r))
+			return row_fail(err, BF_EINVAL, r,
+					"field %s: real is infinite or "
+					"negative zero",
+					f->name);
+		rc = sqlite3_bind_double(st, param, v->r);
+		break;
+	case SCH_BOOL:
+		rc = sqlite3_bind_int(st, param, v->type == CS_TRUE);
+		break;
+	case SCH_LIST:
+		off = s->lists.len;
+		rc = bf_buf_addc(&s->lists, '[');
+		for (size_t i = 0; i < v->nitems && !rc; i++) {
+			if (i)
+				rc = bf_buf_addc(&s->lists, ',');
+			rc = rc ? rc : bf_buf_add_json_str(&s->lists,
+							  v->items[i].p,
+							  v->items[i].len);
+		}
+		rc = rc ? rc : bf_buf_addc(&s->lists, ']');
+		if (rc)
+			return bf_errf(err, rc, "store: out of memory");
+		s->lb[*nlb].param = param;
+		s->lb[*nlb].off = off;
+		s->lb[*nlb].len = s->lists.len - off;
+		(*nlb)++;
+		break;
+	}
+	return rc == SQLITE_OK ? BF_OK : sql_fail(s, err, "bind");
+}
+
+/* Encodes the row's fields (v.raw: a copy) and hashes the encoding. */
+static int row_encode(struct store *s, const struct cs_row *r,
+		      uint8_t hash[CS_ROWHASH_LEN], struct bf_err *err)
+{
+	int rc;
+
+	bf_buf_reset(&s->enc);
+	if ((rc = cs_rowenc(&s->enc, r->fields, r->nfields)) != 0)
+		return row_fail(err, rc, r, "cannot encode the row");
+	cs_rowhash(s->enc.p, s->enc.len, hash);
+	return BF_OK;
+}
+
+static int upsert_row(struct store *s, size_t ti, const char *origin,
+		      const struct cs_row *r, struct bf_err *err)
+{
+	const struct sch_table *t = &schema_tables[ti];
+	sqlite3_stmt *st = s->tab[ti].upsert;
+	uint8_t rh[CS_ROWHASH_LEN];
+	json_t *extra = NULL;
+	char *extra_txt = NULL;
+	size_t j = 0, nlb = 0;
+	int rc;
+
+	if ((t->flags & SCH_T_COORDINATOR) &&
+	    (rc = check_roster_row(t, r, err)) != 0)
+		goto out;
+	if ((rc = row_encode(s, r, rh, err)) != 0)
+		goto out;
+	bf_buf_reset(&s->lists);
+	if (sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, r->id.p, (int)r->id.len, SQLITE_STATIC) ||
+	    sqlite3_bind_blob(st, 3, rh, CS_ROWHASH_LEN, SQLITE_STATIC)) {
+		rc = sql_fail(s, err, "bind");
+		goto out;
+	}
+	/* both sides are sorted by name: one merge walk splits the row's
+	 * fields into columns and extra */
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct sch_field *f = &t->fields[i];
+		size_t flen = strlen(f->name);
+		int param = (int)i + FIRST_FIELD_PARAM, c = 1;
+
+		while (j < r->nfields) {
+			c = name_cmp(r->fields[j].name.p, r->fields[j].name.len,
+				     f->name, flen);
+			if (c >= 0)
+				break;
+			if ((rc = add_extra(&extra, r, &r->fields[j], err)))
+				goto out;
+			j++;
+		}
+		if (j < r->nfields && c == 0) {
+			rc = bind_field(s, st, param, f, r, &r->fields[j].v,
+					&nlb, err);
+			if (rc)
+				goto out;
+			j++;
+		} else if (sqlite3_bind_null(st, param)) {
+			rc = sql_fail(s, err, "bind");
+			goto out;
+		}
+	}
+	for (; j < r->nfields; j++)
+		if ((rc = add_extra(&extra, r, &r->fields[j], err)) != 0)
+			goto out;
+	if (extra) {
+		extra_txt = json_dumps(extra, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!extra_txt) {
+			rc = row_fail(err, BF_ENOMEM, r,
+				      "cannot render unknown fields as JSON");
+			goto out;
+		}
+		rc = sqlite3_bind_text(st, 4, extra_txt, -1, SQLITE_STATIC);
+	} else {
+		rc = sqlite3_bind_null(st, 4);
+	}
+	for (size_t k = 0; k < nlb && rc == SQLITE_OK; k++)
+		rc = sqlite3_bind_text(st, s->lb[k].param,
+				       (const char *)s->lists.p + s->lb[k].off,
+				       (int)s->lb[k].len, SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		rc = sql_fail(s, err, "bind");
+		goto out;
+	}
+	if ((rc = step_done(s, st, err)) != 0)
+		bf_err_prefix(err, "row %s", t->name);
+out:
+	json_decref(extra);
+	free(extra_txt);
+	return rc;
+}
+
+static int delete_row(struct store *s, size_t ti, const char *origin,
+		      const struct cs_row *r, struct bf_err *err)
+{
+	sqlite3_stmt *st = s->tab[ti].del;
+
+	if (sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, r->id.p, (int)r->id.len, SQLITE_STATIC))
+		return sql_fail(s, err, "bind");
+	return step_done(s, st, err);
+}
+
+/* A row of a table this schema does not know: kept whole, by encoding. */
+static int foreign_row(struct store *s, const char *origin,
+		       const struct cs_row *r, struct bf_err *err)
+{
+	sqlite3_stmt *st = r->op == CS_DELETE ? s->foreign_del
+					       : s->foreign_upsert;
+	uint8_t rh[CS_ROWHASH_LEN];
+	int rc;
+
+	if (r->op == CS_UPSERT && (rc = row_encode(s, r, rh, err)) != 0)
+		return rc;
+	if (sqlite3_bind_text(st, 1, r->table.p, (int)r->table.len,
+			      SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, origin, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 3, r->id.p, (int)r->id.len, SQLITE_STATIC))
+		return sql_fail(s, err, "bind");
+	if (r->op == CS_UPSERT &&
+	    (sqlite3_bind_blob(st, 4, rh, CS_ROWHASH_LEN, SQLITE_STATIC) ||
+	     sqlite3_bind_blob(st, 5, s->enc.p, (int)s->enc.len,
+			       SQLITE_STATIC)))
+		return sql_fail(s, err, "bind");
+	return step_done(s, st, err);
+}
+
+/* Which table a run of rows goes to, under the ownership rules: the
+ * schema index, -1 for a table this schema does not know, or an error. */
+static int resolve_table(const char *origin, const struct cs_row *r,
+			 int *ti, struct bf_err *err)
+{
+	int coord = !strcmp(origin, SCHEMA_COORDINATOR);
+	int i = table_index(r->table.p, r->table.len);
+	const struct sch_table *t;
+
+	if (i < 0) {
+		/* "Samples" or "SAMPLE" must not slip a local table's rows
+		 * into foreign_row under another spelling */
+		t = schema_table(r->table.p, r->table.len);
+		if (t)
+			return row_fail(err, BF_EINVAL, r,
+					"table name is not canonical (the "
+					"table is %s)",
+					t->name);
+		*ti = -1;
+		return BF_OK;
+	}
+	t = &schema_tables[i];
+	if (t->flags & SCH_T_LOCAL)
+		return row_fail(err, BF_EINVAL, r,
+				"%s is a local-only table: it is never "
+				"replicated",
+				t->name);
+	if ((t->flags & SCH_T_COORDINATOR) && !coord)
+		return row_fail(err, BF_EINVAL, r,
+				"wrong owner: only the coordinator writes %s",
+				t->name);
+	if (coord && !(t->flags & SCH_T_COORDINATOR))
+		return row_fail(err, BF_EINVAL, r,
+				"wrong owner: the coordinator writes only "
+				"the roster, not %s",
+				t->name);
+	*ti = i;
+	return BF_OK;
+}
+
+static int apply_rows(struct store *s, const struct changeset *cs,
+		      struct bf_err *err)
+{
+	const char *origin = cs->h.origin;
+	const char *cur = NULL;
+	int ti = -1, rc = BF_OK;
+
+	for (size_t i = 0; i < cs->nrows && !rc; i++) {
+		const struct cs_row *r = &cs->rows[i];
+
+		/* rows come sorted by table, and a table's name is one slot
+		 * of the change set's name table: resolve once per run */
+		if (r->table.p != cur) {
+			if ((rc = resolve_table(origin, r, &ti, err)) != 0)
+				break;
+			cur = r->table.p;
+		}
+		if (ti < 0)
+			rc = foreign_row(s, origin, r, err);
+		else if (r->op == CS_DELETE)
+			rc = delete_row(s, (size_t)ti, origin, r, err);
+		else
+			rc = upsert_row(s, (size_t)ti, origin, r, err);
+	}
+	return rc;
+}
+
+struct head {
+	uint64_t seq;
+	uint8_t hash[CS_HASH_LEN];
+	uint64_t forked_at;
+};
+
+static int read_head(struct store *s, const char *origin, struct head *h,
+		     struct bf_err *err)
+{
+	int rc = prep(s, &s->vv_get,
+		      "SELECT seq, hash, forked_at FROM vv WHERE origin = ?1",
+		      err);
+
+	if (rc)
+		return rc;
+	memset(h, 0, sizeof(*h));
+	sqlite3_bind_text(s->vv_get, 1, origin, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s->vv_get);
+	if (rc == SQLITE_ROW) {
+		h->seq = (uint64_t)sqlite3_column_int64(s->vv_get, 0);
+		if (sqlite3_column_bytes(s->vv_get, 1) == CS_HASH_LEN)
+			memcpy(h->hash, sqlite3_column_blob(s->vv_get, 1),
+			       CS_HASH_LEN);
+		h->forked_at = (uint64_t)sqlite3_column_int64(s->vv_get, 2);
+		rc = BF_OK;
+	} else {
+		rc = rc == SQLITE_DONE ? BF_OK
+				       : sql_fail(s, err, "reading the vector");
+	}
+	sqlite3_reset(s->vv_get);
+	return rc;
+}
+
+/* A validly signed change set at an already applied seq with other bytes:
+ * proof of a fork.  Keeps it beside the applied one and stops the origin
+ * at the lowest such seq. */
+static int store_fork(struct store *s, const struct changeset *cs,
+		      struct bf_err *err)
+{
+	const char *origin = cs->h.origin;
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = prep(s, &s->evidence_put,
+		  "INSERT OR IGNORE INTO fork_evidence(origin, seq, hash, "
+		  "bytes, seen_ms) VALUES(?1, ?2, ?3, ?4, ?5)",
+		  err);
+	rc = rc ? rc : prep(s, &s->vv_fork,
+			    "UPDATE vv SET forked_at = ?2 WHERE origin = ?1 "
+			    "AND (forked_at = 0 OR forked_at > ?2)",
+			    err);
+	if (rc)
+		return rc;
+	st = s->evidence_put;
+	if (sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 2, (int64_t)cs->h.seq) ||
+	    sqlite3_bind_blob(st, 3, cs->hash, CS_HASH_LEN, SQLITE_STATIC) ||
+	    sqlite3_bind_blob(st, 4, cs->bytes, (int)cs->len, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 5, (int64_t)bf_now_ms()))
+		return sql_fail(s, err, "bind");
+	if ((rc = step_done(s, st, err)) != 0)
+		return rc;
+	st = s->vv_fork;
+	if (sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 2, (int64_t)cs->h.seq))
+		return sql_fail(s, err, "bind");
+	return step_done(s, st, err);
+}
+
+/* Rule 4: seq and prev against the origin's head. */
+static int check_sequence(struct store *s, const struct changeset *cs,
+			  struct bf_err *err)
+{
+	const char *origin = cs->h.origin;
+	uint64_t seq = cs->h.seq;
+	char a[2 * CS_HASH_LEN + 1], b[2 * CS_HASH_LEN + 1];
+	struct head h;
+	int rc;
+
+	if ((rc = read_head(s, origin, &h, err)) != 0)
+		return rc;
+	if (seq <= h.seq) {
+		rc = prep(s, &s->log_hash,
+			  "SELECT hash FROM cs_log WHERE origin = ?1 AND "
+			  "seq = ?2",
+			  err);
+		if (rc)
+			return rc;
+		sqlite3_bind_text(s->log_hash, 1, origin, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s->log_hash, 2, (int64_t)seq);
+		rc = sqlite3_step(s->log_hash);
+		if (rc != SQLITE_ROW ||
+		    sqlite3_column_bytes(s->log_hash, 0) != CS_HASH_LEN) {
+			rc = rc == SQLITE_ROW || rc == SQLITE_DONE
+				     ? bf_errf(err, BF_EIO,
+					       "the log lacks applied seq "
+					       "%llu (corrupt replica?)",
+					       (unsigned long long)seq)
+				     : sql_fail(s, err, "reading the log");
+		} else if (!memcmp(sqlite3_column_blob(s->log_hash, 0),
+				   cs->hash, CS_HASH_LEN)) {
+			rc = bf_errf(err, BF_EDUP, "already applied");
+		} else {
+			bf_hex(sqlite3_column_blob(s->log_hash, 0), 8, a);
+			bf_hex(cs->hash, 8, b);
+			rc = BF_EFORK;
+		}
+		sqlite3_reset(s->log_hash);
+		if (rc == BF_EFORK) {
+			if ((rc = store_fork(s, cs, err)) != 0)
+				return rc;
+			rc = bf_errf(err, BF_EFORK,
+				     "fork: applied seq %llu has hash %s..., "
+				     "this one %s...; evidence kept, nothing "
+				     "further is applied from %s",
+				     (unsigned long long)seq, a, b, origin);
+		}
+		return rc;
+	}
+	if (h.forked_at)
+		return bf_errf(err, BF_EINVAL,
+			       "origin %s forked at seq %llu: nothing further "
+			       "is applied from it",
+			       origin, (unsigned long long)h.forked_at);
+	if (seq > h.seq + 1)
+		return bf_errf(err, BF_EINVAL,
+			       "gap: the next seq of %s is %llu", origin,
+			       (unsigned long long)(h.seq + 1));
+	if (memcmp(cs->h.prev, h.hash, CS_HASH_LEN)) {
+		bf_hex(cs->h.prev, 8, a);
+		bf_hex(h.hash, 8, b);
+		return bf_errf(err, BF_EINVAL,
+			       "prev %s... is not the hash of seq %llu "
+			       "(%s...)",
+			       a, (unsigned long long)h.seq, b);
+	}
+	return BF_OK;
+}
+
+static int log_append(struct store *s, const struct changeset *cs,
+		      struct bf_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = prep(s, &s->log_put,
+		  "INSERT INTO cs_log(origin, seq, hash, prev, time_ms, nrows, "
+		  "bytes) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		  err);
+	rc = rc ? rc : prep(s, &s->vv_put,
+			    "INSERT INTO vv(origin, seq, hash) VALUES(?1, ?2, "
+			    "?3) ON CONFLICT(origin) DO UPDATE SET seq = "
+			    "excluded.seq, hash = excluded.hash",
+			    err);
+	if (rc)
+		return rc;
+	st = s->log_put;
+	if (sqlite3_bind_text(st, 1, cs->h.origin, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 2, (int64_t)cs->h.seq) ||
+	    sqlite3_bind_blob(st, 3, cs->hash, CS_HASH_LEN, SQLITE_STATIC) ||
+	    sqlite3_bind_blob(st, 4, cs->h.prev, CS_HASH_LEN, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 5, (int64_t)cs->h.time_ms) ||
+	    sqlite3_bind_int64(st, 6, (int64_t)cs->nrows) ||
+	    sqlite3_bind_blob(st, 7, cs->bytes, (int)cs->len, SQLITE_STATIC))
+		return sql_fail(s, err, "bind");
+	if ((rc = step_done(s, st, err)) != 0)
+		return rc;
+	st = s->vv_put;
+	if (sqlite3_bind_text(st, 1, cs->h.origin, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 2, (int64_t)cs->h.seq) ||
+	    sqlite3_bind_blob(st, 3, cs->hash, CS_HASH_LEN, SQLITE_STATIC))
+		return sql_fail(s, err, "bind");
+	return step_done(s, st, err);
+}
+
+int store_apply(struct store *s, const uint8_t *bytes, size_t len,
+		struct cs_header *hdr_out, size_t *rows_out, struct bf_err *err)
+{
+	struct changeset cs;
+	uint8_t key[CS_KEY_LEN];
+	int rc, decoded = 0, in_tx = 0;
+
+	memset(&cs, 0, sizeof(cs));
+	if (s->rdonly)
+		return bf_errf(err, BF_EINVAL, "changeset: the replica is "
+					       "open read-only");
+	if (!s->have_coord)
+		return bf_errf(err, BF_EINVAL,
+			       "changeset: no coordinator key configured");
+	if ((rc = cs_decode(bytes, len, &cs, err)) != 0)
+		return rc;
+	decoded = 1;
+	if (hdr_out)
+		*hdr_out = cs.h;
+	/* SQLite integers are signed */
+	if (cs.h.seq > INT64_MAX || cs.h.time_ms > INT64_MAX) {
+		rc = bf_errf(err, BF_EINVAL, "seq or time_ms over 2^63");
+		goto out;
+	}
+	/* everything from the roster lookup on sees one snapshot and holds
+	 * the write lock, so no other writer can slip in between check and
+	 * write */
+	if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err)) != 0)
+		goto out;
+	in_tx = 1;
+	if ((rc = store_origin_key(s, cs.h.origin, cs.h.seq, key, err)) != 0)
+		goto out;
+	if (cs_verify(&cs, key, NULL) != 0) {
+		rc = bf_errf(err, BF_ECRYPTO,
+			     "signature does not verify with the key of %s "
+			     "valid at this seq",
+			     cs.h.origin);
+		goto out;
+	}
+	if ((rc = check_sequence(s, &cs, err)) != 0) {
+		if (rc == BF_EFORK) {
+			/* the evidence is kept: commit it */
+			if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) ==
+			    SQLITE_OK)
+				in_tx = 0;
+			else
+				rc = sql_fail(s, err, "storing fork evidence");
+		}
+		goto out;
+	}
+	if ((rc = apply_rows(s, &cs, err)) != 0 ||
+	    (rc = log_append(s, &cs, err)) != 0 ||
+	    (rc = exec_sql(s, "COMMIT", err)) != 0)
+		goto out;
+	in_tx = 0;
+	if (rows_out)
+		*rows_out = cs.nrows;
+out:
+	if (in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (decoded) {
+		if (rc)
+			bf_err_prefix(err, "changeset %s/%llu", cs.h.origin,
+				      (unsigned long long)cs.h.seq);
+		cs_free(&cs);
+	}
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reading the log and the vector                                           */
+
+int store_head(struct store *s, const char *origin, uint64_t *seq,
+	       uint8_t hash[CS_HASH_LEN], struct bf_err *err)
+{
+	struct head h;
+	int rc = read_head(s, origin, &h, err);
+
+	if (rc)
+		return rc;
+	*seq = h.seq;
+	memcpy(hash, h.hash, CS_HASH_LEN);
+	return BF_OK;
+}
+
+int store_vector(struct store *s, store_vv_cb cb, void *ctx,
+		 struct bf_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	/* a statement of its own: cb may call back into the store */
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT origin, seq, hash, forked_at FROM vv "
+			       "ORDER BY origin",
+			       -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(s, err, "reading the vector");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_vv_entry e;
+
+		memset(&e, 0, sizeof(e));
+		e.origin = (const char *)sqlite3_column_text(st, 0);
+		e.seq = (uint64_t)sqlite3_column_int64(st, 1);
+		if (sqlite3_column_bytes(st, 2) == CS_HASH_LEN)
+			memcpy(e.hash, sqlite3_column_blob(st, 2), CS_HASH_LEN);
+		e.forked_at = (uint64_t)sqlite3_column_int64(st, 3);
+		if (!e.origin)
+			continue;
+		if ((rc = cb(ctx, &e)) != 0)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading the vector");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Walks one origin's log from after_seq on. */
+static int walk_origin(struct store *s, const char *origin, uint64_t after,
+		       store_cs_cb cb, void *ctx, struct bf_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT seq, time_ms, nrows, hash, bytes FROM "
+			       "cs_log WHERE origin = ?1 AND seq > ?2 ORDER "
+			       "BY seq",
+			       -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(s, err, "reading the log");
+	sqlite3_bind_text(st, 1, origin, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, after > INT64_MAX ? INT64_MAX
+						    : (int64_t)after);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_cs_entry e;
+
+		e.origin = origin;
+		e.seq = (uint64_t)sqlite3_column_int64(st, 0);
+		e.time_ms = (uint64_t)sqlite3_column_int64(st, 1);
+		e.nrows = (uint64_t)sqlite3_column_int64(st, 2);
+		e.hash = sqlite3_column_blob(st, 3);
+		e.bytes = sqlite3_column_blob(st, 4);
+		e.len = (size_t)sqlite3_column_bytes(st, 4);
+		if ((rc = cb(ctx, &e)) != 0)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading the log");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_changesets(struct store *s, const char *origin, uint64_t after_seq,
+		     store_cs_cb cb, void *ctx, struct bf_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (origin)
+		return walk_origin(s, origin, after_seq, cb, ctx, err);
+	/* the roster first, so that a receiver knows the members before
+	 * their change sets arrive */
+	if ((rc = walk_origin(s, SCHEMA_COORDINATOR, after_seq, cb, ctx, err)))
+		return rc;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT DISTINCT origin FROM cs_log WHERE "
+			       "origin <> ?1 ORDER BY origin",
+			       -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(s, err, "reading the log");
+	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(st, 0);
+
+		if (o && (rc = walk_origin(s, o, after_seq, cb, ctx, err)) != 0)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading the log");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_owned_rows(struct store *s, const char *table, const char *owner,
+		     store_rowhash_cb cb, void *ctx, struct bf_err *err)
+{
+	int ti = table_index(table, strlen(table));
+	sqlite3_stmt *st = NULL;
+	struct bf_buf b;
+	int rc;
+
+	bf_buf_init(&b, 0);
+	if (ti >= 0) {
+		rc = bf_buf_adds(&b, "SELECT \"id\", \"rowhash\" FROM ");
+		rc = rc ? rc : add_ident(&b, schema_tables[ti].name);
+		rc = rc ? rc : bf_buf_adds(&b, " WHERE \"owner\" = ?1 ORDER BY "
+					      "\"id\"");
+	} else {
+		rc = bf_buf_adds(&b, "SELECT id, rowhash FROM foreign_row "
+				     "WHERE owner = ?1 AND tbl = ?2 ORDER BY id");
+	}
+	if (rc || !bf_buf_cstr(&b)) {
+		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(s->db, (const char *)b.p, -1, &st, NULL) !=
+	    SQLITE_OK) {
+		rc = sql_fail(s, err, "reading owned rows");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	if (ti < 0)
+		sqlite3_bind_text(st, 2, table, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+
+		if (!id || sqlite3_column_bytes(st, 1) != CS_ROWHASH_LEN)
+			continue; /* not written by apply; verify reports it */
+		rc = cb(ctx, id, (size_t)sqlite3_column_bytes(st, 0),
+			sqlite3_column_blob(st, 1));
+		if (rc)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading owned rows");
+out:
+	sqlite3_finalize(st);
+	bf_buf_free(&b);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Rebuilding row encodings from columns                                    */
+
+/* The column called name; tries hint first, as statements usually list
+ * the fields in schema order. */
+static int find_column(sqlite3_stmt *st, int ncols, const char *name,
+		       int hint)
+{
+	const char *c;
+
+	if (hint < ncols && (c = sqlite3_column_name(st, hint)) &&
+	    !strcmp(c, name))
+		return hint;
+	for (int i = 0; i < ncols; i++)
+		if ((c = sqlite3_column_name(st, i)) && !strcmp(c, name))
+			return i;
+	return -1;
+}
+
+struct xmember {
+	const char *name;
+	size_t len;
+	json_t *value;
+};
+
+static int xmember_cmp(const void *a, const void *b)
+{
+	const struct xmember *x = a, *y = b;
+
+	return name_cmp(x->name, x->len, y->name, y->len);
+}
+
+/* Appends the encoding of a list held as a JSON array of strings. */
+static int put_json_list(struct bf_buf *b, const json_t *a)
+{
+	struct cs_str *items;
+	size_t n = json_array_size(a);
+	int rc = BF_OK;
+
+	if (!json_is_array(a) || n == 0)
+		return BF_EINVAL;
+	if (!(items = calloc(n, sizeof(*items))))
+		return BF_ENOMEM;
+	for (size_t i = 0; i < n && !rc; i++) {
+		const json_t *it = json_array_get(a, i);
+
+		if (!json_is_string(it))
+			rc = BF_EINVAL;
+		items[i].p = json_string_value(it);
+		items[i].len = json_string_length(it);
+	}
+	rc = rc ? rc : cs_put_list(b, items, n);
+	free(items);
+	return rc;
+}
+
+static int put_json_value(struct bf_buf *b, const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_INTEGER: return cs_put_int(b, json_integer_value(v));
+	case JSON_REAL: return cs_put_real(b, json_real_value(v));
+	case JSON_STRING:
+		return cs_put_text(b, json_string_value(v), json_string_length(v));
+	case JSON_TRUE: return cs_put_bool(b, 1);
+	case JSON_FALSE: return cs_put_bool(b, 0);
+	case JSON_ARRAY: return put_json_list(b, v);
+	default: return BF_EINVAL;
+	}
+}
+
+static int put_column(struct bf_buf *b, sqlite3_stmt *st, int col,
+		      enum sch_type type)
+{
+	int ct = sqlite3_column_type(st, col);
+	json_t *a;
+	int rc;
+
+	switch (type) {
+	case SCH_TEXT:
+		if (ct != SQLITE_TEXT)
+			return BF_EINVAL;
+		return cs_put_text(b, (const char *)sqlite3_column_text(st, col),
+				   (size_t)sqlite3_column_bytes(st, col));
+	case SCH_INT:
+		if (ct != SQLITE_INTEGER)
+			return BF_EINVAL;
+		return cs_put_int(b, sqlite3_column_int64(st, col));
+	case SCH_REAL:
+		if (ct != SQLITE_FLOAT && ct != SQLITE_INTEGER)
+			return BF_EINVAL;
+		return cs_put_real(b, sqlite3_column_double(st, col));
+	case SCH_BOOL:
+		if (ct != SQLITE_INTEGER ||
+		    (uint64_t)sqlite3_column_int64(st, col) > 1)
+			return BF_EINVAL;
+		return cs_put_bool(b, sqlite3_column_int(st, col));
+	case SCH_LIST:
+		if (ct != SQLITE_TEXT)
+			return BF_EINVAL;
+		a = json_loadb((const char *)sqlite3_column_text(st, col),
+			       (size_t)sqlite3_column_bytes(st, col), 0, NULL);
+		rc = a ? put_json_list(b, a) : BF_EINVAL;
+		json_decref(a);
+		return rc;
+	}
+	return BF_EINVAL;
+}
+
+int store_stmt_rowenc(struct sqlite3_stmt *stmt, const struct sch_table *t,
+		      struct bf_buf *b, struct bf_err *err)
+{
+	int ncols = sqlite3_column_count(stmt);
+	int xcol = find_column(stmt, ncols, "extra", 3);
+	struct xmember *xm = NULL;
+	json_t *extra = NULL;
+	size_t start = b->len, nx = 0, k = 0, count = 0;
+	uint8_t cnt[10];
+	size_t cntlen = 0;
+	int rc = BF_OK, hint = xcol + 1;
+
+	if (xcol >= 0 && sqlite3_column_type(stmt, xcol) != SQLITE_NULL) {
+		const char *key;
+		json_t *v;
+
+		extra = json_loadb((const char *)sqlite3_column_text(stmt, xcol),
+				   (size_t)sqlite3_column_bytes(stmt, xcol),
+				   JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(extra)) {
+			rc = bf_errf(err, BF_EINVAL,
+				     "%s: extra is not a JSON object", t->name);
+			goto out;
+		}
+		xm = calloc(json_object_size(extra) + 1, sizeof(*xm));
+		if (!xm) {
+			rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
+			goto out;
+		}
+		/* jansson does not promise an order: sort by name */
+		json_object_foreach(extra, key, v) {
+			xm[nx].name = key;
+			xm[nx].len = json_object_iter_key_len(
+				json_object_key_to_iter(key));
+			xm[nx++].value = v;
+		}
+		qsort(xm, nx, sizeof(*xm), xmember_cmp);
+	}
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct sch_field *f = &t->fields[i];
+		size_t flen = strlen(f->name);
+		int col = find_column(stmt, ncols, f->name, hint);
+
+		if (col < 0) {
+			rc = bf_errf(err, BF_EINVAL, "%s: no column %s",
+				     t->name, f->name);
+			goto out;
+		}
+		hint = col + 1;
+		if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
+			continue;
+		for (; k < nx && name_cmp(xm[k].name, xm[k].len, f->name,
+					  flen) < 0;
+		     k++, count++) {
+			if ((rc = cs_put_str(b, xm[k].name, xm[k].len)) ||
+			    (rc = put_json_value(b, xm[k].value))) {
+				rc = bf_errf(err, BF_EINVAL,
+					     "%s: extra member %.80s cannot "
+					     "be encoded",
+					     t->name, xm[k].name);
+				goto out;
+			}
+		}
+		if (k < nx && !name_cmp(xm[k].name, xm[k].len, f->name, flen)) {
+			rc = bf_errf(err, BF_EINVAL,
+				     "%s: extra repeats the field %s", t->name,
+				     f->name);
+			goto out;
+		}
+		if ((rc = cs_put_str(b, f->name, flen)) != 0 ||
+		    (rc = put_column(b, stmt, col, f->type)) != 0) {
+			rc = bf_errf(err, rc == BF_ENOMEM ? rc : BF_EINVAL,
+				     "%s: column %s does not hold a %s", t->name,
+				     f->name, sch_type_name(f->type));
+			goto out;
+		}
+		count++;
+	}
+	for (; k < nx; k++, count++) {
+		if ((rc = cs_put_str(b, xm[k].name, xm[k].len)) ||
+		    (rc = put_json_value(b, xm[k].value))) {
+			rc = bf_errf(err, BF_EINVAL,
+				     "%s: extra member %.80s cannot be encoded",
+				     t->name, xm[k].name);
+			goto out;
+		}
+	}
+	if (count > CS_MAX_FIELDS) {
+		rc = bf_errf(err, BF_ETOOBIG, "%s: more than %u fields", t->name,
+			     CS_MAX_FIELDS);
+		goto out;
+	}
+	/* the count goes first but is known only now: slide the fields */
+	for (size_t v = count;; v >>= 7) {
+		cnt[cntlen++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+		if (!(v >> 7))
+			break;
+	}
+	if ((rc = bf_buf_reserve(b, cntlen)) != 0) {
+		rc = bf_errf(err, rc, "store: out of memory");
+		goto out;
+	}
+	memmove(b->p + start + cntlen, b->p + start, b->len - start);
+	memcpy(b->p + start, cnt, cntlen);
+	b->len += cntlen;
+out:
+	if (rc)
+		b->len = start;
+	free(xm);
+	json_decref(extra);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Verifying                                                                */
+
+struct verify {
+	struct store *s;
+	store_report_cb report;
+	void *ctx;
+	uint64_t problems;
+	EVP_MD_CTX *md;
+};
+
+static void problem(struct verify *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void problem(struct verify *v, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	v->problems++;
+	if (!v->report)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	v->report(v->ctx, msg);
+}
+
+/* str = uvarint length + bytes, as in the change-set format. */
+static int digest_str(EVP_MD_CTX *md, const void *p, size_t n)
+{
+	uint8_t v[10];
+	size_t k = 0;
+
+	for (size_t x = n;; x >>= 7) {
+		v[k++] = (uint8_t)((x & 0x7f) | (x >> 7 ? 0x80 : 0));
+		if (!(x >> 7))
+			break;
+	}
+	return EVP_DigestUpdate(md, v, k) == 1 && EVP_DigestUpdate(md, p, n) == 1
+		       ? BF_OK
+		       : BF_ECRYPTO;
+}
+
+/* Checks one origin's log: contiguous from 1, chained, signed, hashed;
+ * and that the vector's head is its last entry. */
+static int verify_log(struct verify *v, struct bf_err *err)
+{
+	struct store *s = v->s;
+	sqlite3_stmt *st = NULL, *vst = NULL;
+	char origin[CS_MAX_ORIGIN + 1] = "";
+	uint8_t prev[CS_HASH_LEN] = {0};
+	uint64_t expect = 1;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT origin, seq, hash, prev, bytes FROM "
+			       "cs_log ORDER BY origin, seq",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = sql_fail(s, err, "reading the log");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(st, 0);
+		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1);
+		const uint8_t *bytes = sqlite3_column_blob(st, 4);
+		size_t len = (size_t)sqlite3_column_bytes(st, 4);
+		struct changeset cs;
+		uint8_t key[CS_KEY_LEN];
+		struct bf_err e;
+
+		if (!o)
+			o = "";
+		if (strcmp(o, origin)) {
+			snprintf(origin, sizeof(origin), "%s", o);
+			memset(prev, 0, sizeof(prev));
+			expect = 1;
+		}
+		if (seq != expect)
+			problem(v, "log %s: seq %llu follows %llu", o,
+				(unsigned long long)seq,
+				(unsigned long long)(expect - 1));
+		expect = seq + 1;
+		if (cs_decode(bytes, len, &cs, &e)) {
+			problem(v, "log %s/%llu: %s", o,
+				(unsigned long long)seq, e.msg);
+			memset(prev, 0, sizeof(prev));
+			continue;
+		}
+		if (strcmp(cs.h.origin, o) || cs.h.seq != seq)
+			problem(v, "log %s/%llu: holds change set %s/%llu", o,
+				(unsigned long long)seq, cs.h.origin,
+				(unsigned long long)cs.h.seq);
+		if (sqlite3_column_bytes(st, 2) != CS_HASH_LEN ||
+		    memcmp(sqlite3_column_blob(st, 2), cs.hash, CS_HASH_LEN))
+			problem(v, "log %s/%llu: stored hash is not the hash "
+				   "of its bytes",
+				o, (unsigned long long)seq);
+		if (memcmp(cs.h.prev, prev, CS_HASH_LEN) ||
+		    sqlite3_column_bytes(st, 3) != CS_HASH_LEN ||
+		    memcmp(sqlite3_column_blob(st, 3), prev, CS_HASH_LEN))
+			problem(v, "log %s/%llu: prev is not the hash of the "
+				   "previous change set",
+				o, (unsigned long long)seq);
+		if (store_origin_key(s, cs.h.origin, cs.h.seq, key, &e))
+			problem(v, "log %s/%llu: %s", o,
+				(unsigned long long)seq, e.msg);
+		else if (cs_verify(&cs, key, NULL))
+			problem(v, "log %s/%llu: signature does not verify",
+				o, (unsigned long long)seq);
+		memcpy(prev, cs.hash, CS_HASH_LEN);
+		cs_free(&cs);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = sql_fail(s, err, "reading the log");
+		goto out;
+	}
+	/* the vector's head of each origin is its last log entry, and each
+	 * origin in the log has a head */
+	if (sqlite3_prepare_v2(
+		    s->db,
+		    "SELECT v.origin, v.seq, v.hash, l.seq, l.hash FROM vv v "
+		    "LEFT JOIN (SELECT origin, max(seq) AS seq FROM cs_log "
+		    "GROUP BY origin) m ON m.origin = v.origin LEFT JOIN "
+		    "cs_log l ON l.origin = m.origin AND l.seq = m.seq "
+		    "UNION ALL SELECT DISTINCT origin, NULL, NULL, NULL, NULL "
+		    "FROM cs_log WHERE origin NOT IN (SELECT origin FROM vv)",
+		    -1, &vst, NULL) != SQLITE_OK) {
+		rc = sql_fail(s, err, "reading the vector");
+		goto out;
+	}
+	while ((rc = sqlite3_step(vst)) == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(vst, 0);
+
+		if (sqlite3_column_type(vst, 1) == SQLITE_NULL)
+			problem(v, "vector: %s has a log but no head",
+				o ? o : "");
+		else if (sqlite3_column_int64(vst, 1) !=
+				 sqlite3_column_int64(vst, 3) ||
+			 sqlite3_column_bytes(vst, 2) != CS_HASH_LEN ||
+			 sqlite3_column_bytes(vst, 4) != CS_HASH_LEN ||
+			 memcmp(sqlite3_column_blob(vst, 2),
+				sqlite3_column_blob(vst, 4), CS_HASH_LEN))
+			problem(v, "vector: head of %s is not its last log "
+				   "entry",
+				o ? o : "");
+	}
+	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading the vector");
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(vst);
+	return rc;
+}
+
+/* Recomputes every row's hash of one schema table and feeds the digest. */
+static int verify_table(struct verify *v, const struct sch_table *t,
+			struct bf_buf *b, uint64_t *rows, struct bf_err *err)
+{
+	struct store *s = v->s;
+	sqlite3_stmt *st = NULL;
+	struct bf_buf sql;
+	int rc;
+
+	bf_buf_init(&sql, 0);
+	rc = bf_buf_adds(&sql, "SELECT \"owner\", \"id\", \"rowhash\", \"extra\"");
+	for (size_t i = 0; i < t->nfields && !rc; i++) {
+		rc = bf_buf_adds(&sql, ", ");
+		rc = rc ? rc : add_ident(&sql, t->fields[i].name);
+	}
+	rc = rc ? rc : bf_buf_adds(&sql, " FROM ");
+	rc = rc ? rc : add_ident(&sql, t->name);
+	rc = rc ? rc : bf_buf_adds(&sql, " ORDER BY \"owner\", \"id\"");
+	if (rc || !bf_buf_cstr(&sql)) {
+		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(s->db, (const char *)sql.p, -1, &st, NULL) !=
+	    SQLITE_OK) {
+		rc = sql_fail(s, err, "verify");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *owner = (const char *)sqlite3_column_text(st, 0);
+		size_t olen = (size_t)sqlite3_column_bytes(st, 0);
+		const char *id = (const char *)sqlite3_column_text(st, 1);
+		size_t ilen = (size_t)sqlite3_column_bytes(st, 1);
+		const uint8_t *rh = sqlite3_column_blob(st, 2);
+		int rhlen = sqlite3_column_bytes(st, 2);
+		uint8_t h[CS_ROWHASH_LEN];
+		char so[80], si[80];
+		struct bf_err e;
+
+		if (!owner || !id)
+			owner = id = "", olen = ilen = 0;
+		if (rhlen != CS_ROWHASH_LEN) {
+			problem(v, "row %s/%s/%s: row hash is not %d bytes",
+				t->name, show(owner, olen, so, sizeof(so)),
+				show(id, ilen, si, sizeof(si)), CS_ROWHASH_LEN);
+			continue;
+		}
+		(*rows)++;
+		if (digest_str(v->md, t->name, strlen(t->name)) ||
+		    digest_str(v->md, owner, olen) ||
+		    digest_str(v->md, id, ilen) ||
+		    EVP_DigestUpdate(v->md, rh, CS_ROWHASH_LEN) != 1) {
+			rc = bf_errf(err, BF_ECRYPTO, "verify: digest failed");
+			goto out;
+		}
+		bf_buf_reset(b);
+		if (store_stmt_rowenc(st, t, b, &e)) {
+			problem(v, "row %s/%s/%s: %s", t->name,
+				show(owner, olen, so, sizeof(so)),
+				show(id, ilen, si, sizeof(si)), e.msg);
+			continue;
+		}
+		cs_rowhash(b->p, b->len, h);
+		if (memcmp(h, rh, CS_ROWHASH_LEN))
+			problem(v, "row %s/%s/%s: columns do not match the row "
+				   "hash",
+				t->name, show(owner, olen, so, sizeof(so)),
+				show(id, ilen, si, sizeof(si)));
+	}
+	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "verify");
+out:
+	sqlite3_finalize(st);
+	bf_buf_free(&sql);
+	return rc;
+}
+
+static int verify_foreign(struct verify *v, uint64_t *rows,
+			  struct bf_err *err)
+{
+	struct store *s = v->s;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT tbl, owner, id, rowhash, fields FROM "
+			       "foreign_row ORDER BY tbl, owner, id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(s, err, "verify");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *col[5];
+		size_t len[5];
+		uint8_t h[CS_ROWHASH_LEN];
+		char a[80], b[80], c[80];
+
+		for (int i = 0; i < 5; i++) {
+			col[i] = i < 3 ? (const void *)sqlite3_column_text(st, i)
+				       : sqlite3_column_blob(st, i);
+			len[i] = (size_t)sqlite3_column_bytes(st, i);
+			if (!col[i])
+				col[i] = "";
+		}
+		show(col[0], len[0], a, sizeof(a));
+		show(col[1], len[1], b, sizeof(b));
+		show(col[2], len[2], c, sizeof(c));
+		if (len[3] != CS_ROWHASH_LEN) {
+			problem(v, "foreign row %s/%s/%s: row hash is not %d "
+				   "bytes",
+				a, b, c, CS_ROWHASH_LEN);
+			continue;
+		}
+		(*rows)++;
+		if (digest_str(v->md, col[0], len[0]) ||
+		    digest_str(v->md, col[1], len[1]) ||
+		    digest_str(v->md, col[2], len[2]) ||
+		    EVP_DigestUpdate(v->md, col[3], CS_ROWHASH_LEN) != 1) {
+			rc = bf_errf(err, BF_ECRYPTO, "verify: digest failed");
+			goto out;
+		}
+		cs_rowhash(col[4], len[4], h);
+		if (memcmp(h, col[3], CS_ROWHASH_LEN))
+			problem(v, "foreign row %s/%s/%s: fields do not match "
+				   "the row hash",
+				a, b, c);
+	}
+	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "verify");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_verify(struct store *s, uint8_t digest[CS_HASH_LEN],
+		 uint64_t *rows, uint64_t *problems, store_report_cb report,
+		 void *ctx, struct bf_err *err)
+{
+	struct verify v = {s, report, ctx, 0, NULL};
+	uint8_t d[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+	uint64_t nrows = 0;
+	struct bf_buf b;
+	int rc, in_tx = 0;
+
+	bf_buf_init(&b, 0);
+	/* one read snapshot: log and rows as of the same moment */
+	if ((rc = exec_sql(s, "BEGIN", err)) != 0)
+		goto out;
+	in_tx = 1;
+	v.md = EVP_MD_CTX_new();
+	if (!v.md || EVP_DigestInit_ex(v.md, EVP_sha256(), NULL) != 1) {
+		rc = bf_errf(err, BF_ECRYPTO, "verify: cannot start SHA-256");
+		goto out;
+	}
+	if ((rc = verify_log(&v, err)) != 0)
+		goto out;
+	for (size_t i = 0; i < schema_ntables; i++) {
+		if (schema_tables[i].flags & SCH_T_LOCAL)
+			continue;
+		if ((rc = verify_table(&v, &schema_tables[i], &b, &nrows, err)))
+			goto out;
+	}
+	if ((rc = verify_foreign(&v, &nrows, err)) != 0)
+		goto out;
+	if (EVP_DigestFinal_ex(v.md, d, &dlen) != 1 || dlen != CS_HASH_LEN) {
+		rc = bf_errf(err, BF_ECRYPTO, "verify: SHA-256 failed");
+		goto out;
+	}
+	memcpy(digest, d, CS_HASH_LEN);
+	*rows = nrows;
+	*problems = v.problems;
+	rc = v.problems ? bf_errf(err, BF_EINVAL, "verify: %llu problems",
+				  (unsigned long long)v.problems)
+			: BF_OK;
+out:
+	if (in_tx)
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	EVP_MD_CTX_free(v.md);
+	bf_buf_free(&b);
+	return rc;
+}

@@ -1,0 +1,128 @@
+/*
+ * store: the replica.  SQLite in WAL mode; schema and migrations derived
+ * from schema.h; the change-set log, the version vector (per-origin
+ * cursor: seq and head hash), fork evidence, and the one function that
+ * applies a signed change set with every rule of DESIGN.md:
+ *
+ *   1. it decodes strictly (changeset.h);
+ *   2. its origin is the coordinator (pinned key) or a roster member whose
+ *      key was valid for that sequence number and who was not revoked;
+ *   3. the signature verifies over the exact bytes;
+ *   4. seq is the next one for the origin and prev is the head's hash
+ *      (an already applied change set with the same hash is a duplicate:
+ *      BF_EDUP, nothing changes; a different one at an applied seq is a
+ *      fork: kept as evidence, BF_EFORK, the origin stops);
+ *   5. every row it touches belongs to the origin: the row key is
+ *      (table, owner, id) with owner = origin, only the coordinator writes
+ *      the roster (institution), nobody writes local-only tables;
+ *      known fields have the schema's types; unknown fields are kept in
+ *      the row's `extra` JSON; unknown tables in `foreign_row`;
+ *   6. rows, log entry and cursor commit in one transaction.
+ *
+ * store knows no network.  A store handle is used by one thread.
+ */
+#ifndef BIOFED_STORE_H
+#define BIOFED_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "changeset.h"
+#include "util.h"
+
+struct store;
+struct sqlite3;
+
+#define STORE_RDONLY 0x1 /* opens read-only (query commands) */
+#define STORE_CREATE 0x2 /* creates the file and schema if missing */
+
+/* Opens (and migrates, unless read-only) the replica at path.
+ * A writer refuses a database whose schema version is newer than this
+ * build's (read-only opens work).  STORE_RDONLY needs a database that a
+ * writer has initialised (BF_ENOENT otherwise); writers keep the -wal and
+ * -shm files after closing so that readers can open it at any time. */
+int store_open(const char *path, int flags, struct store **out,
+	       struct bf_err *err);
+void store_close(struct store *s);
+/* The underlying connection, for query code. */
+struct sqlite3 *store_db(struct store *s);
+
+/* Sets the pinned coordinator key (from the configuration).  Until it is
+ * set every change set is rejected. */
+void store_set_coordinator(struct store *s, const uint8_t key[CS_KEY_LEN]);
+
+/* Applies one signed change set (see the rules above).  Returns 0 when
+ * applied, BF_EDUP when already applied (nothing changed), BF_EFORK when
+ * it proves a fork (evidence stored), another negative code when rejected;
+ * err says why ("changeset ORIGIN/SEQ: ...").  hdr_out (may be NULL)
+ * receives the header whenever the bytes decoded, also on rejection, for
+ * logging; rows_out (may be NULL) the row count when applied. */
+int store_apply(struct store *s, const uint8_t *bytes, size_t len,
+		struct cs_header *hdr_out, size_t *rows_out, struct bf_err *err);
+
+/* Head of an origin's log: seq 0 and a zero hash when none. */
+int store_head(struct store *s, const char *origin, uint64_t *seq,
+	       uint8_t hash[CS_HASH_LEN], struct bf_err *err);
+
+/* The version vector: calls cb for each origin in byte order. */
+struct store_vv_entry {
+	const char *origin;
+	uint64_t seq;
+	uint8_t hash[CS_HASH_LEN];
+	uint64_t forked_at; /* 0 unless a fork was proven at that seq */
+};
+typedef int (*store_vv_cb)(void *ctx, const struct store_vv_entry *e);
+int store_vector(struct store *s, store_vv_cb cb, void *ctx,
+		 struct bf_err *err);
+
+/* Calls cb for each stored change set of origin (NULL: all origins, the
+ * coordinator's first, then by origin) with seq > after_seq, in sequence
+ * order.  The bytes are valid during the callback only.  A non-zero
+ * return from cb stops the walk and is returned. */
+struct store_cs_entry {
+	const char *origin;
+	uint64_t seq;
+	uint64_t time_ms;
+	uint64_t nrows;
+	const uint8_t *hash;
+	const uint8_t *bytes;
+	size_t len;
+};
+typedef int (*store_cs_cb)(void *ctx, const struct store_cs_entry *e);
+int store_changesets(struct store *s, const char *origin, uint64_t after_seq,
+		     store_cs_cb cb, void *ctx, struct bf_err *err);
+
+/* Calls cb(id, rowhash) for every row of table owned by owner. */
+typedef int (*store_rowhash_cb)(void *ctx, const char *id, size_t id_len,
+				const uint8_t hash[CS_ROWHASH_LEN]);
+int store_owned_rows(struct store *s, const char *table, const char *owner,
+		     store_rowhash_cb cb, void *ctx, struct bf_err *err);
+
+/* Re-checks every stored change set: decodes, signature with the key
+ * valid at that seq, hash chain.  Then recomputes every replicated row's
+ * encoding from its columns, checks it against the stored row hash, and
+ * writes the digest of the replicated state (SHA-256 over table, owner,
+ * id and row hash of every row in key order).  Returns 0 when all is
+ * consistent; problems are counted in *problems and described through
+ * report (may be NULL). */
+typedef void (*store_report_cb)(void *ctx, const char *msg);
+int store_verify(struct store *s, uint8_t digest[CS_HASH_LEN],
+		 uint64_t *rows, uint64_t *problems, store_report_cb report,
+		 void *ctx, struct bf_err *err);
+
+/* Appends the row encoding of the current row of stmt to b, for table t:
+ * the known fields are read from the columns named like them, `extra`
+ * from the column "extra" (JSON object of unknown fields).  Used by
+ * verify (to recompute row hashes) and by queries (JSON output). */
+struct sqlite3_stmt;
+struct sch_table;
+int store_stmt_rowenc(struct sqlite3_stmt *stmt, const struct sch_table *t,
+		      struct bf_buf *b, struct bf_err *err);
+
+/* The Ed25519 key that `origin` may sign seq with, from the pinned
+ * coordinator key or the roster.  BF_ENOENT: not a member; BF_ECRYPTO:
+ * revoked or no key valid at seq. */
+int store_origin_key(struct store *s, const char *origin, uint64_t seq,
+		     uint8_t key[CS_KEY_LEN], struct bf_err *err);
+
+#endif

@@ -1,0 +1,30 @@
+# Shared by the black-box tests: TAP-like "ok N - what" / "not ok N - what"
+# lines (tests/run.sh counts them), a private temporary directory removed at
+# exit, and helpers that run the real biofed binary.
+: "${BIOFED:?BIOFED must name the biofed binary}"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build}
+TOOLS="$ROOT/$BUILD/tools"
+DATA="$ROOT/tests/bb/data"
+T=$(mktemp -d /tmp/biofed-bb.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+n=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+fail() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; }
+check() { # check "description" command...
+	desc=$1; shift
+	if out=$("$@" 2>&1); then ok "$desc"; else fail "$desc" "$out"; fi
+}
+check_fails() { # the command must fail
+	desc=$1; shift
+	if out=$("$@" 2>&1); then fail "$desc (succeeded)" "$out"; else ok "$desc"; fi
+}
+# grep_out "description" PATTERN command...: runs, output must match
+grep_out() {
+	desc=$1; pat=$2; shift 2
+	out=$("$@" 2>&1)
+	if printf '%s\n' "$out" | grep -Eq -- "$pat"; then ok "$desc"; else fail "$desc" "$out"; fi
+}
+bf() { d=$1; shift; "$BIOFED" --dir "$T/$d" "$@"; }
+digest() { bf "$1" verify | sed -n 's/^digest: //p'; }

@@ -1,0 +1,248 @@
+/*
+ * bench_core: the node core's throughput, measured in one run on this
+ * machine:
+ *   1. publish a 1,000,000-row collection_fact file (CSV) at node A;
+ *   2. re-publish the unchanged file (must write no change set);
+ *   3. apply A's change sets into a fresh replica B, as a peer would
+ *      (decode, verify signature, check every rule, one transaction each);
+ *   4. the floor: a plain prepared-statement insert of the same rows into
+ *      the same table shape, one transaction per 1,000 rows, WAL.
+ * Prints rows/s of each and the ratio apply/plain.
+ *
+ *   bench_core [ROWS]   (default 1000000)
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "node.h"
+#include "publish.h"
+#include "roster.h"
+
+static double secs(uint64_t a, uint64_t b)
+{
+	return (double)(b - a) / 1e9;
+}
+
+static void die(const char *what, const struct bf_err *err)
+{
+	fprintf(stderr, "bench_core: %s: %s\n", what, err ? err->msg : "");
+	exit(1);
+}
+
+static const char *const sexes[] = {"FEMALE", "MALE"};
+static const char *const ages[] = {"0-17", "18-39", "40-49", "50-59",
+				   "60-69", "70-"};
+static const char *const mats[] = {"DNA", "SERUM", "PLASMA", "RNA",
+				   "TISSUE_FROZEN", "WHOLE_BLOOD"};
+static const char *const dis[] = {"C50.9", "C18.7", "C34.1", "I25.1",
+				  "G30.9", "ORPHA:558", "E11.9", "C61"};
+static const char *const av[] = {"available", "reserved", "exhausted"};
+
+static void gen_row(FILE *f, size_t i)
+{
+	fprintf(f, "fact-%08zu,coll-%04zu,%s,%s,%s,%s,%zu,%zu,%s\n", i,
+		i % 1000, sexes[i % 2], ages[(i / 2) % 6], mats[(i / 12) % 6],
+		dis[(i / 72) % 8], 10 + i % 500, 10 + i % 250, av[i % 3]);
+}
+
+struct collect {
+	uint8_t **cs;
+	size_t *len;
+	size_t n, cap;
+};
+
+static int collect_cb(void *ctx, const struct store_cs_entry *e)
+{
+	struct collect *c = ctx;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 256;
+		c->cs = realloc(c->cs, c->cap * sizeof(*c->cs));
+		c->len = realloc(c->len, c->cap * sizeof(*c->len));
+	}
+	c->cs[c->n] = malloc(e->len);
+	memcpy(c->cs[c->n], e->bytes, e->len);
+	c->len[c->n++] = e->len;
+	return 0;
+}
+
+static void machine(void)
+{
+	char line[256], model[256] = "unknown";
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "model name", 10) == 0) {
+			char *p = strchr(line, ':');
+			snprintf(model, sizeof(model), "%s", p ? p + 2 : line);
+			model[strcspn(model, "\n")] = 0;
+			break;
+		}
+	if (f)
+		fclose(f);
+	printf("machine: %ld cores, %s; SQLite %s\n",
+	       sysconf(_SC_NPROCESSORS_ONLN), model, sqlite3_libversion());
+}
+
+/* The floor: the same rows, the same table, plain INSERTs. */
+static double plain_insert(const char *dir, size_t rows)
+{
+	char path[512];
+	struct store *s;
+	struct bf_err err;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	uint64_t t0, t1;
+	uint8_t hash[16] = {0};
+	char id[32], coll[32];
+
+	snprintf(path, sizeof(path), "%s/plain.db", dir);
+	if (store_open(path, STORE_CREATE, &s, &err))
+		die("plain store", &err);
+	db = store_db(s);
+	sqlite3_exec(db, "PRAGMA synchronous=NORMAL", 0, 0, 0);
+	if (sqlite3_prepare_v2(
+		    db,
+		    "INSERT INTO collection_fact(owner, id, rowhash, age_range, "
+		    "availability, collection, disease, number_of_donors, "
+		    "number_of_samples, sample_type, sex) "
+		    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+		    -1, &st, NULL) != SQLITE_OK)
+		die(sqlite3_errmsg(db), NULL);
+	t0 = bf_mono_ns();
+	for (size_t i = 0; i < rows; i++) {
+		if (i % 1000 == 0)
+			sqlite3_exec(db, "BEGIN", 0, 0, 0);
+		snprintf(id, sizeof(id), "fact-%08zu", i);
+		snprintf(coll, sizeof(coll), "coll-%04zu", i % 1000);
+		hash[0] = (uint8_t)i;
+		sqlite3_bind_text(st, 1, "bench", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 3, hash, 16, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, ages[(i / 2) % 6], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, av[i % 3], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, coll, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 7, dis[(i / 72) % 8], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)(10 + i % 250));
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)(10 + i % 500));
+		sqlite3_bind_text(st, 10, mats[(i / 12) % 6], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 11, sexes[i % 2], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			die(sqlite3_errmsg(db), NULL);
+		sqlite3_reset(st);
+		if (i % 1000 == 999 || i == rows - 1)
+			sqlite3_exec(db, "COMMIT", 0, 0, 0);
+	}
+	t1 = bf_mono_ns();
+	sqlite3_finalize(st);
+	store_close(s);
+	return (double)rows / secs(t0, t1);
+}
+
+int main(int argc, char **argv)
+{
+	size_t rows = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
+	char tmpl[] = "/tmp/biofed-bench.XXXXXX", path[512], cmd[600];
+	char *dir = mkdtemp(tmpl);
+	struct node_init ni = {0};
+	struct node a, b;
+	struct bf_err err;
+	struct publish_opts po = {0};
+	struct publish_result res;
+	struct collect col = {0};
+	char coord[65], slug[64];
+	uint64_t t0, t1;
+	double pub_s, repub_s, apply_s, floor_rps;
+	size_t applied_rows = 0;
+	int changed;
+	FILE *f;
+
+	if (!dir)
+		die("mkdtemp", NULL);
+	machine();
+	snprintf(path, sizeof(path), "%s/collection_facts.csv", dir);
+	f = fopen(path, "w");
+	fprintf(f, "id,collection,sex,age_range,sample_type,disease,"
+		   "number_of_samples,number_of_donors,availability\n");
+	for (size_t i = 0; i < rows; i++)
+		gen_row(f, i);
+	fclose(f);
+
+	snprintf(path, sizeof(path), "%s/a", dir);
+	ni.dir = path;
+	ni.slug = "bench";
+	ni.name = "Benchmark node";
+	ni.country = "ES";
+	ni.coordinator = 1;
+	if (node_init(&ni, coord, &err))
+		die("init a", &err);
+	if (node_open(&a, path, NODE_KEY, &err))
+		die("open a", &err);
+	snprintf(path, sizeof(path), "%s/a/identity.json", dir);
+	if (roster_add(&a, path, 0, &changed, slug, &err))
+		die("roster", &err);
+
+	snprintf(path, sizeof(path), "%s/collection_facts.csv", dir);
+	po.path = path;
+	t0 = bf_mono_ns();
+	if (publish_file(&a, &po, &res, &err))
+		die("publish", &err);
+	t1 = bf_mono_ns();
+	pub_s = secs(t0, t1);
+	printf("publish: %zu rows in %zu change sets: %.2f s, %.0f rows/s\n",
+	       res.inserted, res.changesets, pub_s, (double)rows / pub_s);
+
+	t0 = bf_mono_ns();
+	if (publish_file(&a, &po, &res, &err))
+		die("re-publish", &err);
+	t1 = bf_mono_ns();
+	repub_s = secs(t0, t1);
+	printf("re-publish unchanged: %.2f s, %zu change sets written "
+	       "(target < 3 s, 0 change sets)\n",
+	       repub_s, res.changesets);
+
+	if (store_changesets(a.store, NULL, 0, collect_cb, &col, &err))
+		die("export", &err);
+	node_close(&a);
+
+	snprintf(path, sizeof(path), "%s/b", dir);
+	ni.dir = path;
+	ni.slug = "peer";
+	ni.coordinator = 0;
+	ni.coordinator_key = coord;
+	if (node_init(&ni, coord, &err))
+		die("init b", &err);
+	if (node_open(&b, path, 0, &err))
+		die("open b", &err);
+	t0 = bf_mono_ns();
+	for (size_t i = 0; i < col.n; i++) {
+		size_t r = 0;
+		if (store_apply(b.store, col.cs[i], col.len[i], NULL, &r, &err))
+			die("apply", &err);
+		applied_rows += r;
+	}
+	t1 = bf_mono_ns();
+	apply_s = secs(t0, t1);
+	node_close(&b);
+
+	floor_rps = plain_insert(dir, rows);
+	printf("apply at a fresh replica: %zu rows in %zu change sets: %.2f s, "
+	       "%.0f rows/s (synchronous=FULL, signature checked per change "
+	       "set)\n",
+	       applied_rows, col.n, apply_s, (double)applied_rows / apply_s);
+	printf("plain insert floor: %.0f rows/s (prepared statement, 1,000 "
+	       "rows per transaction, WAL, synchronous=NORMAL)\n",
+	       floor_rps);
+	printf("ratio apply/plain: %.2f (target >= 0.50)\n",
+	       ((double)applied_rows / apply_s) / floor_rps);
+	for (size_t i = 0; i < col.n; i++)
+		free(col.cs[i]);
+	free(col.cs);
+	free(col.len);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_core: could not remove %s\n", dir);
+	return 0;
+}
