@@ -38,6 +38,10 @@ done
 say "the coordinator (navarrabiomed) admits the three members"
 for s in $NODES; do bf navarrabiomed roster add "$DEMO/$s/identity.json"; done
 bf navarrabiomed roster list
+bf navarrabiomed changes export --origin coordinator -o "$DEMO/roster.bfx" 2>/dev/null
+for s in $NODES; do
+	[ "$s" = navarrabiomed ] || bf "$s" changes import "$DEMO/roster.bfx" >/dev/null
+done
 
 say "each partner publishes its example data"
 for s in $NODES; do

@@ -123,6 +123,8 @@ struct fieldref {
 	size_t voff, vlen; /* into ctx.vals */
 };
 
+#define MAX_ITEMS 4096
+
 struct ctx {
 	struct node *node;
 	const struct publish_opts *o;
@@ -136,6 +138,12 @@ struct ctx {
 	size_t nchanges, capchanges;
 	struct bf_buf vals, enc;
 	struct fieldref fields[CS_MAX_FIELDS];
+	struct cs_str items[MAX_ITEMS]; /* list items of the cell at hand */
+	/* field index by column position (see field_lookup) */
+#define MAX_COLCACHE 64
+	const char *col_name[MAX_COLCACHE];
+	const struct sch_table *col_table[MAX_COLCACHE];
+	int col_field[MAX_COLCACHE];
 	/* unknown columns already warned about */
 	char warned[64][64];
 	size_t nwarned;
@@ -271,8 +279,6 @@ static int parse_real(const char *s, size_t len, double *v)
 	return 0;
 }
 
-#define MAX_ITEMS 4096
-
 /*
  * Converts one cell to field f's type (f NULL: a field this schema does
  * not know, kept as it comes) and appends the encoded value to vals.
@@ -280,13 +286,13 @@ static int parse_real(const char *s, size_t len, double *v)
  * was appended, -1 with msg on error.
  */
 static int convert(const struct sch_field *f, const struct rec_cell *cell,
-		   struct bf_buf *vals, char *msg, size_t msglen)
+		   struct bf_buf *vals, struct cs_str *items, char *msg,
+		   size_t msglen)
 {
 	const json_t *j = cell->json;
 	const char *s = cell->text;
 	size_t len = cell->len;
 	enum sch_type type = f ? f->type : SCH_TEXT;
-	static struct cs_str items[MAX_ITEMS];
 	size_t n = 0;
 
 	if (j && json_is_null(j))
@@ -377,14 +383,9 @@ static int convert(const struct sch_field *f, const struct rec_cell *cell,
 					    : "a string");
 		return -1;
 	}
-	if (!s)
+	/* csvin and jsonin hand over valid UTF-8 only */
+	if (!s || len == 0)
 		return 1;
-	if (len == 0)
-		return 1;
-	if (!bf_utf8_ok((const uint8_t *)s, len)) {
-		snprintf(msg, msglen, "invalid UTF-8 or control character");
-		return -1;
-	}
 	switch (type) {
 	case SCH_TEXT: {
 		struct cs_str v;
@@ -513,6 +514,23 @@ static int add_change(struct ctx *c, enum cs_op op, const struct sch_table *t,
 	return 0;
 }
 
+/* CSV decoders hand the same header name pointers for every row: the
+ * field of each column position is looked up once. */
+static int field_lookup(struct ctx *c, const struct sch_table *t, size_t col,
+			const char *name)
+{
+	if (col < MAX_COLCACHE && c->col_name[col] == name &&
+	    c->col_table[col] == t)
+		return c->col_field[col];
+	int fi = schema_field_index(t, name, strlen(name));
+	if (col < MAX_COLCACHE) {
+		c->col_name[col] = name;
+		c->col_table[col] = t;
+		c->col_field[col] = fi;
+	}
+	return fi;
+}
+
 static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 {
 	struct ctx *c = vctx;
@@ -556,8 +574,12 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 			  : "required (a string)");
 		return 0;
 	}
-	snprintf(idbuf, sizeof(idbuf), "%.*s",
-		 (int)(id_len > 64 ? 64 : id_len), id);
+	/* for messages; cheap enough per record, no printf */
+	{
+		size_t k = id_len > 64 ? 64 : id_len;
+		memcpy(idbuf, id, k);
+		idbuf[k] = 0;
+	}
 	bf_buf_reset(&c->vals);
 	for (size_t i = 0; i < r->ncells; i++) {
 		const struct rec_cell *cell = &r->cells[i];
@@ -565,12 +587,12 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 		size_t before = c->vals.len;
 		int fi, rc;
 
-		if (strcmp(cell->name, "id") == 0)
+		if (cell->name[0] == 'i' && strcmp(cell->name, "id") == 0)
 			continue;
-		fi = schema_field_index(t, cell->name, strlen(cell->name));
+		fi = field_lookup(c, t, i, cell->name);
 		if (fi >= 0)
 			f = &t->fields[fi];
-		rc = convert(f, cell, &c->vals, msg, sizeof(msg));
+		rc = convert(f, cell, &c->vals, c->items, msg, sizeof(msg));
 		if (rc < 0) {
 			report(c, r, idbuf, cell->name, "%s", msg);
 			bad = 1;
@@ -604,7 +626,12 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 	}
 	if (bad)
 		return 0;
-	qsort(c->fields, nf, sizeof(c->fields[0]), cmp_fieldref);
+	for (size_t i = 1; i < nf; i++)
+		if (cmp_fieldref(&c->fields[i - 1], &c->fields[i]) >= 0) {
+			qsort(c->fields, nf, sizeof(c->fields[0]),
+			      cmp_fieldref);
+			break;
+		}
 	for (size_t i = 1; i < nf; i++)
 		if (cmp_fieldref(&c->fields[i - 1], &c->fields[i]) == 0) {
 			report(c, r, idbuf, c->fields[i].name,
@@ -706,25 +733,59 @@ static const struct sch_table *table_from_path(const char *path)
 	return schema_table(base, dot ? (size_t)(dot - base) : strlen(base));
 }
 
+/* A node can only sign what its own replica will accept: its institution
+ * must be in the roster it holds, with this node's key.  Said before any
+ * work, in words that tell what to do. */
+static int check_member(struct node *n, struct bf_err *err)
+{
+	uint8_t key[CS_KEY_LEN], h[CS_HASH_LEN];
+	uint64_t head;
+	int rc = store_head(n->store, n->cfg.slug, &head, h, err);
+
+	if (rc)
+		return rc;
+	rc = store_origin_key(n->store, n->cfg.slug, head + 1, key, err);
+	if (rc == BF_ENOENT)
+		return bf_errf(err, rc,
+			       "%s is not in this node's copy of the roster: "
+			       "the coordinator admits it with `biofed roster "
+			       "add identity.json`, and this node receives the "
+			       "roster by sync or `biofed changes import`",
+			       n->cfg.slug);
+	if (rc)
+		return rc;
+	if (memcmp(key, n->key.pub, CS_KEY_LEN) != 0)
+		return bf_errf(err, BF_ECRYPTO,
+			       "the roster holds another signing key for %s "
+			       "than this node's sign.key; the coordinator must "
+			       "admit this key (biofed roster add --key-from)",
+			       n->cfg.slug);
+	return 0;
+}
+
 int publish_file(struct node *n, const struct publish_opts *o,
 		 struct publish_result *res, struct bf_err *err)
 {
-	struct ctx c;
+	struct ctx *c = calloc(1, sizeof(*c)); /* large: not on the stack */
 	const char *fmt = o->format;
 	struct cs_row_in *rows = NULL;
 	int rc, json;
 
 	memset(res, 0, sizeof(*res));
-	memset(&c, 0, sizeof(c));
-	c.node = n;
-	c.o = o;
-	c.res = res;
-	c.err = err;
-	c.warn = o->warnings ? o->warnings : stderr;
-	bf_buf_init(&c.arena, 0);
-	bf_buf_init(&c.vals, CS_MAX_BYTES);
-	bf_buf_init(&c.enc, CS_MAX_BYTES);
+	if (!c)
+		return bf_errf(err, BF_ENOMEM, "out of memory");
+	c->node = n;
+	c->o = o;
+	c->res = res;
+	c->err = err;
+	c->warn = o->warnings ? o->warnings : stderr;
+	bf_buf_init(&c->arena, 0);
+	bf_buf_init(&c->vals, CS_MAX_BYTES);
+	bf_buf_init(&c->enc, CS_MAX_BYTES);
 
+	rc = check_member(n, err);
+	if (rc)
+		goto out;
 	if (!fmt)
 		fmt = strcasecmp(file_ext(o->path), "json") == 0 ? "json"
 								 : "csv";
@@ -735,26 +796,26 @@ int publish_file(struct node *n, const struct publish_opts *o,
 		goto out;
 	}
 	if (o->table) {
-		c.default_table = schema_table(o->table, strlen(o->table));
-		if (!c.default_table) {
+		c->default_table = schema_table(o->table, strlen(o->table));
+		if (!c->default_table) {
 			rc = bf_errf(err, BF_EINVAL, "--table: no table \"%s\"",
 				     o->table);
 			goto out;
 		}
 	} else {
-		c.default_table = table_from_path(o->path);
+		c->default_table = table_from_path(o->path);
 	}
-	if (c.default_table && !(c.default_table->flags & SCH_T_PUBLISH)) {
+	if (c->default_table && !(c->default_table->flags & SCH_T_PUBLISH)) {
 		rc = bf_errf(err, BF_EINVAL,
 			     "%s: table %s is not published this way (%s)",
-			     o->path, c.default_table->name,
-			     (c.default_table->flags & SCH_T_LOCAL)
+			     o->path, c->default_table->name,
+			     (c->default_table->flags & SCH_T_LOCAL)
 				     ? "use `biofed samples import`"
 				     : "the coordinator writes it with "
 				       "`biofed roster`");
 		goto out;
 	}
-	if (!c.default_table && (!json || o->records)) {
+	if (!c->default_table && (!json || o->records)) {
 		rc = bf_errf(err, BF_EINVAL,
 			     "%s: cannot tell which table the file holds from "
 			     "its name; give --table",
@@ -762,22 +823,22 @@ int publish_file(struct node *n, const struct publish_opts *o,
 		goto out;
 	}
 	/* the whole set of the table is known even when the file is empty */
-	if (c.default_table && !table_state(&c, c.default_table)) {
+	if (c->default_table && !table_state(c, c->default_table)) {
 		rc = BF_EIO;
 		goto out;
 	}
 	if (json) {
-		rc = jsonin_read_file(o->path, o->records, on_record, &c, err);
+		rc = jsonin_read_file(o->path, o->records, on_record, c, err);
 	} else {
 		rc = csvin_read_file(o->path, o->delimiter ? o->delimiter : ',',
-				     on_record, &c, err);
+				     on_record, c, err);
 	}
 	if (rc)
 		goto out;
 	if (res->errors) {
 		size_t max = o->max_errors ? o->max_errors : 50;
 		if (res->errors > max)
-			fprintf(c.warn, "... and %zu more errors\n",
+			fprintf(c->warn, "... and %zu more errors\n",
 				res->errors - max);
 		rc = bf_errf(err, BF_EINVAL,
 			     "%s: %zu error%s; nothing was published",
@@ -785,13 +846,13 @@ int publish_file(struct node *n, const struct publish_opts *o,
 		goto out;
 	}
 	if (o->replace) {
-		for (size_t i = 0; i < c.ntables; i++) {
-			struct idmap *m = &c.tables[i].map;
+		for (size_t i = 0; i < c->ntables; i++) {
+			struct idmap *m = &c->tables[i].map;
 			for (size_t j = 0; j < m->cap; j++) {
 				struct ent *e = &m->e[j];
 				if (!e->h || e->state != ENT_OWNED)
 					continue;
-				if (add_change(&c, CS_DELETE, c.tables[i].t,
+				if (add_change(c, CS_DELETE, c->tables[i].t,
 					       (const char *)m->ids.p +
 						       e->id_off,
 					       e->id_len, NULL, 0)) {
@@ -803,32 +864,33 @@ int publish_file(struct node *n, const struct publish_opts *o,
 			}
 		}
 	}
-	if (o->dry_run || c.nchanges == 0) {
+	if (o->dry_run || c->nchanges == 0) {
 		rc = 0;
 		goto out;
 	}
-	rows = calloc(c.nchanges, sizeof(*rows));
+	rows = calloc(c->nchanges, sizeof(*rows));
 	if (!rows) {
 		rc = bf_errf(err, BF_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < c.nchanges; i++) {
-		struct change *ch = &c.changes[i];
+	for (size_t i = 0; i < c->nchanges; i++) {
+		struct change *ch = &c->changes[i];
 		rows[i].op = ch->op;
 		rows[i].table = ch->t->name;
-		rows[i].id = (const char *)c.arena.p + ch->id_off;
-		rows[i].enc = c.arena.p + ch->enc_off;
+		rows[i].id = (const char *)c->arena.p + ch->id_off;
+		rows[i].enc = c->arena.p + ch->enc_off;
 		rows[i].enc_len = ch->enc_len;
 	}
-	rc = publish_commit(n->store, n->cfg.slug, &n->key, rows, c.nchanges,
+	rc = publish_commit(n->store, n->cfg.slug, &n->key, rows, c->nchanges,
 			    (size_t)n->cfg.max_changeset_rows, res, err);
 out:
 	free(rows);
-	for (size_t i = 0; i < c.ntables; i++)
-		idmap_free(&c.tables[i].map);
-	free(c.changes);
-	bf_buf_free(&c.arena);
-	bf_buf_free(&c.vals);
-	bf_buf_free(&c.enc);
+	for (size_t i = 0; i < c->ntables; i++)
+		idmap_free(&c->tables[i].map);
+	free(c->changes);
+	bf_buf_free(&c->arena);
+	bf_buf_free(&c->vals);
+	bf_buf_free(&c->enc);
+	free(c);
 	return rc;
 }

@@ -115,7 +115,8 @@ static int step_done(struct store *s, sqlite3_stmt *st, struct bf_err *err)
 
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return bf_errf(err, BF_EIO, "sqlite: %s", sqlite3_errmsg(s->db));
+		return bf_errf(err, BF_EIO, "sqlite: %s",
+			       sqlite3_errmsg(s->db));
 	return BF_OK;
 }
 
@@ -132,8 +133,11 @@ static const char *show(const char *p, size_t len, char *out, size_t outlen)
 {
 	size_t n = len < outlen - 1 ? len : outlen - 1;
 
-	for (size_t i = 0; i < n; i++)
-		out[i] = (unsigned char)p[i] < 0x20 || p[i] == 0x7f ? '?' : p[i];
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		out[i] = c < 0x20 || c == 0x7f ? '?' : p[i];
+	}
 	out[n] = 0;
 	return out;
 }
@@ -143,7 +147,8 @@ static int add_ident(struct bf_buf *b, const char *name)
 	int rc = bf_buf_addc(b, '"');
 
 	for (const char *p = name; *p && !rc; p++)
-		rc = *p == '"' ? bf_buf_add(b, "\"\"", 2) : bf_buf_addc(b, (uint8_t)*p);
+		rc = *p == '"' ? bf_buf_add(b, "\"\"", 2)
+			       : bf_buf_addc(b, (uint8_t)*p);
 	return rc ? rc : bf_buf_addc(b, '"');
 }
 
@@ -277,7 +282,8 @@ static int ddl_table(struct bf_buf *b, const struct sch_table *t,
 				       t->name, t->fields[i].name);
 		rc = bf_buf_adds(b, ", ");
 		rc = rc ? rc : add_ident(b, t->fields[i].name);
-		rc = rc ? rc : bf_buf_printf(b, " %s", sql_type(t->fields[i].type));
+		rc = rc ? rc
+			: bf_buf_printf(b, " %s", sql_type(t->fields[i].type));
 	}
 	rc = rc ? rc : bf_buf_adds(b, ", PRIMARY KEY(\"owner\", \"id\")) "
 				      "WITHOUT ROWID;\n");
@@ -293,15 +299,16 @@ static int migrate_v1(struct store *s, struct bf_err *err)
 		"NULL, hash BLOB NOT NULL, prev BLOB NOT NULL, time_ms INTEGER "
 		"NOT NULL, nrows INTEGER NOT NULL, bytes BLOB NOT NULL, "
 		"UNIQUE(origin, seq));\n"
-		"CREATE TABLE vv(origin TEXT PRIMARY KEY, seq INTEGER NOT NULL, "
-		"hash BLOB NOT NULL, forked_at INTEGER NOT NULL DEFAULT 0);\n"
+		"CREATE TABLE vv(origin TEXT PRIMARY KEY, seq INTEGER NOT "
+		"NULL, hash BLOB NOT NULL, forked_at INTEGER NOT NULL DEFAULT "
+		"0);\n"
 		"CREATE TABLE fork_evidence(origin TEXT NOT NULL, seq INTEGER "
 		"NOT NULL, hash BLOB NOT NULL, bytes BLOB NOT NULL, seen_ms "
 		"INTEGER NOT NULL, PRIMARY KEY(origin, seq, hash));\n"
 		/* rows of tables a newer schema has; fields = row encoding */
 		"CREATE TABLE foreign_row(tbl TEXT NOT NULL, owner TEXT NOT "
-		"NULL, id TEXT NOT NULL, rowhash BLOB NOT NULL, fields BLOB NOT "
-		"NULL, PRIMARY KEY(tbl, owner, id)) WITHOUT ROWID;\n";
+		"NULL, id TEXT NOT NULL, rowhash BLOB NOT NULL, fields BLOB "
+		"NOT NULL, PRIMARY KEY(tbl, owner, id)) WITHOUT ROWID;\n";
 	struct bf_buf b;
 	int rc;
 
@@ -433,8 +440,9 @@ static int prepare_writers(struct store *s, struct bf_err *err)
 		bf_buf_reset(&b);
 		rc = bf_buf_adds(&b, "INSERT INTO ");
 		rc = rc ? rc : add_ident(&b, t->name);
-		rc = rc ? rc : bf_buf_adds(&b, "(\"owner\", \"id\", \"rowhash\", "
-					      "\"extra\"");
+		rc = rc ? rc
+			: bf_buf_adds(&b, "(\"owner\", \"id\", \"rowhash\", "
+					  "\"extra\"");
 		for (size_t k = 0; k < t->nfields && !rc; k++) {
 			rc = bf_buf_adds(&b, ", ");
 			rc = rc ? rc : add_ident(&b, t->fields[k].name);
@@ -444,10 +452,11 @@ static int prepare_writers(struct store *s, struct bf_err *err)
 		for (size_t k = 0; k < t->nfields && !rc; k++)
 			rc = bf_buf_printf(&b, ", ?%zu", k + FIRST_FIELD_PARAM);
 		/* absent fields become NULL: a row is replaced whole */
-		rc = rc ? rc : bf_buf_adds(&b, ") ON CONFLICT(\"owner\", \"id\") "
-					      "DO UPDATE SET \"rowhash\" = "
-					      "excluded.\"rowhash\", \"extra\" = "
-					      "excluded.\"extra\"");
+		rc = rc ? rc
+			: bf_buf_adds(&b, ") ON CONFLICT(\"owner\", \"id\") DO "
+					  "UPDATE SET \"rowhash\" = "
+					  "excluded.\"rowhash\", \"extra\" = "
+					  "excluded.\"extra\"");
 		for (size_t k = 0; k < t->nfields && !rc; k++) {
 			rc = bf_buf_adds(&b, ", ");
 			rc = rc ? rc : add_ident(&b, t->fields[k].name);
@@ -636,7 +645,8 @@ int store_origin_key(struct store *s, const char *origin, uint64_t seq,
 	sqlite3_bind_text(st, 2, origin, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
-		rc = bf_errf(err, BF_ENOENT, "%s is not a roster member", origin);
+		rc = bf_errf(err, BF_ENOENT, "%s is not a roster member",
+			     origin);
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
@@ -667,8 +677,9 @@ int store_origin_key(struct store *s, const char *origin, uint64_t seq,
 	} else if (sqlite3_column_type(st, 2) == SQLITE_TEXT) {
 		old = json_loadb((const char *)sqlite3_column_text(st, 2),
 				 (size_t)sqlite3_column_bytes(st, 2), 0, NULL);
-		for (size_t i = 0; json_is_array(old) && i < json_array_size(old);
-		     i++) {
+		size_t n = json_is_array(old) ? json_array_size(old) : 0;
+
+		for (size_t i = 0; i < n; i++) {
 			json_t *it = json_array_get(old, i);
 			uint64_t from, until;
 
@@ -752,7 +763,8 @@ static int check_roster_row(const struct sch_table *t, const struct cs_row *r,
 		if (j >= r->nfields || c != 0) {
 			if (f->flags & SCH_REQUIRED)
 				return row_fail(err, BF_EINVAL, r,
-						"field %s is required", f->name);
+						"field %s is required",
+						f->name);
 			continue;
 		}
 		v = &r->fields[j].v;
@@ -804,8 +816,10 @@ static json_t *value_json(const struct cs_value *v)
 	case CS_LIST:
 		a = json_array();
 		for (size_t i = 0; a && i < v->nitems; i++) {
-			if (json_array_append_new(a, json_stringn(v->items[i].p,
-								  v->items[i].len))) {
+			const struct cs_str *it = &v->items[i];
+
+			if (json_array_append_new(a, json_stringn(it->p,
+								  it->len))) {
 				json_decref(a);
 				return NULL;
 			}
@@ -823,7 +837,8 @@ static int add_extra(json_t **extra, const struct cs_row *r,
 	if (f->v.type == CS_REAL && !real_storable(f->v.r))
 		return row_fail(err, BF_EINVAL, r,
 				"field %s: real is infinite or negative zero",
-				show(f->name.p, f->name.len, name, sizeof(name)));
+				show(f->name.p, f->name.len, name,
+				     sizeof(name)));
 	if (!*extra && !(*extra = json_object()))
 		return bf_errf(err, BF_ENOMEM, "store: out of memory");
 	if (json_object_setn_new_nocheck(*extra, f->name.p, f->name.len,
@@ -1452,7 +1467,8 @@ int store_owned_rows(struct store *s, const char *table, const char *owner,
 					      "\"id\"");
 	} else {
 		rc = bf_buf_adds(&b, "SELECT id, rowhash FROM foreign_row "
-				     "WHERE owner = ?1 AND tbl = ?2 ORDER BY id");
+				     "WHERE owner = ?1 AND tbl = ?2 ORDER BY "
+				     "id");
 	}
 	if (rc || !bf_buf_cstr(&b)) {
 		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
@@ -1545,7 +1561,8 @@ static int put_json_value(struct bf_buf *b, const json_t *v)
 	case JSON_INTEGER: return cs_put_int(b, json_integer_value(v));
 	case JSON_REAL: return cs_put_real(b, json_real_value(v));
 	case JSON_STRING:
-		return cs_put_text(b, json_string_value(v), json_string_length(v));
+		return cs_put_text(b, json_string_value(v),
+				   json_string_length(v));
 	case JSON_TRUE: return cs_put_bool(b, 1);
 	case JSON_FALSE: return cs_put_bool(b, 0);
 	case JSON_ARRAY: return put_json_list(b, v);
@@ -1564,7 +1581,8 @@ static int put_column(struct bf_buf *b, sqlite3_stmt *st, int col,
 	case SCH_TEXT:
 		if (ct != SQLITE_TEXT)
 			return BF_EINVAL;
-		return cs_put_text(b, (const char *)sqlite3_column_text(st, col),
+		return cs_put_text(b,
+				   (const char *)sqlite3_column_text(st, col),
 				   (size_t)sqlite3_column_bytes(st, col));
 	case SCH_INT:
 		if (ct != SQLITE_INTEGER)
@@ -1607,9 +1625,12 @@ int store_stmt_rowenc(struct sqlite3_stmt *stmt, const struct sch_table *t,
 		const char *key;
 		json_t *v;
 
-		extra = json_loadb((const char *)sqlite3_column_text(stmt, xcol),
-				   (size_t)sqlite3_column_bytes(stmt, xcol),
-				   JSON_REJECT_DUPLICATES, NULL);
+		const char *txt =
+			(const char *)sqlite3_column_text(stmt, xcol);
+
+		size_t n = (size_t)sqlite3_column_bytes(stmt, xcol);
+
+		extra = json_loadb(txt, n, JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(extra)) {
 			rc = bf_errf(err, BF_EINVAL,
 				     "%s: extra is not a JSON object", t->name);
@@ -1663,8 +1684,8 @@ int store_stmt_rowenc(struct sqlite3_stmt *stmt, const struct sch_table *t,
 		if ((rc = cs_put_str(b, f->name, flen)) != 0 ||
 		    (rc = put_column(b, stmt, col, f->type)) != 0) {
 			rc = bf_errf(err, rc == BF_ENOMEM ? rc : BF_EINVAL,
-				     "%s: column %s does not hold a %s", t->name,
-				     f->name, sch_type_name(f->type));
+				     "%s: column %s does not hold a %s",
+				     t->name, f->name, sch_type_name(f->type));
 			goto out;
 		}
 		count++;
@@ -1679,8 +1700,8 @@ int store_stmt_rowenc(struct sqlite3_stmt *stmt, const struct sch_table *t,
 		}
 	}
 	if (count > CS_MAX_FIELDS) {
-		rc = bf_errf(err, BF_ETOOBIG, "%s: more than %u fields", t->name,
-			     CS_MAX_FIELDS);
+		rc = bf_errf(err, BF_ETOOBIG, "%s: more than %u fields",
+			     t->name, CS_MAX_FIELDS);
 		goto out;
 	}
 	/* the count goes first but is known only now: slide the fields */
@@ -1743,9 +1764,9 @@ static int digest_str(EVP_MD_CTX *md, const void *p, size_t n)
 		if (!(x >> 7))
 			break;
 	}
-	return EVP_DigestUpdate(md, v, k) == 1 && EVP_DigestUpdate(md, p, n) == 1
-		       ? BF_OK
-		       : BF_ECRYPTO;
+	if (EVP_DigestUpdate(md, v, k) != 1 || EVP_DigestUpdate(md, p, n) != 1)
+		return BF_ECRYPTO;
+	return BF_OK;
 }
 
 /* Checks one origin's log: contiguous from 1, chained, signed, hashed;
@@ -1868,7 +1889,8 @@ static int verify_table(struct verify *v, const struct sch_table *t,
 	int rc;
 
 	bf_buf_init(&sql, 0);
-	rc = bf_buf_adds(&sql, "SELECT \"owner\", \"id\", \"rowhash\", \"extra\"");
+	rc = bf_buf_adds(&sql,
+			 "SELECT \"owner\", \"id\", \"rowhash\", \"extra\"");
 	for (size_t i = 0; i < t->nfields && !rc; i++) {
 		rc = bf_buf_adds(&sql, ", ");
 		rc = rc ? rc : add_ident(&sql, t->fields[i].name);
@@ -1952,8 +1974,10 @@ static int verify_foreign(struct verify *v, uint64_t *rows,
 		char a[80], b[80], c[80];
 
 		for (int i = 0; i < 5; i++) {
-			col[i] = i < 3 ? (const void *)sqlite3_column_text(st, i)
-				       : sqlite3_column_blob(st, i);
+			if (i < 3)
+				col[i] = sqlite3_column_text(st, i);
+			else
+				col[i] = sqlite3_column_blob(st, i);
 			len[i] = (size_t)sqlite3_column_bytes(st, i);
 			if (!col[i])
 				col[i] = "";

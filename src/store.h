@@ -104,7 +104,8 @@ int store_owned_rows(struct store *s, const char *table, const char *owner,
  * writes the digest of the replicated state (SHA-256 over table, owner,
  * id and row hash of every row in key order).  Returns 0 when all is
  * consistent; problems are counted in *problems and described through
- * report (may be NULL). */
+ * report (may be NULL).  When the walk completes, digest, rows and
+ * problems are written even if problems were found (then BF_EINVAL). */
 typedef void (*store_report_cb)(void *ctx, const char *msg);
 int store_verify(struct store *s, uint8_t digest[CS_HASH_LEN],
 		 uint64_t *rows, uint64_t *problems, store_report_cb report,

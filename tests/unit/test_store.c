@@ -86,7 +86,9 @@ struct fv {
 
 static int fv_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct fv *)a)->name, ((const struct fv *)b)->name);
+	const struct fv *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
 }
 
 /* The row encoding of fields given in any order. */
@@ -102,7 +104,8 @@ static void encode_row(struct bf_buf *b, const struct fv *in, size_t n)
 		struct cs_str items[4];
 		size_t ni = 0;
 
-		assert_int_equal(cs_put_str(b, f[i].name, strlen(f[i].name)), 0);
+		assert_int_equal(cs_put_str(b, f[i].name, strlen(f[i].name)),
+				 0);
 		switch (f[i].type) {
 		case V_INT:
 			assert_int_equal(cs_put_int(b, f[i].i), 0);
@@ -116,7 +119,8 @@ static void encode_row(struct bf_buf *b, const struct fv *in, size_t n)
 			break;
 		case V_FALSE:
 		case V_TRUE:
-			assert_int_equal(cs_put_bool(b, f[i].type == V_TRUE), 0);
+			assert_int_equal(cs_put_bool(b, f[i].type == V_TRUE),
+					 0);
 			break;
 		case V_LIST:
 			while (ni < 4 && f[i].items[ni]) {
@@ -319,6 +323,18 @@ static void admit_members(struct fx *f)
 	apply_ok_free(f->s, p, len);
 }
 
+static void add_column(struct bf_buf *b, sqlite3_stmt *st, int i)
+{
+	int ty = sqlite3_column_type(st, i);
+	const void *v = sqlite3_column_blob(st, i);
+	int n = sqlite3_column_bytes(st, i);
+
+	assert_int_equal(bf_buf_addc(b, (uint8_t)ty), 0);
+	assert_int_equal(bf_put_uvarint(b, (uint64_t)n), 0);
+	if (n)
+		assert_int_equal(bf_buf_add(b, v, (size_t)n), 0);
+}
+
 /* Content fingerprint of every table: "nothing changed" means equal. */
 static void content_hash(struct store *s, uint8_t out[CS_HASH_LEN])
 {
@@ -330,7 +346,8 @@ static void content_hash(struct store *s, uint8_t out[CS_HASH_LEN])
 	bf_buf_init(&b, 0);
 	assert_int_equal(sqlite3_prepare_v2(db,
 					    "SELECT name FROM sqlite_master "
-					    "WHERE type = 'table' ORDER BY name",
+					    "WHERE type = 'table' ORDER BY "
+					    "name",
 					    -1, &t, NULL),
 			 SQLITE_OK);
 	while (sqlite3_step(t) == SQLITE_ROW) {
@@ -339,20 +356,9 @@ static void content_hash(struct store *s, uint8_t out[CS_HASH_LEN])
 		assert_int_equal(bf_buf_adds(&b, sql), 0);
 		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
 				 SQLITE_OK);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			for (int i = 0; i < sqlite3_column_count(st); i++) {
-				int ty = sqlite3_column_type(st, i);
-				const void *v = sqlite3_column_blob(st, i);
-				int n = sqlite3_column_bytes(st, i);
-
-				assert_int_equal(bf_buf_addc(&b, (uint8_t)ty), 0);
-				assert_int_equal(bf_put_uvarint(&b, (uint64_t)n),
-						 0);
-				if (n)
-					assert_int_equal(bf_buf_add(&b, v, (size_t)n),
-							 0);
-			}
-		}
+		while (sqlite3_step(st) == SQLITE_ROW)
+			for (int i = 0; i < sqlite3_column_count(st); i++)
+				add_column(&b, st, i);
 		sqlite3_finalize(st);
 	}
 	sqlite3_finalize(t);
@@ -677,8 +683,9 @@ static void test_rejections(void **state)
 		roster_row(&c, "m1", &k_other, NULL, 0);
 		chain_next(&m1, &c, &p, &len);
 		expect_reject(f->s, p, len, BF_EINVAL,
-			      "changeset m1/2: row institution/m1: wrong owner: "
-			      "only the coordinator writes institution");
+			      "changeset m1/2: row institution/m1: wrong "
+			      "owner: only the coordinator writes "
+			      "institution");
 		free(p);
 	}
 	{ /* the coordinator writing a member's table */
@@ -1045,14 +1052,15 @@ static void test_stmt_rowenc_types(void **state)
 	encode_row(&exp, want, NF(want));
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
 	/* columns in another order than the schema's, one NULL field */
-	assert_int_equal(
-		sqlite3_prepare_v2(db,
-				   "SELECT 'o' AS owner, '{\"nn\":4,\"aa\":\"x\"}' "
-				   "AS extra, 2.5 AS r, 1 AS flag, -3 AS n, "
-				   "'abc' AS name, 0 AS off, '[\"a\",\"b\"]' AS "
-				   "tags, NULL AS zz",
-				   -1, &st, NULL),
-		SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT 'o' AS owner, "
+					    "'{\"nn\":4,\"aa\":\"x\"}' AS "
+					    "extra, 2.5 AS r, 1 AS flag, -3 "
+					    "AS n, 'abc' AS name, 0 AS off, "
+					    "'[\"a\",\"b\"]' AS tags, NULL "
+					    "AS zz",
+					    -1, &st, NULL),
+			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(bf_buf_add(&got, "prefix", 6), 0);
 	if (store_stmt_rowenc(st, &t, &got, &err))
