@@ -18,10 +18,12 @@
 #include "changeset.h"
 
 #include <math.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "keys.h"
@@ -843,18 +845,10 @@ out:
 /* Encodes a value, or re-checks and copies its encoded form (raw). */
 static int put_value(struct bf_buf *b, const struct cs_value *v)
 {
-	if (v->raw.p) {
-		struct cs_value tmp;
-		struct rd r;
-		int rc;
-
-		rd_init(&r, (const uint8_t *)v->raw.p, v->raw.len, "value",
-			NULL);
-		rc = rd_value(&r, &tmp, NULL);
-		if (rc == BF_OK && r.pos != r.end)
-			rc = BF_EINVAL;
-		return rc ? rc : bf_buf_add(b, v->raw.p, v->raw.len);
-	}
+	/* raw is set by the decoders only, which validated those bytes:
+	 * copying them is what keeps apply and verify cheap per row */
+	if (v->raw.p)
+		return bf_buf_add(b, v->raw.p, v->raw.len);
 	switch (v->type) {
 	case CS_INT:
 		return cs_put_int(b, v->i);
@@ -888,8 +882,15 @@ int cs_rowenc(struct bf_buf *b, const struct cs_field *fields, size_t n)
 			rc = BF_EINVAL; /* unsorted or duplicate names */
 			goto out;
 		}
-		if ((rc = cs_put_str(b, f->name.p, f->name.len)) != 0 ||
-		    (rc = put_value(b, &f->v)) != 0)
+		if (f->v.raw.p) {
+			/* a decoded field: its name was validated with it */
+			if ((rc = bf_put_uvarint(b, f->name.len)) != 0 ||
+			    (rc = bf_buf_add(b, f->name.p, f->name.len)) != 0)
+				goto out;
+		} else if ((rc = cs_put_str(b, f->name.p, f->name.len)) != 0) {
+			goto out;
+		}
+		if ((rc = put_value(b, &f->v)) != 0)
 			goto out;
 	}
 out:
@@ -898,9 +899,30 @@ out:
 	return rc;
 }
 
+/* OpenSSL 3's one-shot SHA256() fetches the algorithm and allocates a
+ * context on every call; per row that costs more than the hashing.  The
+ * algorithm is fetched once and each thread keeps its own context. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static _Thread_local EVP_MD_CTX *sha256_ctx;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void cs_sha256(const void *p, size_t n, uint8_t out[CS_HASH_LEN])
 {
-	SHA256(p, n, out);
+	unsigned int len = CS_HASH_LEN;
+
+	pthread_once(&sha256_once, sha256_fetch);
+	if (!sha256_ctx)
+		sha256_ctx = EVP_MD_CTX_new();
+	if (!sha256_md || !sha256_ctx ||
+	    EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL) != 1 ||
+	    EVP_DigestUpdate(sha256_ctx, p, n) != 1 ||
+	    EVP_DigestFinal_ex(sha256_ctx, out, &len) != 1)
+		SHA256(p, n, out); /* allocation failed: the slow path */
 }
 
 void cs_rowhash(const uint8_t *enc, size_t len, uint8_t out[CS_ROWHASH_LEN])
@@ -1066,7 +1088,13 @@ int cs_build(const struct cs_header *h, const struct cs_row_in *rows,
 	}
 	for (size_t i = 0; i < nrows; i++)
 		order[i] = &rows[i];
-	qsort(order, nrows, sizeof(*order), cmp_row_in);
+	/* publish hands rows over in key order: skip the sort then */
+	for (size_t i = 1; i < nrows; i++) {
+		if (cmp_row_in(&order[i - 1], &order[i]) > 0) {
+			qsort(order, nrows, sizeof(*order), cmp_row_in);
+			break;
+		}
+	}
 
 	/* pass 1: check every row and collect the name table */
 	for (size_t i = 0; i < nrows; i++) {

@@ -158,7 +158,9 @@ int cs_put_list(struct bf_buf *b, const struct cs_str *items, size_t n);
 int cs_put_str(struct bf_buf *b, const char *s, size_t len);
 
 /* Builds the row encoding of fields (which must be sorted by name, unique,
- * with encoded values in v.raw or typed values) into b. */
+ * with typed values, or encoded values in v.raw) into b.  v.raw is set by
+ * the decoders only, which validated those bytes and the field's name:
+ * such fields are copied without being checked again. */
 int cs_rowenc(struct bf_buf *b, const struct cs_field *fields, size_t n);
 
 /* Decodes a row encoding; fields and list items are malloc'd into *fields

@@ -359,7 +359,8 @@ int schema_check_text(const struct sch_field *f, const char *s, size_t len,
 		return 0;
 	case CHK_VOCAB:
 		for (const char *const *t = f->vocab->terms; *t; t++)
-			if (strlen(*t) == len && memcmp(*t, s, len) == 0)
+			if ((*t)[0] == s[0] && strncmp(*t, s, len) == 0 &&
+			    (*t)[len] == 0)
 				return 0;
 		snprintf(msg, msglen, "unknown %s \"%.*s\"", f->vocab->name,
 			 (int)(len > 80 ? 80 : len), s);

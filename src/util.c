@@ -69,7 +69,7 @@ void bf_buf_reset(struct bf_buf *b)
 	b->len = 0;
 }
 
-int bf_buf_reserve(struct bf_buf *b, size_t more)
+int bf_buf_grow_(struct bf_buf *b, size_t more)
 {
 	size_t need, ncap;
 	uint8_t *np;
@@ -89,26 +89,6 @@ int bf_buf_reserve(struct bf_buf *b, size_t more)
 		return BF_ENOMEM;
 	b->p = np;
 	b->cap = ncap;
-	return BF_OK;
-}
-
-int bf_buf_add(struct bf_buf *b, const void *p, size_t n)
-{
-	int rc = bf_buf_reserve(b, n);
-	if (rc)
-		return rc;
-	if (n)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-	return BF_OK;
-}
-
-int bf_buf_addc(struct bf_buf *b, uint8_t c)
-{
-	int rc = bf_buf_reserve(b, 1);
-	if (rc)
-		return rc;
-	b->p[b->len++] = c;
 	return BF_OK;
 }
 
@@ -171,7 +151,7 @@ int bf_buf_add_json_str(struct bf_buf *b, const char *s, size_t n)
 	return rc ? rc : bf_buf_addc(b, '"');
 }
 
-int bf_put_uvarint(struct bf_buf *b, uint64_t v)
+int bf_put_uvarint_(struct bf_buf *b, uint64_t v)
 {
 	uint8_t tmp[10];
 	size_t n = 0;

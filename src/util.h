@@ -51,11 +51,36 @@ struct bf_buf {
 };
 
 void bf_buf_init(struct bf_buf *b, size_t max);
+int bf_buf_grow_(struct bf_buf *b, size_t more); /* slow path of reserve */
 void bf_buf_free(struct bf_buf *b);
 void bf_buf_reset(struct bf_buf *b); /* len = 0, keeps memory */
-int bf_buf_reserve(struct bf_buf *b, size_t more);
-int bf_buf_add(struct bf_buf *b, const void *p, size_t n);
-int bf_buf_addc(struct bf_buf *b, uint8_t c);
+/* The appends run per field of every row: their fast paths are inline. */
+static inline int bf_buf_reserve(struct bf_buf *b, size_t more)
+{
+	if (b->cap && more < b->cap - b->len && b->len + more < b->max)
+		return 0; /* room, including bf_buf_cstr's NUL */
+	return bf_buf_grow_(b, more);
+}
+
+static inline int bf_buf_add(struct bf_buf *b, const void *p, size_t n)
+{
+	int rc = bf_buf_reserve(b, n);
+	if (rc)
+		return rc;
+	if (n)
+		__builtin_memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static inline int bf_buf_addc(struct bf_buf *b, uint8_t c)
+{
+	int rc = bf_buf_reserve(b, 1);
+	if (rc)
+		return rc;
+	b->p[b->len++] = c;
+	return 0;
+}
 int bf_buf_adds(struct bf_buf *b, const char *s);
 int bf_buf_printf(struct bf_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -65,7 +90,11 @@ char *bf_buf_cstr(struct bf_buf *b);
 int bf_buf_add_json_str(struct bf_buf *b, const char *s, size_t n);
 
 /* LEB128: at most 10 bytes; the decoder accepts only minimal encodings. */
-int bf_put_uvarint(struct bf_buf *b, uint64_t v);
+int bf_put_uvarint_(struct bf_buf *b, uint64_t v);
+static inline int bf_put_uvarint(struct bf_buf *b, uint64_t v)
+{
+	return v < 0x80 ? bf_buf_addc(b, (uint8_t)v) : bf_put_uvarint_(b, v);
+}
 /* Returns bytes consumed (>0), or 0 on truncated/overlong/non-minimal. */
 size_t bf_get_uvarint(const uint8_t *p, size_t n, uint64_t *v);
 
