@@ -43,7 +43,11 @@ TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCH_SRC = $(wildcard tests/bench/*.c)
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-all: $(BUILD)/biofed
+DAEMON_SRC = $(wildcard daemon/*.c)
+DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+DAEMON_LIBS = -lnng -lsystemd
+
+all: $(BUILD)/biofed $(BUILD)/biofedd
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -55,6 +59,9 @@ $(BUILD)/libbiofed.a: $(LIB_OBJ)
 
 $(BUILD)/biofed: $(CLI_OBJ) $(BUILD)/libbiofed.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/biofedd: $(DAEMON_OBJ) $(BUILD)/libbiofed.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(DAEMON_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbiofed.a
 	@mkdir -p $(dir $@)
@@ -68,7 +75,7 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libbiofed.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-check: $(BUILD)/biofed $(UNIT_BIN) $(TOOL_BIN)
+check: $(BUILD)/biofed $(BUILD)/biofedd $(UNIT_BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) tests/run.sh $(UNIT_BIN)
 
 bench: $(BUILD)/biofed $(BENCH_BIN)
@@ -91,9 +98,11 @@ fuzz: $(FUZZ_BIN)
 demo: $(BUILD)/biofed
 	@BUILD=$(BUILD) deploy/demo.sh
 
-install: $(BUILD)/biofed
+install: $(BUILD)/biofed $(BUILD)/biofedd
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/biofed
 	install -m 0755 $(BUILD)/biofed $(DESTDIR)$(PREFIX)/bin/biofed
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(BUILD)/biofedd $(DESTDIR)$(PREFIX)/sbin/biofedd
 	install -m 0644 README.md proto/PROTOCOL.md conf/biofed.conf.example $(DESTDIR)$(PREFIX)/share/doc/biofed/
 
 format:

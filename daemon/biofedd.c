@@ -1,0 +1,795 @@
+/*
+ * biofedd: a biofed node.  Keeps the local replica in sync with the peers
+ * the configuration names (and with whoever dials in), over nng with
+ * mutual TLS.  The main loop owns the replica; nng threads post events.
+ *
+ *   biofedd [-d DIR] [-n]     -n: check the configuration and exit
+ */
+#include <nng/nng.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "schema.h"
+
+#define CTL_FILE "control.sock"
+
+/* --- version vectors ----------------------------------------------------- */
+
+void vv_free(struct vv *v)
+{
+	free(v->e);
+	memset(v, 0, sizeof(*v));
+}
+
+static int vv_add(struct vv *v, const char *origin, size_t olen, uint64_t seq,
+		  const uint8_t *hash)
+{
+	if (olen > CS_MAX_ORIGIN)
+		return BF_EINVAL;
+	if (v->n == v->cap) {
+		size_t nc = v->cap ? v->cap * 2 : 16;
+		struct vv_entry *ne = realloc(v->e, nc * sizeof(*ne));
+		if (!ne)
+			return BF_ENOMEM;
+		v->e = ne;
+		v->cap = nc;
+	}
+	memcpy(v->e[v->n].origin, origin, olen);
+	v->e[v->n].origin[olen] = 0;
+	v->e[v->n].seq = seq;
+	memcpy(v->e[v->n].hash, hash, CS_HASH_LEN);
+	v->n++;
+	return 0;
+}
+
+int vv_from_wire(struct vv *v, const struct wire_msg *m)
+{
+	v->n = 0;
+	for (size_t i = 0; i < m->nvv; i++)
+		if (vv_add(v, m->vv[i].origin.p, m->vv[i].origin.len,
+			   m->vv[i].seq, m->vv[i].hash))
+			return BF_ENOMEM;
+	return 0;
+}
+
+const struct vv_entry *vv_find(const struct vv *v, const char *origin)
+{
+	size_t lo = 0, hi = v->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(v->e[mid].origin, origin);
+		if (c == 0)
+			return &v->e[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int vv_put(struct bf_buf *b, const struct vv *v)
+{
+	int rc = bf_put_uvarint(b, v->n);
+	for (size_t i = 0; i < v->n && !rc; i++)
+		rc = wire_put_vv(b, v->e[i].origin, v->e[i].seq, v->e[i].hash);
+	return rc;
+}
+
+static int vv_cb(void *ctx, const struct store_vv_entry *e)
+{
+	return vv_add(ctx, e->origin, strlen(e->origin), e->seq, e->hash);
+}
+
+static int64_t log_mark(struct daemon *d)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(store_db(d->node.store),
+			       "SELECT coalesce(max(rowid), 0) FROM cs_log", -1,
+			       &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int daemon_refresh_vector(struct daemon *d)
+{
+	struct vv nv = {0};
+	struct bf_err err;
+	int changed;
+
+	if (store_vector(d->node.store, vv_cb, &nv, &err)) {
+		log_msg(LOG_ERROR, "store-error", "vector: %s", err.msg);
+		vv_free(&nv);
+		return 0;
+	}
+	changed = nv.n != d->local.n ||
+		  (nv.n && memcmp(nv.e, d->local.e, nv.n * sizeof(*nv.e)) != 0);
+	vv_free(&d->local);
+	d->local = nv;
+	d->log_mark = log_mark(d);
+	return changed;
+}
+
+/* --- collecting what a peer lacks ---------------------------------------- */
+
+struct collect {
+	struct bf_buf *b;
+	size_t max, count;
+	int more;
+};
+
+static int collect_cb(void *ctx, const struct store_cs_entry *e)
+{
+	struct collect *c = ctx;
+
+	if (c->count >= WIRE_MAX_BATCH ||
+	    (c->count > 0 && c->b->len + e->len + 10 > c->max)) {
+		c->more = 1;
+		return 1; /* stop: the rest goes in the next batch */
+	}
+	if (bf_put_uvarint(c->b, e->len) || bf_buf_add(c->b, e->bytes, e->len))
+		return BF_ENOMEM;
+	c->count++;
+	return 0;
+}
+
+static int collect_origin(struct daemon *d, struct collect *c,
+			  const struct vv_entry *mine, const struct vv *their)
+{
+	const struct vv_entry *t = vv_find(their, mine->origin);
+	uint64_t have = t ? t->seq : 0;
+	struct bf_err err;
+	int rc;
+
+	if (have >= mine->seq || c->more)
+		return 0;
+	rc = store_changesets(d->node.store, mine->origin, have, collect_cb, c,
+			      &err);
+	if (rc < 0) {
+		log_msg(LOG_ERROR, "store-error", "collect %s: %s", mine->origin,
+			err.msg);
+		return rc;
+	}
+	return 0;
+}
+
+int daemon_collect(struct daemon *d, const struct vv *their, size_t max_bytes,
+		   struct bf_buf *b, size_t *count, int *more)
+{
+	struct collect c = {b, max_bytes, 0, 0};
+	size_t count_at = b->len;
+	const struct vv_entry *coord = vv_find(&d->local, SCHEMA_COORDINATOR);
+	int rc = 0;
+
+	/* the count is written first; reserve room for a 3-byte varint */
+	if (bf_buf_add(b, "\x80\x80\x00", 3))
+		return BF_ENOMEM;
+	/* the roster first: members' change sets need it */
+	if (coord)
+		rc = collect_origin(d, &c, coord, their);
+	for (size_t i = 0; i < d->local.n && !rc; i++)
+		if (&d->local.e[i] != coord)
+			rc = collect_origin(d, &c, &d->local.e[i], their);
+	if (rc)
+		return rc;
+	/* rewrite the count minimally: shift the payload if needed */
+	{
+		uint8_t tmp[10];
+		struct bf_buf cb = {tmp, 0, sizeof(tmp), sizeof(tmp)};
+		size_t payload = b->len - count_at - 3;
+		bf_put_uvarint(&cb, c.count);
+		memmove(b->p + count_at + cb.len, b->p + count_at + 3, payload);
+		memcpy(b->p + count_at, tmp, cb.len);
+		b->len = count_at + cb.len + payload;
+	}
+	*count = c.count;
+	*more = c.more;
+	return 0;
+}
+
+/* --- applying ------------------------------------------------------------ */
+
+int daemon_apply(struct daemon *d, const char *from, const uint8_t *cs,
+		 size_t len)
+{
+	struct cs_header h;
+	struct bf_err err;
+	size_t rows = 0;
+	char esc[512];
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	rc = store_apply(d->node.store, cs, len, &h, &rows, &err);
+	if (rc == 0) {
+		d->applied++;
+		log_msg(LOG_DEBUG, "changeset-applied",
+			"origin=%s seq=%llu rows=%zu from=%s", h.origin,
+			(unsigned long long)h.seq, rows, from);
+		return 0;
+	}
+	if (rc == BF_EDUP)
+		return 0;
+	d->rejected++;
+	log_msg(rc == BF_EFORK ? LOG_ERROR : LOG_WARN,
+		rc == BF_EFORK ? "fork-detected" : "changeset-rejected",
+		"from=%s reason=\"%s\"", from,
+		log_escape(err.msg, strlen(err.msg), esc, sizeof(esc)));
+	return rc;
+}
+
+void daemon_changed(struct daemon *d)
+{
+	uint8_t digest[CS_HASH_LEN];
+
+	/* a new roster may admit or revoke certificates: the TLS
+	 * configurations are rebuilt by the main loop, outside any handler */
+	tlsconf_roster_digest(d, digest);
+	if (memcmp(digest, d->roster_digest, sizeof(digest)) != 0) {
+		memcpy(d->roster_digest, digest, sizeof(digest));
+		d->tls_dirty = 1;
+	}
+	server_wake(d, 1);
+	for (size_t i = 0; i < d->npeers; i++)
+		peer_tick(d, &d->peers[i]);
+}
+
+int daemon_send(nng_aio *aio, const struct bf_buf *b)
+{
+	nng_msg *m;
+
+	if (nng_msg_alloc(&m, 0) != 0)
+		return BF_ENOMEM;
+	if (nng_msg_append(m, b->p, b->len) != 0) {
+		nng_msg_free(m);
+		return BF_ENOMEM;
+	}
+	nng_aio_set_msg(aio, m);
+	return 0;
+}
+
+int daemon_lacks(const struct daemon *d, const struct vv *their)
+{
+	for (size_t i = 0; i < d->local.n; i++) {
+		const struct vv_entry *t = vv_find(their, d->local.e[i].origin);
+		if (!t || t->seq < d->local.e[i].seq)
+			return 1;
+	}
+	return 0;
+}
+
+/* --- events -------------------------------------------------------------- */
+
+void daemon_purge(struct daemon *d, const void *obj, size_t size)
+{
+	struct event **pp, *e;
+	const char *lo = obj, *hi = lo + size;
+
+	pthread_mutex_lock(&d->lock);
+	d->tail = NULL;
+	for (pp = &d->head; (e = *pp) != NULL;) {
+		const char *o = e->obj;
+		if (o >= lo && o < hi) {
+			*pp = e->next;
+			if (e->msg)
+				nng_msg_free(e->msg);
+			free(e);
+			continue;
+		}
+		d->tail = e;
+		pp = &e->next;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+void daemon_post(struct daemon *d, enum ev_type type, void *obj, int result,
+		 nng_msg *msg, uint32_t pipe)
+{
+	struct event *e = calloc(1, sizeof(*e));
+
+	if (!e) {
+		/* the exchange is lost; anti-entropy repeats it */
+		if (msg)
+			nng_msg_free(msg);
+		return;
+	}
+	e->type = type;
+	e->obj = obj;
+	e->result = result;
+	e->msg = msg;
+	e->pipe = pipe;
+	pthread_mutex_lock(&d->lock);
+	if (d->tail)
+		d->tail->next = e;
+	else
+		d->head = e;
+	d->tail = e;
+	pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static struct event *next_event(struct daemon *d, int timeout_ms)
+{
+	struct event *e;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	ts.tv_sec += timeout_ms / 1000 + ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&d->lock);
+	while (!d->head) {
+		if (pthread_cond_timedwait(&d->cond, &d->lock, &ts) == ETIMEDOUT)
+			break;
+	}
+	e = d->head;
+	if (e) {
+		d->head = e->next;
+		if (!d->head)
+			d->tail = NULL;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return e;
+}
+
+/* --- control socket -------------------------------------------------------- */
+
+static json_t *vv_json_peer(const struct vv *v)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < v->n; i++)
+		json_object_set_new(o, v->e[i].origin,
+				    json_integer((json_int_t)v->e[i].seq));
+	return o;
+}
+
+static json_t *status_json(struct daemon *d)
+{
+	json_t *peers = json_array(), *origins = json_array(), *in = json_array();
+	uint64_t now = bf_now_ms();
+	static const char *const states[] = {"connecting", "hello", "auth",
+					     "connected"};
+
+	for (size_t i = 0; i < d->npeers; i++) {
+		struct peer *p = &d->peers[i];
+		json_array_append_new(
+			peers,
+			json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, "
+				  "s:s, s:o}",
+				  "endpoint", p->endpoint, "member", p->slug,
+				  "state", states[p->state], "verified",
+				  p->verified, "last_contact_ms_ago",
+				  (json_int_t)(p->last_contact_ms
+						       ? now - p->last_contact_ms
+						       : 0),
+				  "bytes_in", (json_int_t)p->bytes_in,
+				  "bytes_out", (json_int_t)p->bytes_out,
+				  "errors", (json_int_t)p->errors, "applied",
+				  (json_int_t)p->applied, "last_error",
+				  p->last_error, "vector",
+				  vv_json_peer(&p->their)));
+	}
+	for (size_t i = 0; i < d->nin; i++)
+		json_array_append_new(
+			in, json_pack("{s:s, s:b, s:I}", "member", d->in[i].slug,
+				      "authenticated", d->in[i].authenticated,
+				      "errors", (json_int_t)d->in[i].errors));
+	for (size_t i = 0; i < d->local.n; i++) {
+		const struct vv_entry *e = &d->local.e[i];
+		uint64_t high = e->seq;
+		for (size_t k = 0; k < d->npeers; k++) {
+			const struct vv_entry *t =
+				vv_find(&d->peers[k].their, e->origin);
+			if (t && t->seq > high)
+				high = t->seq;
+		}
+		json_array_append_new(
+			origins,
+			json_pack("{s:s, s:I, s:I, s:I}", "origin", e->origin,
+				  "seq", (json_int_t)e->seq, "highest_seen",
+				  (json_int_t)high, "lag",
+				  (json_int_t)(high - e->seq)));
+	}
+	return json_pack("{s:s, s:i, s:I, s:s, s:b, s:I, s:I, s:o, s:o, s:o}",
+			 "node", d->node.cfg.slug, "pid", (int)getpid(),
+			 "uptime_s", (json_int_t)((now - d->started_ms) / 1000),
+			 "listen",
+			 d->node.cfg.listen[0] ? d->node.cfg.listen
+					       : d->node.cfg.endpoint,
+			 "listening", d->listening, "applied",
+			 (json_int_t)d->applied, "rejected",
+			 (json_int_t)d->rejected, "peers", peers, "inbound", in,
+			 "origins", origins);
+}
+
+static void ctl_cb(void *arg)
+{
+	struct ctl_ctx *c = arg;
+	int rv = nng_aio_result(c->aio);
+
+	if (c->sending) {
+		c->sending = 0;
+		if (rv != 0)
+			nng_msg_free(nng_aio_get_msg(c->aio));
+		if (rv != NNG_ECLOSED)
+			nng_ctx_recv(c->ctx, c->aio);
+		return;
+	}
+	if (rv != 0) {
+		if (rv != NNG_ECLOSED)
+			nng_ctx_recv(c->ctx, c->aio);
+		return;
+	}
+	daemon_post(c->d, EV_CONTROL_REQ, c, 0, nng_aio_get_msg(c->aio), 0);
+}
+
+static void ctl_handle(struct daemon *d, struct ctl_ctx *c, nng_msg *msg)
+{
+	json_t *req = NULL, *rep = NULL;
+	json_error_t je;
+	const char *cmd = NULL;
+	char *text;
+	uint64_t uid = (uint64_t)-1;
+	nng_msg *out;
+
+	/* the socket file is 0600; the caller's uid is checked as well */
+	if (nng_pipe_get_uint64(nng_msg_get_pipe(msg), NNG_OPT_IPC_PEER_UID,
+				&uid) != 0 ||
+	    uid != (uint64_t)getuid()) {
+		rep = json_pack("{s:s}", "error", "permission denied");
+		log_msg(LOG_WARN, "control-denied", "uid=%llu",
+			(unsigned long long)uid);
+	} else {
+		req = json_loadb(nng_msg_body(msg), nng_msg_len(msg),
+				 JSON_REJECT_DUPLICATES, &je);
+		if (req)
+			cmd = json_string_value(json_object_get(req, "cmd"));
+		if (cmd && strcmp(cmd, "status") == 0) {
+			rep = status_json(d);
+		} else if (cmd && strcmp(cmd, "wake") == 0) {
+			if (daemon_refresh_vector(d))
+				daemon_changed(d);
+			rep = json_pack("{s:b}", "ok", 1);
+		} else {
+			rep = json_pack("{s:s}", "error",
+					"unknown request (status, wake)");
+		}
+	}
+	nng_msg_free(msg);
+	text = json_dumps(rep, JSON_COMPACT);
+	json_decref(req);
+	json_decref(rep);
+	if (!text || nng_msg_alloc(&out, 0) != 0) {
+		free(text);
+		nng_ctx_recv(c->ctx, c->aio);
+		return;
+	}
+	nng_msg_append(out, text, strlen(text));
+	free(text);
+	c->sending = 1;
+	nng_aio_set_msg(c->aio, out);
+	nng_ctx_send(c->ctx, c->aio);
+}
+
+static int control_start(struct daemon *d)
+{
+	char path[PATH_MAX + 64], url[PATH_MAX + 80];
+	nng_listener l;
+	int rv;
+
+	node_file(&d->node, CTL_FILE, path, sizeof(path));
+	unlink(path); /* a stale socket of a previous run */
+	snprintf(url, sizeof(url), "ipc://%s", path);
+	if ((rv = nng_rep0_open(&d->ctl)) != 0)
+		return rv;
+	d->ctl_open = 1;
+	nng_socket_set_size(d->ctl, NNG_OPT_RECVMAXSZ, 65536);
+	if ((rv = nng_listener_create(&l, d->ctl, url)) != 0 ||
+	    (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600)) != 0 ||
+	    (rv = nng_listener_start(l, 0)) != 0)
+		return rv;
+	chmod(path, 0600);
+	for (int i = 0; i < 2; i++) {
+		struct ctl_ctx *c = &d->ctl_ctx[i];
+		c->d = d;
+		if ((rv = nng_ctx_open(&c->ctx, d->ctl)) != 0 ||
+		    (rv = nng_aio_alloc(&c->aio, ctl_cb, c)) != 0)
+			return rv;
+		nng_ctx_recv(c->ctx, c->aio);
+	}
+	return 0;
+}
+
+/* --- main loop ------------------------------------------------------------ */
+
+static void *signal_thread(void *arg)
+{
+	struct daemon *d = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		struct event *e = calloc(1, sizeof(*e));
+		if (!e)
+			continue;
+		e->type = EV_SIGNAL;
+		e->sig = sig;
+		pthread_mutex_lock(&d->lock);
+		if (d->tail)
+			d->tail->next = e;
+		else
+			d->head = e;
+		d->tail = e;
+		pthread_cond_signal(&d->cond);
+		pthread_mutex_unlock(&d->lock);
+		if (sig != SIGHUP)
+			return NULL;
+	}
+}
+
+static int open_peers(struct daemon *d)
+{
+	d->peers = calloc(d->node.cfg.npeers ? d->node.cfg.npeers : 1,
+			  sizeof(*d->peers));
+	if (!d->peers)
+		return BF_ENOMEM;
+	d->npeers = d->node.cfg.npeers;
+	for (size_t i = 0; i < d->npeers; i++)
+		peer_open(d, &d->peers[i], d->node.cfg.peers[i]);
+	return 0;
+}
+
+static void close_peers(struct daemon *d)
+{
+	for (size_t i = 0; i < d->npeers; i++) {
+		peer_close(&d->peers[i]);
+		vv_free(&d->peers[i].their);
+	}
+	free(d->peers);
+	d->peers = NULL;
+	d->npeers = 0;
+}
+
+static void reload(struct daemon *d)
+{
+	struct bf_config cfg;
+	struct bf_err err;
+	int lvl;
+
+	if (config_load(d->conf_path, &cfg, &err) != 0) {
+		log_msg(LOG_ERROR, "reload-failed", "%s (keeping the running "
+			"configuration)", err.msg);
+		return;
+	}
+	if (strcmp(cfg.slug, d->node.cfg.slug) != 0 ||
+	    memcmp(cfg.coordinator_key, d->node.cfg.coordinator_key, 32) != 0) {
+		log_msg(LOG_ERROR, "reload-failed",
+			"node.slug and federation.coordinator_key cannot change "
+			"while running; restart biofedd");
+		return;
+	}
+	close_peers(d);
+	d->node.cfg = cfg;
+	lvl = log_level_parse(cfg.log_level);
+	if (lvl > 0)
+		log_set_level((enum log_level)lvl);
+	open_peers(d);
+	log_msg(LOG_INFO, "reloaded", "peers=%zu", d->npeers);
+}
+
+static void handle(struct daemon *d, struct event *e)
+{
+	switch (e->type) {
+	case EV_SERVER_REQ:
+		server_handle(d, e->obj, e->msg);
+		break;
+	case EV_PEER_DONE:
+		peer_handle(d, e->obj, e->result, e->msg);
+		break;
+	case EV_CONTROL_REQ:
+		ctl_handle(d, e->obj, e->msg);
+		break;
+	case EV_PIPE_GONE:
+		server_pipe_gone(d, e->pipe);
+		break;
+	case EV_SIGNAL:
+		if (e->sig == SIGHUP) {
+			reload(d);
+		} else {
+			log_msg(LOG_INFO, "stopping", "signal=%d", e->sig);
+			d->stopping = 1;
+		}
+		break;
+	}
+	free(e);
+}
+
+/* Rebuilds the TLS configurations after the roster's certificates
+ * changed: the listener restarts, and peers reconnect with the new trust
+ * anchors (a node that started without a roster verifies its peers from
+ * now on). */
+static void refresh_tls(struct daemon *d)
+{
+	d->tls_dirty = 0;
+	log_msg(LOG_INFO, "roster-changed", "rebuilding TLS configurations");
+	server_stop(d);
+	if (server_start(d))
+		log_msg(LOG_ERROR, "listen-failed", "after a roster change");
+	for (size_t i = 0; i < d->npeers; i++) {
+		char ep[CONFIG_STR];
+		snprintf(ep, sizeof(ep), "%s", d->peers[i].endpoint);
+		peer_close(&d->peers[i]);
+		peer_open(d, &d->peers[i], ep);
+	}
+}
+
+static void cron(struct daemon *d, uint64_t *last_check)
+{
+	uint64_t now = bf_now_ms();
+
+	if (d->tls_dirty)
+		refresh_tls(d);
+
+	/* commits by other processes (biofed publish) when no wake came */
+	if (now - *last_check >= 500) {
+		*last_check = now;
+		if (log_mark(d) != d->log_mark && daemon_refresh_vector(d))
+			daemon_changed(d);
+	}
+	server_wake(d, 0);
+	for (size_t i = 0; i < d->npeers; i++)
+		peer_tick(d, &d->peers[i]);
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: biofedd [-d DIR] [-n]\n"
+			"  -d DIR  node directory (default as for biofed)\n"
+			"  -n      check the configuration and keys, then exit\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon dm;
+	struct daemon *d = &dm;
+	char dir[PATH_MAX];
+	struct bf_err err;
+	sigset_t set;
+	pthread_t sig_tid;
+	uint64_t last_check = 0, last_watchdog = 0, watchdog_us = 0;
+	int ch, check_only = 0, lvl, rv;
+
+	dir[0] = 0;
+	while ((ch = getopt(argc, argv, "d:nh")) != -1) {
+		switch (ch) {
+		case 'd':
+			snprintf(dir, sizeof(dir), "%s", optarg);
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		default:
+			return usage();
+		}
+	}
+	if (optind != argc)
+		return usage();
+	if (!dir[0] && node_default_dir(dir, sizeof(dir), &err)) {
+		fprintf(stderr, "biofedd: %s\n", err.msg);
+		return 1;
+	}
+	/* signals go to one thread; nng's threads inherit this mask */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (node_open(&d->node, dir, NODE_KEY, &err)) {
+		fprintf(stderr, "biofedd: %s\n", err.msg);
+		return 1;
+	}
+	node_file(&d->node, NODE_CONF, d->conf_path, sizeof(d->conf_path));
+	lvl = log_level_parse(d->node.cfg.log_level);
+	if (lvl > 0)
+		log_set_level((enum log_level)lvl);
+	if (!d->node.cfg.listen[0] && !d->node.cfg.endpoint[0] &&
+	    d->node.cfg.npeers == 0) {
+		fprintf(stderr, "biofedd: %s: neither node.listen/endpoint nor "
+			"federation.peer is set: nothing to do\n", d->conf_path);
+		node_close(&d->node);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: configuration ok (node %s, %zu peers)\n",
+		       d->conf_path, d->node.cfg.slug, d->node.cfg.npeers);
+		node_close(&d->node);
+		return 0;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
+	d->started_ms = bf_now_ms();
+	daemon_refresh_vector(d);
+	tlsconf_roster_digest(d, d->roster_digest);
+	if (pthread_create(&sig_tid, NULL, signal_thread, d) != 0) {
+		fprintf(stderr, "biofedd: cannot start the signal thread\n");
+		return 1;
+	}
+	if ((rv = control_start(d)) != 0)
+		log_msg(LOG_ERROR, "control-failed", "%s", nng_strerror(rv));
+	if (server_start(d) != 0 && d->node.cfg.npeers == 0) {
+		log_msg(LOG_ERROR, "listen-failed", "and no peers to dial");
+		return 1;
+	}
+	open_peers(d);
+	log_msg(LOG_INFO, "started", "node=%s version=%s peers=%zu",
+		d->node.cfg.slug, BF_VERSION, d->npeers);
+	sd_notify(0, "READY=1");
+	if (sd_watchdog_enabled(0, &watchdog_us) <= 0)
+		watchdog_us = 0;
+
+	while (!d->stopping) {
+		struct event *e = next_event(d, 100);
+		if (e)
+			handle(d, e);
+		/* drain what is queued before periodic work */
+		while (!d->stopping && (e = next_event(d, 0)) != NULL)
+			handle(d, e);
+		cron(d, &last_check);
+		if (watchdog_us &&
+		    bf_now_ms() - last_watchdog >= watchdog_us / 2000) {
+			last_watchdog = bf_now_ms();
+			sd_notify(0, "WATCHDOG=1");
+		}
+	}
+	sd_notify(0, "STOPPING=1");
+	close_peers(d);
+	server_close(d);
+	if (d->ctl_open) {
+		char path[PATH_MAX + 64];
+		nng_close(d->ctl);
+		for (int i = 0; i < 2; i++)
+			if (d->ctl_ctx[i].aio)
+				nng_aio_free(d->ctl_ctx[i].aio);
+		node_file(&d->node, CTL_FILE, path, sizeof(path));
+		unlink(path);
+	}
+	/* events posted while closing carry messages to free */
+	for (struct event *e; (e = next_event(d, 0)) != NULL;) {
+		if (e->msg)
+			nng_msg_free(e->msg);
+		free(e);
+	}
+	free(d->in);
+	vv_free(&d->local);
+	node_close(&d->node);
+	log_msg(LOG_INFO, "stopped", "applied=%llu rejected=%llu",
+		(unsigned long long)d->applied,
+		(unsigned long long)d->rejected);
+	return 0;
+}

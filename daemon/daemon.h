@@ -1,0 +1,202 @@
+/*
+ * biofedd's shared state.  One thread (the main loop in biofedd.c) owns the
+ * replica and every decision; nng callbacks only move messages and post
+ * events to it, so they never block on SQLite or on the network.
+ *
+ *   biofedd.c  main loop, events, signals, cron, control socket
+ *   server.c   the listening side: hello, pull (long-poll), push
+ *   peer.c     the dialing side: one client per configured peer
+ *   tlsconf.c  TLS configurations built from the roster's certificates
+ */
+#ifndef BIOFED_DAEMON_H
+#define BIOFED_DAEMON_H
+
+#include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "node.h"
+#include "wire.h"
+
+#define SRV_CONTEXTS 64
+#define BATCH_BYTES (8u << 20)   /* change-set bytes per BATCH/PUSH */
+#define LONGPOLL_MS 20000        /* how long a pull waits for news */
+#define HELLO_TIMEOUT_MS 10000
+
+enum ev_type {
+	EV_SERVER_REQ,   /* a request arrived on a server context */
+	EV_PEER_DONE,    /* a client exchange completed (reply or error) */
+	EV_CONTROL_REQ,  /* a control-socket request */
+	EV_PIPE_GONE,    /* an inbound connection closed */
+	EV_SIGNAL,
+};
+
+struct event {
+	enum ev_type type;
+	struct event *next;
+	void *obj;      /* srv_ctx, peer channel or control ctx */
+	int result;     /* nng result for EV_PEER_DONE */
+	nng_msg *msg;   /* owned by the event until taken */
+	uint32_t pipe;
+	int sig;
+};
+
+/* A version vector as the main loop keeps it: a sorted array. */
+struct vv {
+	struct vv_entry {
+		char origin[CS_MAX_ORIGIN + 1];
+		uint64_t seq;
+		uint8_t hash[CS_HASH_LEN];
+	} *e;
+	size_t n, cap;
+};
+
+struct daemon;
+
+/* --- server.c ------------------------------------------------------------ */
+struct srv_ctx {
+	struct daemon *d;
+	nng_ctx ctx;
+	nng_aio *aio;
+	int sending;
+	/* a parked long-poll */
+	int parked;
+	uint64_t deadline_ms;
+	uint64_t max_bytes;
+	uint32_t pipe;
+	struct vv their;
+};
+
+/* An inbound connection's hello state. */
+struct inbound {
+	uint32_t pipe;
+	char slug[CS_MAX_ORIGIN + 1]; /* claimed in HELLO */
+	uint8_t client_nonce[WIRE_NONCE], server_nonce[WIRE_NONCE];
+	int authenticated;
+	uint64_t errors;
+};
+
+int server_start(struct daemon *d);
+void server_stop(struct daemon *d);  /* stops listening */
+void server_close(struct daemon *d); /* and closes the socket */
+void server_handle(struct daemon *d, struct srv_ctx *c, nng_msg *msg);
+void server_pipe_gone(struct daemon *d, uint32_t pipe);
+/* Answers parked pulls that now have news, and those whose time is up. */
+void server_wake(struct daemon *d, int changed);
+
+/* --- peer.c -------------------------------------------------------------- */
+enum peer_state { PEER_IDLE, PEER_HELLO, PEER_AUTH, PEER_READY };
+
+struct peer_chan {
+	struct peer *p;
+	nng_ctx ctx;
+	nng_aio *aio;
+	int busy;      /* an exchange is in flight */
+	int receiving; /* the request went out; waiting for the reply */
+	enum wire_type sent;
+};
+
+struct peer {
+	struct daemon *d;
+	char endpoint[CONFIG_STR];
+	char slug[CS_MAX_ORIGIN + 1]; /* learned from its hello */
+	nng_socket sock;
+	nng_dialer dialer;
+	int open;
+	enum peer_state state;
+	struct peer_chan pull, push;
+	uint8_t nonce[WIRE_NONCE];
+	struct vv their; /* its vector as last heard */
+	int have_their;
+	uint64_t backoff_ms, retry_at_ms, last_contact_ms, push_hold_ms;
+	uint64_t bytes_in, bytes_out, errors, applied;
+	char last_error[256];
+	int verified; /* its hello was checked against the roster */
+};
+
+int peer_open(struct daemon *d, struct peer *p, const char *endpoint);
+void peer_close(struct peer *p);
+void peer_handle(struct daemon *d, struct peer_chan *ch, int result,
+		 nng_msg *msg);
+/* Starts whatever the peer needs next (hello after backoff, push). */
+void peer_tick(struct daemon *d, struct peer *p);
+
+/* --- tlsconf.c ------------------------------------------------------------ */
+/* Builds a TLS configuration from this node's certificate and key and the
+ * roster's member certificates.  Without members (a node that has not
+ * received the roster yet) a client config verifies nothing: everything it
+ * will receive is signed, and the coordinator's key is pinned. */
+int tlsconf_build(struct daemon *d, int server, nng_tls_config **out,
+		  int *verified);
+/* A digest of the roster's certificates, to notice when they change. */
+void tlsconf_roster_digest(struct daemon *d, uint8_t out[CS_HASH_LEN]);
+
+/* --- biofedd.c ----------------------------------------------------------- */
+struct daemon {
+	struct node node;
+	char conf_path[PATH_MAX + 32];
+	/* events from nng threads to the main loop */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct event *head, *tail;
+	int stopping;
+	/* the local vector and a counter of log rows, to notice commits made
+	 * by other processes (biofed publish) */
+	struct vv local;
+	int64_t log_mark;
+	/* server */
+	nng_socket srv;
+	nng_listener listener;
+	int srv_open, listening;
+	struct srv_ctx srv_ctx[SRV_CONTEXTS];
+	struct inbound *in;
+	size_t nin, capin;
+	uint8_t roster_digest[CS_HASH_LEN];
+	int tls_dirty;
+	/* clients */
+	struct peer *peers;
+	size_t npeers;
+	/* control socket */
+	nng_socket ctl;
+	int ctl_open;
+	struct ctl_ctx {
+		struct daemon *d;
+		nng_ctx ctx;
+		nng_aio *aio;
+		int sending;
+	} ctl_ctx[2];
+	uint64_t started_ms;
+	uint64_t applied, rejected;
+};
+
+void daemon_post(struct daemon *d, enum ev_type type, void *obj, int result,
+		 nng_msg *msg, uint32_t pipe);
+/* Applies one change set from a peer; logs the outcome.  Returns 0 when
+ * applied or already present, <0 when rejected. */
+int daemon_apply(struct daemon *d, const char *from, const uint8_t *cs,
+		 size_t len);
+/* Re-reads the local vector; returns 1 when it changed. */
+int daemon_refresh_vector(struct daemon *d);
+/* After the local vector changed: wake parked pulls, push to peers. */
+void daemon_changed(struct daemon *d);
+/* Appends to b the change sets that a node with vector `their` lacks, at
+ * most max_bytes (at least one), coordinator first.  *count gets how
+ * many; *more is set when some were left for later. */
+int daemon_collect(struct daemon *d, const struct vv *their, size_t max_bytes,
+		   struct bf_buf *b, size_t *count, int *more);
+
+/* Does a node with vector `their` lack anything this node holds? */
+int daemon_lacks(const struct daemon *d, const struct vv *their);
+/* Drops queued events whose object lies in [obj, obj + size). */
+void daemon_purge(struct daemon *d, const void *obj, size_t size);
+
+int vv_from_wire(struct vv *v, const struct wire_msg *m);
+void vv_free(struct vv *v);
+const struct vv_entry *vv_find(const struct vv *v, const char *origin);
+int vv_put(struct bf_buf *b, const struct vv *v);
+/* Sends a reply/request message built in b on an aio (takes a copy). */
+int daemon_send(nng_aio *aio, const struct bf_buf *b);
+
+#endif

@@ -1,0 +1,386 @@
+/*
+ * server: the listening side of the peer protocol.  A rep0 socket with a
+ * pool of contexts; each request is handed to the main loop, which
+ * answers at once or, for a pull with nothing new, parks the context until
+ * something is committed or the pull's time is up (long-poll).
+ */
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "schema.h"
+
+static void srv_cb(void *arg)
+{
+	struct srv_ctx *c = arg;
+	int rv = nng_aio_result(c->aio);
+	nng_msg *m;
+
+	if (c->sending) {
+		c->sending = 0;
+		if (rv != 0)
+			nng_msg_free(nng_aio_get_msg(c->aio));
+		if (rv != NNG_ECLOSED)
+			nng_ctx_recv(c->ctx, c->aio);
+		return;
+	}
+	if (rv != 0) {
+		if (rv != NNG_ECLOSED)
+			nng_ctx_recv(c->ctx, c->aio);
+		return;
+	}
+	m = nng_aio_get_msg(c->aio);
+	daemon_post(c->d, EV_SERVER_REQ, c, 0, m,
+		    (uint32_t)nng_pipe_id(nng_msg_get_pipe(m)));
+}
+
+static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void)ev;
+	daemon_post(arg, EV_PIPE_GONE, NULL, 0, NULL, (uint32_t)nng_pipe_id(p));
+}
+
+static struct inbound *inbound_find(struct daemon *d, uint32_t pipe,
+				    int create)
+{
+	for (size_t i = 0; i < d->nin; i++)
+		if (d->in[i].pipe == pipe)
+			return &d->in[i];
+	if (!create)
+		return NULL;
+	if (d->nin == d->capin) {
+		size_t nc = d->capin ? d->capin * 2 : 16;
+		struct inbound *n = realloc(d->in, nc * sizeof(*n));
+		if (!n)
+			return NULL;
+		d->in = n;
+		d->capin = nc;
+	}
+	memset(&d->in[d->nin], 0, sizeof(d->in[0]));
+	d->in[d->nin].pipe = pipe;
+	return &d->in[d->nin++];
+}
+
+void server_pipe_gone(struct daemon *d, uint32_t pipe)
+{
+	for (size_t i = 0; i < d->nin; i++) {
+		if (d->in[i].pipe != pipe)
+			continue;
+		if (d->in[i].authenticated)
+			log_msg(LOG_INFO, "peer-down", "inbound=%s", d->in[i].slug);
+		d->in[i] = d->in[--d->nin];
+		break;
+	}
+	for (int i = 0; i < SRV_CONTEXTS; i++) {
+		struct srv_ctx *c = &d->srv_ctx[i];
+		if (c->parked && c->pipe == pipe) {
+			c->parked = 0;
+			nng_ctx_recv(c->ctx, c->aio);
+		}
+	}
+}
+
+static void reply(struct srv_ctx *c, struct bf_buf *b)
+{
+	c->parked = 0;
+	if (daemon_send(c->aio, b) != 0) {
+		nng_ctx_recv(c->ctx, c->aio);
+		return;
+	}
+	c->sending = 1;
+	nng_ctx_send(c->ctx, c->aio);
+}
+
+static void reply_error(struct srv_ctx *c, enum wire_error code,
+			const char *text)
+{
+	struct bf_buf b;
+
+	bf_buf_init(&b, 0);
+	if (wire_put_error(&b, code, text) == 0)
+		reply(c, &b);
+	else
+		nng_ctx_recv(c->ctx, c->aio);
+	bf_buf_free(&b);
+}
+
+/* Drops a connection that sent what no member would send. */
+static void drop(struct srv_ctx *c, nng_msg *msg, const char *who,
+		 const char *why)
+{
+	char esc[512];
+
+	log_msg(LOG_WARN, "peer-dropped", "inbound=%s reason=\"%s\"", who,
+		log_escape(why, strlen(why), esc, sizeof(esc)));
+	nng_pipe_close(nng_msg_get_pipe(msg));
+	nng_ctx_recv(c->ctx, c->aio);
+}
+
+static void send_batch(struct daemon *d, struct srv_ctx *c)
+{
+	struct bf_buf b;
+	size_t count = 0;
+	int more = 0;
+
+	bf_buf_init(&b, WIRE_MAX_MSG);
+	if (wire_put_header(&b, WIRE_BATCH) || vv_put(&b, &d->local) ||
+	    daemon_collect(d, &c->their, (size_t)c->max_bytes, &b, &count,
+			   &more)) {
+		bf_buf_free(&b);
+		reply_error(c, WIRE_ERR_BUSY, "cannot build a batch");
+		return;
+	}
+	reply(c, &b);
+	bf_buf_free(&b);
+}
+
+static void on_hello(struct daemon *d, struct srv_ctx *c, nng_msg *msg,
+		     const struct wire_msg *m, uint32_t pipe)
+{
+	struct inbound *in = inbound_find(d, pipe, 1);
+	struct bf_buf t, b;
+	struct bf_err err;
+	uint8_t sig[64];
+
+	if (!in || RAND_bytes(in->server_nonce, WIRE_NONCE) != 1) {
+		reply_error(c, WIRE_ERR_BUSY, "out of resources");
+		return;
+	}
+	in->authenticated = 0;
+	memcpy(in->client_nonce, m->nonce, WIRE_NONCE);
+	memcpy(in->slug, m->slug.p, m->slug.len);
+	in->slug[m->slug.len] = 0;
+	bf_buf_init(&t, 0);
+	bf_buf_init(&b, 0);
+	if (wire_transcript(&t, "server", in->client_nonce, in->server_nonce,
+			    in->slug, d->node.cfg.slug) ||
+	    ed_sign(&d->node.key, t.p, t.len, sig, &err) ||
+	    wire_put_hello(&b, WIRE_HELLO_OK, d->node.cfg.slug,
+			   in->server_nonce, sig))
+		reply_error(c, WIRE_ERR_BUSY, "cannot sign the hello");
+	else
+		reply(c, &b);
+	(void)msg;
+	bf_buf_free(&t);
+	bf_buf_free(&b);
+}
+
+static void on_auth(struct daemon *d, struct srv_ctx *c, nng_msg *msg,
+		    const struct wire_msg *m, uint32_t pipe)
+{
+	struct inbound *in = inbound_find(d, pipe, 0);
+	uint8_t key[CS_KEY_LEN], hash[CS_HASH_LEN];
+	uint64_t head = 0;
+	struct bf_buf t, b;
+	struct bf_err err;
+	char esc[128];
+
+	if (!in || !in->slug[0]) {
+		reply_error(c, WIRE_ERR_UNAUTH, "hello first");
+		return;
+	}
+	bf_buf_init(&t, 0);
+	bf_buf_init(&b, 0);
+	log_escape(in->slug, strlen(in->slug), esc, sizeof(esc));
+	if (!bf_is_slug(in->slug) ||
+	    strcmp(in->slug, SCHEMA_COORDINATOR) == 0 ||
+	    store_head(d->node.store, in->slug, &head, hash, &err) ||
+	    store_origin_key(d->node.store, in->slug, head + 1, key, &err)) {
+		log_msg(LOG_WARN, "peer-denied", "inbound=%s reason=\"not a "
+			"current member\"", esc);
+		drop(c, msg, esc, "not a current member");
+		goto out;
+	}
+	if (wire_transcript(&t, "client", in->client_nonce, in->server_nonce,
+			    in->slug, d->node.cfg.slug) ||
+	    ed_verify(key, t.p, t.len, m->sig) != 0) {
+		log_msg(LOG_WARN, "peer-denied", "inbound=%s reason=\"hello "
+			"signature does not verify\"", esc);
+		drop(c, msg, esc, "bad hello signature");
+		goto out;
+	}
+	in->authenticated = 1;
+	log_msg(LOG_INFO, "peer-up", "inbound=%s", esc);
+	if (wire_put_header(&b, WIRE_AUTH_OK) || vv_put(&b, &d->local))
+		reply_error(c, WIRE_ERR_BUSY, "out of resources");
+	else
+		reply(c, &b);
+out:
+	bf_buf_free(&t);
+	bf_buf_free(&b);
+}
+
+static void on_push(struct daemon *d, struct srv_ctx *c,
+		    const struct wire_msg *m, struct inbound *in)
+{
+	uint64_t applied = 0, rejected = 0;
+	struct bf_buf b;
+
+	for (size_t i = 0; i < m->ncs; i++) {
+		int rc = daemon_apply(d, in->slug, (const uint8_t *)m->cs[i].p,
+				      m->cs[i].len);
+		if (rc == 0)
+			applied++;
+		else
+			rejected++;
+	}
+	if (rejected)
+		in->errors += rejected;
+	if (applied)
+		daemon_refresh_vector(d);
+	bf_buf_init(&b, 0);
+	if (wire_put_header(&b, WIRE_PUSH_OK) || bf_put_uvarint(&b, applied) ||
+	    bf_put_uvarint(&b, rejected) || vv_put(&b, &d->local))
+		reply_error(c, WIRE_ERR_BUSY, "out of resources");
+	else
+		reply(c, &b);
+	bf_buf_free(&b);
+	if (applied)
+		daemon_changed(d);
+}
+
+void server_handle(struct daemon *d, struct srv_ctx *c, nng_msg *msg)
+{
+	struct wire_msg m;
+	struct bf_err err;
+	uint32_t pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(msg));
+	struct inbound *in;
+	char who[80];
+
+	in = inbound_find(d, pipe, 0);
+	snprintf(who, sizeof(who), "%s",
+		 in && in->authenticated ? in->slug : "(unauthenticated)");
+	if (wire_decode(nng_msg_body(msg), nng_msg_len(msg), &m, &err) != 0) {
+		if (in)
+			in->errors++;
+		drop(c, msg, who, err.msg);
+		nng_msg_free(msg);
+		return;
+	}
+	c->pipe = pipe;
+	switch (m.type) {
+	case WIRE_HELLO:
+		on_hello(d, c, msg, &m, pipe);
+		break;
+	case WIRE_AUTH:
+		on_auth(d, c, msg, &m, pipe);
+		break;
+	case WIRE_PULL:
+	case WIRE_PUSH:
+		if (!in || !in->authenticated) {
+			reply_error(c, WIRE_ERR_UNAUTH, "hello first");
+			break;
+		}
+		if (m.type == WIRE_PUSH) {
+			on_push(d, c, &m, in);
+			break;
+		}
+		if (vv_from_wire(&c->their, &m) != 0) {
+			reply_error(c, WIRE_ERR_BUSY, "out of memory");
+			break;
+		}
+		c->max_bytes = m.max_bytes < 4096 ? 4096
+			       : m.max_bytes > BATCH_BYTES ? BATCH_BYTES
+							   : m.max_bytes;
+		if (m.wait_ms == 0 || daemon_lacks(d, &c->their)) {
+			send_batch(d, c);
+		} else {
+			c->parked = 1;
+			c->deadline_ms = bf_now_ms() +
+					 (m.wait_ms > 60000 ? 60000 : m.wait_ms);
+		}
+		break;
+	default:
+		drop(c, msg, who, "unexpected message type for a server");
+	}
+	wire_msg_free(&m);
+	nng_msg_free(msg);
+}
+
+void server_wake(struct daemon *d, int changed)
+{
+	uint64_t now = bf_now_ms();
+
+	for (int i = 0; i < SRV_CONTEXTS; i++) {
+		struct srv_ctx *c = &d->srv_ctx[i];
+		if (!c->parked)
+			continue;
+		if (now >= c->deadline_ms || (changed && daemon_lacks(d, &c->their)))
+			send_batch(d, c);
+	}
+}
+
+int server_start(struct daemon *d)
+{
+	const char *url = d->node.cfg.listen[0] ? d->node.cfg.listen
+						: d->node.cfg.endpoint;
+	nng_tls_config *tls = NULL;
+	int rv, verified = 0;
+
+	if (!url[0])
+		return 0; /* a node that only dials */
+	if (!d->srv_open) {
+		if ((rv = nng_rep0_open(&d->srv)) != 0) {
+			log_msg(LOG_ERROR, "listen-failed", "%s", nng_strerror(rv));
+			return -1;
+		}
+		d->srv_open = 1;
+		nng_socket_set_size(d->srv, NNG_OPT_RECVMAXSZ, WIRE_MAX_MSG);
+		nng_pipe_notify(d->srv, NNG_PIPE_EV_REM_POST, pipe_cb, d);
+		for (int i = 0; i < SRV_CONTEXTS; i++) {
+			struct srv_ctx *c = &d->srv_ctx[i];
+			c->d = d;
+			if ((rv = nng_ctx_open(&c->ctx, d->srv)) != 0 ||
+			    (rv = nng_aio_alloc(&c->aio, srv_cb, c)) != 0) {
+				log_msg(LOG_ERROR, "listen-failed", "%s",
+					nng_strerror(rv));
+				return -1;
+			}
+			nng_ctx_recv(c->ctx, c->aio);
+		}
+	}
+	if (d->listening)
+		return 0;
+	if (tlsconf_build(d, 1, &tls, &verified) != 0)
+		return -1;
+	if ((rv = nng_listener_create(&d->listener, d->srv, url)) != 0 ||
+	    (rv = nng_listener_set_ptr(d->listener, NNG_OPT_TLS_CONFIG, tls)) ||
+	    (rv = nng_listener_set_size(d->listener, NNG_OPT_RECVMAXSZ,
+					WIRE_MAX_MSG)) ||
+	    (rv = nng_listener_start(d->listener, 0)) != 0) {
+		log_msg(LOG_ERROR, "listen-failed", "url=%s error=\"%s\"", url,
+			nng_strerror(rv));
+		nng_tls_config_free(tls);
+		return -1;
+	}
+	nng_tls_config_free(tls); /* the listener holds its own reference */
+	d->listening = 1;
+	log_msg(LOG_INFO, "listening", "url=%s", url);
+	return 0;
+}
+
+void server_stop(struct daemon *d)
+{
+	if (d->listening) {
+		nng_listener_close(d->listener);
+		d->listening = 0;
+	}
+}
+
+void server_close(struct daemon *d)
+{
+	server_stop(d);
+	if (!d->srv_open)
+		return;
+	nng_close(d->srv);
+	for (int i = 0; i < SRV_CONTEXTS; i++) {
+		if (d->srv_ctx[i].aio)
+			nng_aio_free(d->srv_ctx[i].aio);
+		vv_free(&d->srv_ctx[i].their);
+	}
+	d->srv_open = 0;
+}

@@ -1,0 +1,127 @@
+/*
+ * tlsconf: nng TLS configurations from the node's own certificate and the
+ * roster's member certificates (each member's self-signed certificate is
+ * a trust anchor: the roster pins certificates, not names).
+ *
+ * nng 1.5.2 cannot tell which certificate the other side presented, so the
+ * names are not checked at the TLS layer (all certificates carry
+ * "localhost" among their names and that is the name asked for); which
+ * member is on the other end is proven by the signed hello (server.c,
+ * peer.c).
+ */
+#include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "schema.h"
+
+/* The PEM certificates of current (not revoked) members, concatenated. */
+static int roster_certs(struct daemon *d, struct bf_buf *out, size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(store_db(d->node.store),
+			       "SELECT tls_cert FROM institution WHERE owner = "
+			       "?1 AND tls_cert IS NOT NULL AND revoked_from IS "
+			       "NULL ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return BF_EIO;
+	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && !rc) {
+		const char *pem = (const char *)sqlite3_column_text(st, 0);
+		if (!pem || !strstr(pem, "BEGIN CERTIFICATE"))
+			continue;
+		rc = bf_buf_adds(out, pem);
+		if (!rc && out->len && out->p[out->len - 1] != '\n')
+			rc = bf_buf_addc(out, '\n');
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void tlsconf_roster_digest(struct daemon *d, uint8_t out[CS_HASH_LEN])
+{
+	struct bf_buf b;
+	size_t n;
+
+	bf_buf_init(&b, 0);
+	if (roster_certs(d, &b, &n) != 0)
+		bf_buf_reset(&b);
+	cs_sha256(b.p ? b.p : (const uint8_t *)"", b.len, out);
+	bf_buf_free(&b);
+}
+
+int tlsconf_build(struct daemon *d, int server, nng_tls_config **out,
+		  int *verified)
+{
+	char path[PATH_MAX + 32];
+	uint8_t *cert = NULL, *key = NULL;
+	size_t len, n = 0;
+	struct bf_buf ca;
+	struct bf_err err;
+	nng_tls_config *cfg = NULL;
+	int rv = -1;
+
+	bf_buf_init(&ca, 0);
+	node_file(&d->node, NODE_TLS_CERT, path, sizeof(path));
+	if (bf_read_file(path, 1 << 20, &cert, &len, &err))
+		goto out;
+	node_file(&d->node, NODE_TLS_KEY, path, sizeof(path));
+	if (bf_read_file(path, 1 << 20, &key, &len, &err))
+		goto out;
+	if (roster_certs(d, &ca, &n) != 0) {
+		snprintf(err.msg, sizeof(err.msg), "cannot read the roster");
+		goto out;
+	}
+	if ((rv = nng_tls_config_alloc(&cfg, server ? NNG_TLS_MODE_SERVER
+						    : NNG_TLS_MODE_CLIENT)) ||
+	    (rv = nng_tls_config_own_cert(cfg, (const char *)cert,
+					  (const char *)key, NULL))) {
+		snprintf(err.msg, sizeof(err.msg), "own certificate: %s",
+			 nng_strerror(rv));
+		goto out;
+	}
+	if (n > 0) {
+		if ((rv = nng_tls_config_ca_chain(cfg, bf_buf_cstr(&ca), NULL)) ||
+		    (rv = nng_tls_config_auth_mode(cfg,
+						   NNG_TLS_AUTH_MODE_REQUIRED))) {
+			snprintf(err.msg, sizeof(err.msg), "roster certificates: %s",
+				 nng_strerror(rv));
+			goto out;
+		}
+		if (!server)
+			nng_tls_config_server_name(cfg, "localhost");
+		*verified = 1;
+	} else if (server) {
+		/* nobody to accept before the roster is here */
+		snprintf(err.msg, sizeof(err.msg),
+			 "no roster members yet: not listening");
+		rv = -1;
+		goto out;
+	} else {
+		nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_NONE);
+		*verified = 0;
+	}
+	*out = cfg;
+	cfg = NULL;
+	rv = 0;
+out:
+	if (rv)
+		log_msg(LOG_WARN, "tls-config", "%s", err.msg);
+	if (cfg)
+		nng_tls_config_free(cfg);
+	if (key) {
+		memset(key, 0, len);
+		free(key);
+	}
+	free(cert);
+	bf_buf_free(&ca);
+	return rv ? -1 : 0;
+}
