@@ -29,7 +29,7 @@ CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SAN)
 endif
 
-LIBS = -lsqlite3 -lcrypto -lssl -ljansson -lcsv -linih -lm
+LIBS = -lsqlite3 -lcrypto -lssl -ljansson -lcsv -linih -lnng -lm
 TEST_LIBS = -lcmocka
 
 LIB_SRC = $(filter-out src/biofed.c src/cmd_%.c,$(wildcard src/*.c))
@@ -45,7 +45,7 @@ BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
 DAEMON_SRC = $(wildcard daemon/*.c)
 DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/%.o)
-DAEMON_LIBS = -lnng -lsystemd
+DAEMON_LIBS = -lsystemd
 
 all: $(BUILD)/biofed $(BUILD)/biofedd
 

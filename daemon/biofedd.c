@@ -20,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "daemon.h"
 #include "schema.h"
 
-#define CTL_FILE "control.sock"
 
 /* --- version vectors ----------------------------------------------------- */
 
@@ -494,7 +494,7 @@ static int control_start(struct daemon *d)
 	nng_listener l;
 	int rv;
 
-	node_file(&d->node, CTL_FILE, path, sizeof(path));
+	node_file(&d->node, CONTROL_FILE, path, sizeof(path));
 	unlink(path); /* a stale socket of a previous run */
 	snprintf(url, sizeof(url), "ipc://%s", path);
 	if ((rv = nng_rep0_open(&d->ctl)) != 0)
@@ -776,7 +776,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 2; i++)
 			if (d->ctl_ctx[i].aio)
 				nng_aio_free(d->ctl_ctx[i].aio);
-		node_file(&d->node, CTL_FILE, path, sizeof(path));
+		node_file(&d->node, CONTROL_FILE, path, sizeof(path));
 		unlink(path);
 	}
 	/* events posted while closing carry messages to free */

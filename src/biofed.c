@@ -36,6 +36,8 @@ static const char usage_text[] =
 	"  changes import FILE      apply a change-set file, with every rule\n"
 	"\n"
 	"inspection\n"
+	"  status [--format table|json]   the running daemon: peers, lag per "
+	"origin\n"
 	"  log [--origin O] [--format table|json]   change sets by origin\n"
 	"  verify                   re-check every signature, hash chain and "
 	"row;\n"
@@ -106,6 +108,7 @@ static const struct {
 	{"publish", cmd_publish}, {"changes", cmd_changes},
 	{"log", cmd_log},         {"verify", cmd_verify},
 	{"config", cmd_config},
+	{"status", cmd_status},
 };
 
 int main(int argc, char **argv)

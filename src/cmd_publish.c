@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "control.h"
 #include "publish.h"
 
 static const char usage[] =
@@ -58,6 +59,10 @@ int cmd_publish(struct cli *c, int argc, char **argv)
 	       "%zu unchanged\n",
 	       o.path, res.records, res.inserted, res.updated, res.deleted,
 	       res.unchanged);
+	/* a running daemon propagates at once (else it notices within a
+	 * second, or when it starts) */
+	if (res.changesets)
+		control_wake(c->dir);
 	if (o.dry_run)
 		printf("dry run: nothing written\n");
 	else if (res.changesets == 0)

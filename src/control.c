@@ -1,0 +1,67 @@
+/*
+ * control: talking to a running biofedd over its control socket.
+ */
+#include "control.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int control_request(const char *dir, const char *cmd, int timeout_ms,
+		    char **reply, struct bf_err *err)
+{
+	char path[4096], url[4200], req[128];
+	nng_socket s;
+	nng_msg *m = NULL;
+	int rv, rc = 0;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_FILE) >=
+	    (int)sizeof(path))
+		return bf_errf(err, BF_ETOOBIG, "%s: path too long", dir);
+	if (access(path, F_OK) != 0)
+		return bf_errf(err, BF_ENOENT,
+			       "biofedd is not running for %s (no %s)", dir,
+			       CONTROL_FILE);
+	snprintf(url, sizeof(url), "ipc://%s", path);
+	snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
+	if ((rv = nng_req0_open(&s)) != 0)
+		return bf_errf(err, BF_EIO, "control: %s", nng_strerror(rv));
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms);
+	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, timeout_ms);
+	nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, 16u << 20);
+	if ((rv = nng_dial(s, url, NULL, 0)) != 0) {
+		rc = bf_errf(err, BF_ENOENT,
+			     "biofedd is not running for %s (%s)", dir,
+			     nng_strerror(rv));
+		goto out;
+	}
+	if ((rv = nng_send(s, req, strlen(req), 0)) != 0 ||
+	    (rv = nng_recvmsg(s, &m, 0)) != 0) {
+		rc = bf_errf(err, BF_EIO, "control: %s", nng_strerror(rv));
+		goto out;
+	}
+	*reply = malloc(nng_msg_len(m) + 1);
+	if (!*reply) {
+		rc = bf_errf(err, BF_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*reply, nng_msg_body(m), nng_msg_len(m));
+	(*reply)[nng_msg_len(m)] = 0;
+out:
+	if (m)
+		nng_msg_free(m);
+	nng_close(s);
+	return rc;
+}
+
+void control_wake(const char *dir)
+{
+	char *reply = NULL;
+	struct bf_err err;
+
+	if (control_request(dir, "wake", 2000, &reply, &err) == 0)
+		free(reply);
+}
