@@ -29,7 +29,7 @@ CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SAN)
 endif
 
-LIBS = -lsqlite3 -lcrypto -lssl -ljansson -lcsv -linih -lnng -lm
+LIBS = -lsqlite3 -lcrypto -lssl -ljansson -lcsv -linih -lnng -lcurl -lm
 TEST_LIBS = -lcmocka
 
 LIB_SRC = $(filter-out src/biofed.c src/cmd_%.c,$(wildcard src/*.c))
@@ -81,6 +81,7 @@ check: $(BUILD)/biofed $(BUILD)/biofedd $(UNIT_BIN) $(TOOL_BIN)
 bench: $(BUILD)/biofed $(BENCH_BIN)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
+FUZZ_SECONDS ?= 20
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_SRC = $(LIB_SRC)
@@ -91,8 +92,8 @@ build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \
 	  n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
-	  echo "fuzz: $$n (20 s)"; \
-	  $$f -max_total_time=20 -max_len=65536 build-fuzz/corpus-$$n tests/fuzz/seeds/$$n || exit 1; \
+	  echo "fuzz: $$n ($(FUZZ_SECONDS) s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-$$n tests/fuzz/seeds/$$n || exit 1; \
 	done
 
 demo: $(BUILD)/biofed
