@@ -109,6 +109,44 @@ static int64_t log_mark(struct daemon *d)
 	return v;
 }
 
+/* Keeps the origin-behind marker (node.h) in step with what peers say
+ * about this node's own origin. */
+void daemon_note_vector(struct daemon *d, const struct vv *their)
+{
+	const struct vv_entry *t = vv_find(their, d->node.cfg.slug);
+	const struct vv_entry *mine = vv_find(&d->local, d->node.cfg.slug);
+	uint64_t have = mine ? mine->seq : 0;
+	char path[PATH_MAX + 32], text[32];
+	struct bf_err err;
+
+	if (!t || t->seq <= have || t->seq <= d->own_behind)
+		return;
+	d->own_behind = t->seq;
+	node_file(&d->node, NODE_BEHIND, path, sizeof(path));
+	snprintf(text, sizeof(text), "%llu\n", (unsigned long long)t->seq);
+	if (bf_write_file_atomic(path, 0644, text, strlen(text), &err))
+		log_msg(LOG_ERROR, "store-error", "%s", err.msg);
+	log_msg(LOG_WARN, "origin-behind",
+		"peers hold %s up to seq %llu, this replica %llu: fetching them "
+		"back before anything new is signed",
+		d->node.cfg.slug, (unsigned long long)t->seq,
+		(unsigned long long)have);
+}
+
+static void clear_behind(struct daemon *d)
+{
+	const struct vv_entry *mine = vv_find(&d->local, d->node.cfg.slug);
+	char path[PATH_MAX + 32];
+
+	if (!d->own_behind || !mine || mine->seq < d->own_behind)
+		return;
+	node_file(&d->node, NODE_BEHIND, path, sizeof(path));
+	unlink(path);
+	log_msg(LOG_INFO, "origin-current", "seq=%llu",
+		(unsigned long long)mine->seq);
+	d->own_behind = 0;
+}
+
 int daemon_refresh_vector(struct daemon *d)
 {
 	struct vv nv = {0};
@@ -125,6 +163,7 @@ int daemon_refresh_vector(struct daemon *d)
 	vv_free(&d->local);
 	d->local = nv;
 	d->log_mark = log_mark(d);
+	clear_behind(d);
 	return changed;
 }
 

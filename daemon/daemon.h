@@ -169,6 +169,7 @@ struct daemon {
 	} ctl_ctx[2];
 	uint64_t started_ms;
 	uint64_t applied, rejected;
+	uint64_t own_behind; /* seq of the origin-behind marker, or 0 */
 };
 
 void daemon_post(struct daemon *d, enum ev_type type, void *obj, int result,
@@ -177,6 +178,9 @@ void daemon_post(struct daemon *d, enum ev_type type, void *obj, int result,
  * applied or already present, <0 when rejected. */
 int daemon_apply(struct daemon *d, const char *from, const uint8_t *cs,
 		 size_t len);
+/* Notes a peer's vector: later change sets of our own origin there
+ * mean a restored backup, and block signing until fetched back. */
+void daemon_note_vector(struct daemon *d, const struct vv *their);
 /* Re-reads the local vector; returns 1 when it changed. */
 int daemon_refresh_vector(struct daemon *d);
 /* After the local vector changed: wake parked pulls, push to peers. */

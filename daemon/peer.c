@@ -277,6 +277,7 @@ static void on_batch(struct daemon *d, struct peer *p, const struct wire_msg *m)
 {
 	size_t applied = 0;
 
+	daemon_note_vector(d, &p->their);
 	for (size_t i = 0; i < m->ncs; i++)
 		if (daemon_apply(d, p->slug, (const uint8_t *)m->cs[i].p,
 				 m->cs[i].len) == 0)
@@ -349,6 +350,7 @@ void peer_handle(struct daemon *d, struct peer_chan *ch, int result,
 			break;
 		}
 		p->have_their = 1;
+		daemon_note_vector(d, &p->their);
 		p->state = PEER_READY;
 		p->backoff_ms = 0;
 		log_msg(LOG_INFO, "peer-up", "peer=%s endpoint=%s%s", p->slug,

@@ -283,6 +283,7 @@ void server_handle(struct daemon *d, struct srv_ctx *c, nng_msg *msg)
 			reply_error(c, WIRE_ERR_BUSY, "out of memory");
 			break;
 		}
+		daemon_note_vector(d, &c->their);
 		c->max_bytes = m.max_bytes < 4096 ? 4096
 			       : m.max_bytes > BATCH_BYTES ? BATCH_BYTES
 							   : m.max_bytes;

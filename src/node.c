@@ -81,6 +81,32 @@ void node_close(struct node *n)
 	ed_key_free(&n->key);
 }
 
+int node_check_not_behind(struct node *n, struct bf_err *err)
+{
+	char path[PATH_MAX + 32];
+	uint8_t *text = NULL, hash[CS_HASH_LEN];
+	size_t len;
+	uint64_t head = 0;
+	unsigned long long behind;
+	int rc;
+
+	node_file(n, NODE_BEHIND, path, sizeof(path));
+	if (bf_read_file(path, 64, &text, &len, err) != 0)
+		return 0; /* no marker: nothing known to be missing */
+	rc = sscanf((const char *)text, "%llu", &behind) == 1 ? 0 : -1;
+	free(text);
+	if (rc || store_head(n->store, n->cfg.slug, &head, hash, err) != 0)
+		return 0;
+	if (behind <= head)
+		return 0;
+	return bf_errf(err, BF_EFORK,
+		       "peers hold change sets of %s up to seq %llu but this "
+		       "replica has only %llu (restored from a backup?); "
+		       "writing now would fork the log: let biofedd fetch "
+		       "them back first (biofed status shows the lag)",
+		       n->cfg.slug, behind, (unsigned long long)head);
+}
+
 static int write_identity(const struct node_init *o, const char *dir,
 			  const struct ed_key *k, struct bf_err *err)
 {

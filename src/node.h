@@ -28,6 +28,10 @@
 #define NODE_IDENTITY "identity.json"
 #define NODE_COORD_KEY "coordinator.key"
 #define NODE_DB "replica.db"
+/* Written by biofedd when peers hold later change sets of this node's own
+ * origin than its replica (a restored backup): it holds that sequence
+ * number, and nothing new is signed until the replica has caught up. */
+#define NODE_BEHIND "origin-behind"
 
 struct node {
 	char dir[PATH_MAX];
@@ -47,6 +51,10 @@ int node_file(const struct node *n, const char *name, char *out, size_t len);
  * use), pins the coordinator key, and loads sign.key if asked. */
 int node_open(struct node *n, const char *dir, int flags, struct bf_err *err);
 void node_close(struct node *n);
+
+/* BF_EFORK with a message when biofedd has seen later change sets of this
+ * node's own origin at its peers than the replica holds; 0 otherwise. */
+int node_check_not_behind(struct node *n, struct bf_err *err);
 
 struct node_init {
 	const char *dir;
