@@ -5,6 +5,8 @@
  * default, help) in config.c; `biofed config` prints that table.  Unknown
  * sections or keys, values out of bounds and malformed lines are errors
  * that name file:line.  Repeatable keys (peer) collect into a list.
+ * Sections "[source NAME]" repeat: each fills one struct bf_source from
+ * a second table of per-source options.
  */
 #ifndef BIOFED_CONFIG_H
 #define BIOFED_CONFIG_H
@@ -16,6 +18,46 @@
 
 #define CONFIG_MAX_PEERS 32
 #define CONFIG_STR 256
+#define CONFIG_MAX_SOURCES 16
+#define CONFIG_SOURCE_HEADERS 8
+#define CONFIG_SOURCE_MAP 16
+
+/* One pair of a source's field mapping: map.FIELD = KEY. */
+struct bf_source_map {
+	char field[32]; /* a project field (acronym, title, source_id...) */
+	char key[128];  /* CSV: the column; JSON: a member path "a.b" */
+};
+
+/*
+ * [source NAME]: an external programme-data source that `biofed fetch`
+ * (fetch.h) turns into project rows with ids "NAME:SOURCE_ID".  The
+ * options are a table in config.c (`biofed config` lists them).
+ */
+struct bf_source {
+	char name[64];           /* a slug */
+	char url[CONFIG_STR];
+	char format[8];          /* "json", "csv" or "" (from the URL) */
+	char records[128];       /* JSON: path to the records array */
+	char delimiter[16];      /* CSV: a character or its name */
+	char list_separator[16]; /* between the items of a list cell */
+	char delim, list_sep;    /* the characters those two name */
+	struct bf_source_map map[CONFIG_SOURCE_MAP];
+	size_t nmap;
+	char headers[CONFIG_SOURCE_HEADERS][CONFIG_STR]; /* "Name: value" */
+	size_t nheaders;
+	char api_key_file[CONFIG_STR];
+	char api_key_header[64];
+	char ca_file[CONFIG_STR];
+	char next[128];          /* JSON path of the next page's link */
+	char page_param[64];     /* or: page number parameter... */
+	char page_size_param[64]; /* ...and page size parameter */
+	int64_t page_size, page_start, max_pages;
+	int64_t refresh;         /* seconds between fetches (daemon) */
+	int64_t max_bytes;       /* per response body */
+	int64_t timeout, connect_timeout, stall_timeout; /* seconds */
+	int64_t retries, retry_delay_ms, max_redirects;
+	int allow_empty;         /* an empty result may delete every row */
+};
 
 struct bf_config {
 	/* [node] */
@@ -37,6 +79,9 @@ struct bf_config {
 	char suppress_mode[16]; /* "round" or "hide" */
 	/* [log] */
 	char log_level[16];
+	/* [source NAME] sections, in file order */
+	struct bf_source sources[CONFIG_MAX_SOURCES];
+	size_t nsources;
 };
 
 /* Fills cfg with defaults. */
@@ -45,6 +90,9 @@ void config_defaults(struct bf_config *cfg);
 int config_load(const char *path, struct bf_config *cfg, struct bf_err *err);
 /* Renders cfg as a commented INI file (what `biofed init` writes). */
 int config_render(const struct bf_config *cfg, struct bf_buf *out);
+/* The source called name, or NULL. */
+const struct bf_source *config_source(const struct bf_config *cfg,
+				      const char *name);
 /* Prints the option table (section.key, type, default, help). */
 void config_print_options(void *file /* FILE* */);
 

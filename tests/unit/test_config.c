@@ -86,6 +86,99 @@ static void errors_name_line(void **state)
 	assert_non_null(strstr(err.msg, "federation.peer"));
 }
 
+static void source_sections(void **state)
+{
+	struct bf_config c, c2;
+	struct bf_err err;
+	struct bf_buf b;
+	char text[4096], longurl[300];
+	const struct bf_source *src;
+	(void)state;
+
+	snprintf(text, sizeof(text),
+		 "%s[source cordis]\nurl = https://cordis.example/project.csv\n"
+		 "delimiter = semicolon\nmap.source_id = id\n"
+		 "map.title = title\nmap.total_cost = totalCost\n"
+		 "header = Accept: text/csv\nallow_empty = true\n"
+		 "[source api]\nurl = http://api.example/p?x=1\n"
+		 "records = data.items\nnext = links.next\n"
+		 "map.source_id = id\nmap.title = name\n",
+		 good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), 0);
+	assert_int_equal(c.nsources, 2);
+	src = config_source(&c, "cordis");
+	assert_non_null(src);
+	assert_string_equal(src->format, "csv"); /* from the URL */
+	assert_int_equal(src->delim, ';');
+	assert_int_equal(src->list_sep, ',');
+	assert_int_equal(src->nmap, 3);
+	assert_string_equal(src->map[2].field, "total_cost");
+	assert_string_equal(src->map[2].key, "totalCost");
+	assert_int_equal(src->nheaders, 1);
+	assert_int_equal(src->allow_empty, 1);
+	assert_int_equal(src->max_pages, 100); /* default */
+	src = config_source(&c, "api");
+	assert_string_equal(src->format, "json");
+	assert_null(config_source(&c, "nope"));
+	/* rendered and read back, it is the same */
+	bf_buf_init(&b, 0);
+	assert_int_equal(config_render(&c, &b), 0);
+	write_conf(bf_buf_cstr(&b));
+	bf_buf_free(&b);
+	assert_int_equal(config_load(path, &c2, &err), 0);
+	assert_memory_equal(&c, &c2, sizeof(c));
+
+	snprintf(text, sizeof(text), "%s[source Not Slug]\nurl = http://x\n",
+		 good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":13: [source Not Slug]"));
+
+	snprintf(text, sizeof(text),
+		 "%s[source s]\nurl = http://x/a.csv\nmap.colour = c\n", good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":14: source s: map.colour"));
+
+	snprintf(text, sizeof(text),
+		 "%s[source s]\nmap.source_id = id\nmap.title = t\n", good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, "source s: url is required"));
+
+	snprintf(text, sizeof(text),
+		 "%s[source s]\nurl = http://x/a.csv\nmap.source_id = id\n",
+		 good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, "map.title are required"));
+
+	/* "; " starts an INI comment: the delimiter's name is the way */
+	snprintf(text, sizeof(text),
+		 "%s[source s]\nurl = http://x/a.csv\ndelimiter = ;\n"
+		 "map.source_id = id\nmap.title = t\n",
+		 good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, "semicolon"));
+
+	snprintf(text, sizeof(text),
+		 "%s[source s]\nurl = http://x/a.csv\nretries = 99\n", good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":14: source s: retries"));
+
+	/* libinih would cut a long line: it is refused with its number */
+	memset(longurl, 'a', sizeof(longurl) - 1);
+	longurl[sizeof(longurl) - 1] = 0;
+	snprintf(text, sizeof(text), "%s[source s]\nurl = http://x/%s\n",
+		 good, longurl);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":13: line longer than"));
+}
+
 static void varints(void **state)
 {
 	struct bf_buf b;
@@ -148,6 +241,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(loads_and_renders),
 		cmocka_unit_test(errors_name_line),
+		cmocka_unit_test(source_sections),
 		cmocka_unit_test(varints),
 		cmocka_unit_test(capped_buffer),
 		cmocka_unit_test(utf8),
