@@ -34,6 +34,11 @@ static const char usage_text[] =
 	"  changes export -o FILE [--since VECTOR] [--origin O]\n"
 	"                           write change sets another node lacks\n"
 	"  changes import FILE      apply a change-set file, with every rule\n"
+	"  fetch [--force] [--due] [NAME...]\n"
+	"                           pull the configured external programme "
+	"sources\n"
+	"  fetch --status [--format table|json] [NAME...]\n"
+	"                           each source's last success, error, ETag\n"
 	"\n"
 	"inspection\n"
 	"  status [--format table|json]   the running daemon: peers, lag per "
@@ -109,6 +114,7 @@ static const struct {
 	{"log", cmd_log},         {"verify", cmd_verify},
 	{"config", cmd_config},
 	{"status", cmd_status},
+	{"fetch", cmd_fetch},
 };
 
 int main(int argc, char **argv)

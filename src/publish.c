@@ -829,8 +829,9 @@ int publish_file(struct node *n, const struct publish_opts *o,
 	if (rc)
 		goto out;
 	if (!fmt)
-		fmt = strcasecmp(file_ext(o->path), "json") == 0 ? "json"
-								 : "csv";
+		fmt = o->read || strcasecmp(file_ext(o->path), "json") == 0
+			      ? "json"
+			      : "csv";
 	json = strcmp(fmt, "json") == 0;
 	if (!json && strcmp(fmt, "csv") != 0) {
 		rc = bf_errf(err, BF_EINVAL, "--format: \"%s\" is not csv or json",
@@ -857,7 +858,7 @@ int publish_file(struct node *n, const struct publish_opts *o,
 				       "`biofed roster`");
 		goto out;
 	}
-	if (!c->default_table && (!json || o->records)) {
+	if (!c->default_table && (!json || o->records || o->read)) {
 		rc = bf_errf(err, BF_EINVAL,
 			     "%s: cannot tell which table the file holds from "
 			     "its name; give --table",
@@ -869,7 +870,9 @@ int publish_file(struct node *n, const struct publish_opts *o,
 		rc = BF_EIO;
 		goto out;
 	}
-	if (json) {
+	if (o->read) {
+		rc = o->read(o->read_ctx, on_record, c, err);
+	} else if (json) {
 		rc = jsonin_read_file(o->path, o->records, on_record, c, err);
 	} else {
 		rc = csvin_read_file(o->path, o->delimiter ? o->delimiter : ',',
@@ -893,6 +896,11 @@ int publish_file(struct node *n, const struct publish_opts *o,
 			for (size_t j = 0; j < m->n; j++) {
 				struct ent *e = &m->e[j];
 				if (e->state != ENT_OWNED)
+					continue;
+				if (o->id_prefix &&
+				    strncmp((const char *)m->ids.p + e->id_off,
+					    o->id_prefix,
+					    strlen(o->id_prefix)) != 0)
 					continue;
 				if (add_change(c, CS_DELETE, c->tables[i].t,
 					       (const char *)m->ids.p +

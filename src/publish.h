@@ -19,6 +19,7 @@
 
 #include "changeset.h"
 #include "node.h"
+#include "record.h"
 
 struct publish_opts {
 	const char *path;
@@ -30,6 +31,16 @@ struct publish_opts {
 	int dry_run;
 	size_t max_errors;   /* errors reported before giving up; 0: 50 */
 	FILE *warnings;      /* where warnings go (NULL: stderr) */
+	/* Records from a reader instead of the file (fetch hands over a
+	 * source's mapped records this way): read calls cb(cb_ctx, ...) per
+	 * record and returns what a decoder would.  path then only names the
+	 * data in messages, and table is required. */
+	int (*read)(void *read_ctx, rec_cb cb, void *cb_ctx,
+		    struct bf_err *err);
+	void *read_ctx;
+	/* With replace: only owned rows whose id starts with this are
+	 * deleted when absent (a fetched source's "NAME:" rows). */
+	const char *id_prefix;
 };
 
 struct publish_result {

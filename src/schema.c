@@ -166,6 +166,9 @@ static const struct sch_field project_fields[] = {
 	{"coordinator", SCH_TEXT, SCH_FTS, CHK_NONE, NULL, NULL, 0, 0},
 	{"end_date", SCH_TEXT, 0, CHK_DATE, NULL, NULL, 0, 0},
 	{"eu_contribution", SCH_REAL, 0, CHK_NONE, NULL, NULL, 0, 0},
+	/* roster slugs of the institutions among coordinator and partners,
+	 * as matched by fetch (`biofed query projects --institution S`) */
+	{"institutions", SCH_LIST, 0, CHK_SLUG, NULL, NULL, 0, 0},
 	{"partners", SCH_LIST, SCH_FTS, CHK_NONE, NULL, NULL, 0, 0},
 	{"programme", SCH_TEXT, SCH_FTS, CHK_NONE, NULL, NULL, 0, 0},
 	{"source", SCH_TEXT, 0, CHK_NONE, NULL, NULL, 0, 0},

@@ -1,0 +1,144 @@
+/*
+ * fetch: external programme data over HTTP(S) (libcurl) into the replica.
+ *
+ * A source ([source NAME] in biofed.conf, struct bf_source) is fetched in
+ * two steps that a daemon may run on different threads:
+ *
+ *   fetch_download  network only (no SQLite, no global state besides
+ *                   curl_global_init, done once): every page of the
+ *                   source into memory, or an error.
+ *   fetch_apply     the pages' records, mapped (fetchmap.h), through
+ *                   publish with replace semantics restricted to the
+ *                   source's rows ("NAME:..." ids of the project table,
+ *                   owned by this node): the differences become signed
+ *                   change sets; an unchanged source writes nothing.
+ *
+ * fetch_source does both, with the per-source state below.  All or
+ * nothing: an error anywhere (HTTP, TLS, timeout, size, paging, JSON,
+ * CSV, a record that fails validation, no records at all) writes no row,
+ * so what was fetched before stays.
+ *
+ * The client behaves: conditional requests (If-None-Match and
+ * If-Modified-Since from the last success; a 304 costs one round trip)
+ * for single-document sources, compression, connect/total/stall
+ * timeouts, a body size cap, at most max_redirects redirects over http
+ * or https only, TLS verification always on (ca_file replaces the
+ * system's CAs), retries with exponential backoff and jitter on timeouts,
+ * lost connections, 408, 429 and 5xx (Retry-After honoured up to a
+ * minute), User-Agent "biofed/VERSION", the http_proxy / https_proxy /
+ * no_proxy environment (libcurl's defaults).  An API key is read from a
+ * file that others cannot read and sent in one header; it never appears
+ * in a message, and it is not sent across hosts: a source with a key
+ * does not follow redirects or next links to another host (libcurl would
+ * forward a custom header).
+ *
+ * Paged sources are fetched whole (every page, unconditionally, since a
+ * 304 on page 1 says nothing of page 2): by a next link in each JSON
+ * page, or by a page number parameter until a page holds fewer than
+ * page_size records.  More than max_pages pages is an error.
+ *
+ * State (fetch_state table in the replica, local to this node, never
+ * replicated): last attempt, success and error (with its message), HTTP
+ * status, ETag and Last-Modified, records, pages and bytes.  Validators
+ * are used only while the URL and the roster are the same (partners are
+ * matched against the roster) and the replica still holds the rows the
+ * last fetch wrote.
+ */
+#ifndef BIOFED_FETCH_H
+#define BIOFED_FETCH_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "node.h"
+#include "publish.h"
+
+#define FETCH_ETAG_MAX 256
+#define FETCH_LM_MAX 64
+
+/* Where fetch reports what it does: event is a stable word
+ * ("fetch-retry", "fetch-error", "fetch-ok", "fetch-unchanged"), msg one
+ * line of text (it may hold text from the server, already escaped). */
+typedef void (*fetch_log_fn)(void *ctx, int error, const char *event,
+			     const char *source, const char *msg);
+
+struct fetch_opts {
+	fetch_log_fn log; /* may be NULL */
+	void *log_ctx;
+	FILE *warnings;   /* record errors from publish (NULL: stderr) */
+	int force;        /* ignore the validators: fetch everything */
+};
+
+/* Validators from the last success, sent on the next request. */
+struct fetch_validators {
+	char etag[FETCH_ETAG_MAX];
+	char last_modified[FETCH_LM_MAX];
+};
+
+struct fetch_page {
+	char *url;
+	uint8_t *body; /* NUL-terminated (not counted in len) */
+	size_t len;
+};
+
+struct fetch_download {
+	int not_modified;   /* 304: nothing else is set */
+	long status;        /* HTTP status of the last response */
+	struct fetch_page *pages;
+	size_t npages;
+	size_t bytes;
+	unsigned attempts;  /* requests made, retries included */
+	struct fetch_validators v; /* of the response (single page) */
+};
+
+/* Downloads every page of src; cond (may be NULL) makes the first request
+ * conditional.  Thread-safe.  On success the caller frees out with
+ * fetch_download_free. */
+int fetch_download(const struct bf_source *src,
+		   const struct fetch_validators *cond,
+		   const struct fetch_opts *o, struct fetch_download *out,
+		   struct bf_err *err);
+void fetch_download_free(struct fetch_download *d);
+
+/* Publishes the downloaded records for node n (opened with NODE_KEY). */
+int fetch_apply(struct node *n, const struct bf_source *src,
+		const struct fetch_download *d, const struct fetch_opts *o,
+		struct publish_result *res, struct bf_err *err);
+
+struct fetch_result {
+	int not_modified;
+	long status;
+	size_t pages, bytes;
+	unsigned attempts;
+	struct publish_result pub;
+};
+
+/* Downloads, applies and records the state of one source.  On failure
+ * the state records the error too (err says it). */
+int fetch_source(struct node *n, const struct bf_source *src,
+		 const struct fetch_opts *o, struct fetch_result *res,
+		 struct bf_err *err);
+
+struct fetch_state {
+	char source[64];
+	char url[CONFIG_STR];
+	struct fetch_validators v;
+	uint64_t last_attempt_ms, last_success_ms, last_change_ms;
+	uint64_t last_error_ms;
+	char last_error[512];
+	long last_status;
+	uint64_t records, pages, bytes;
+	char roster[17];  /* fingerprint of the roster the rows were matched
+			     with: a new member makes the next fetch whole */
+};
+
+/* The state of source name; BF_ENOENT when it was never fetched. */
+int fetch_state_get(struct store *s, const char *name, struct fetch_state *st,
+		    struct bf_err *err);
+
+/* 1 when src is due: never fetched, or refresh seconds have passed since
+ * the last attempt. */
+int fetch_due(struct store *s, const struct bf_source *src, uint64_t now_ms);
+
+#endif

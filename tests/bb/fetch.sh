@@ -1,0 +1,295 @@
+#!/bin/sh
+# External programme data, black-box: biofed fetch against real HTTP(S)
+# servers and a forward proxy on loopback (tests/tools/fetch_*.py), with a
+# test CA made here by openssl.  Faults must each give a clear error and
+# leave what was fetched before in place.
+. "$(dirname "$0")/lib.sh"
+
+# the environment's proxies must not catch loopback requests
+unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY \
+	no_proxy NO_PROXY
+
+if ! command -v python3 >/dev/null || ! command -v sqlite3 >/dev/null; then
+	fail "python3 and sqlite3 are needed"; exit 1
+fi
+FIX="$ROOT/tests/data/fetch"
+cleanup() {
+	for f in "$T"/*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# start NAME SCRIPT ARGS...: runs a helper server in the background (its
+# pid in NAME.pid, for cleanup) and waits until it has written its port
+start() {
+	name=$1; shift
+	python3 "$@" --port-file "$T/$name.port" --log "$T/$name.log" \
+		>"$T/$name.out" 2>&1 &
+	echo $! > "$T/$name.pid"
+	i=0
+	while [ ! -s "$T/$name.port" ] && [ $i -lt 100 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+}
+
+# --- servers: HTTP, HTTPS with a test CA, a forward proxy -----------------
+mkdir -p "$T/www" "$T/ca"
+cp -R "$FIX/." "$T/www/"
+(
+	cd "$T/ca" || exit 1
+	for ca in ca other; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+			-nodes -keyout $ca.key -out $ca.crt -days 2 \
+			-subj "/CN=biofed test $ca" \
+			-addext basicConstraints=critical,CA:TRUE \
+			-addext keyUsage=critical,keyCertSign,cRLSign || exit 1
+	done
+	printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > srv.ext
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout srv.key -out srv.csr -subj "/CN=127.0.0.1" &&
+	openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key \
+		-CAcreateserial -out srv.crt -days 2 -extfile srv.ext
+) >"$T/ca/openssl.out" 2>&1 && ok "test CA and server certificate made" \
+	|| fail "test CA" "$(cat "$T/ca/openssl.out")"
+start http "$ROOT/tests/tools/fetch_server.py" --root "$T/www"
+start https "$ROOT/tests/tools/fetch_server.py" --root "$T/www" \
+	--cert "$T/ca/srv.crt" --key "$T/ca/srv.key"
+start proxy "$ROOT/tests/tools/fetch_proxy.py"
+HP=$(cat "$T/http.port" 2>/dev/null)
+SP=$(cat "$T/https.port" 2>/dev/null)
+PP=$(cat "$T/proxy.port" 2>/dev/null)
+[ -n "$HP" ] && [ -n "$SP" ] && [ -n "$PP" ] && ok "servers listen on loopback" \
+	|| fail "servers listen" "$(cat "$T"/*.out)"
+H="http://127.0.0.1:$HP"
+
+# --- a node with a roster to match partners against -----------------------
+bf a init --slug navarrabiomed --name "Navarrabiomed - Miguel Servet Foundation" \
+	--country ES --region Navarra --coordinator >/dev/null 2>&1
+CK=$(bf a roster key)
+bf a roster add "$T/a/identity.json" >/dev/null
+for m in "biocruces|Biocruces Bizkaia Health Research Institute" \
+	"chu-toulouse|Centre Hospitalier Universitaire de Toulouse" \
+	"iacs|Aragon Institute of Health Sciences"; do
+	slug=${m%%|*}; name=${m#*|}
+	bf "$slug" init --slug "$slug" --name "$name" --country ES \
+		--coordinator-key "$CK" >/dev/null 2>&1
+	bf a roster add "$T/$slug/identity.json" >/dev/null
+done
+cp "$T/a/biofed.conf" "$T/base.conf"
+
+# Sources; the variables let a test point one at a fault.
+CORDIS_URL="$H/files/cordis/project.csv"
+INTERREG_URL="$H/files/interreg/page1.json"
+SECURE_CA="$T/ca/ca.crt"
+printf 'not-a-real-key-123\n' > "$T/api.key"
+chmod 600 "$T/api.key"
+conf() {
+	cp "$T/base.conf" "$T/a/biofed.conf"
+	cat >> "$T/a/biofed.conf" <<EOF
+
+[source cordis]
+url = $CORDIS_URL
+format = csv
+delimiter = semicolon
+timeout = 2
+stall_timeout = 1
+connect_timeout = 1
+retries = 0
+max_bytes = 100000
+map.source_id = id
+map.acronym = acronym
+map.title = title
+map.status = status
+map.start_date = startDate
+map.end_date = endDate
+map.total_cost = totalCost
+map.eu_contribution = ecMaxContribution
+map.programme = frameworkProgramme
+map.call = masterCall
+
+[source interreg]
+url = $INTERREG_URL
+records = data.items
+next = links.next
+max_pages = 5
+retries = 0
+timeout = 2
+map.source_id = id
+map.acronym = acronym
+map.title = title
+map.programme = programme.name
+map.call = call
+map.status = status
+map.start_date = start
+map.end_date = end
+map.total_cost = budget.total
+map.eu_contribution = budget.erdf
+map.coordinator = lead_partner.name
+map.partners = partners.name
+map.url = url
+
+[source sudoe]
+url = $H/paged/keep.json
+records = data.items
+page_param = page
+page_size_param = per_page
+page_size = 2
+map.source_id = id
+map.acronym = acronym
+map.title = title
+map.programme = programme.name
+map.partners = partners.name
+
+[source flaky]
+url = $H/flaky/k1/cordis/project.csv
+delimiter = semicolon
+retries = 2
+retry_delay_ms = 50
+map.source_id = id
+map.title = title
+
+[source secure]
+url = https://127.0.0.1:$SP/files/cordis/project.csv
+ca_file = $SECURE_CA
+delimiter = semicolon
+retries = 0
+api_key_file = $T/api.key
+map.source_id = id
+map.title = title
+EOF
+}
+conf
+rows() { sqlite3 "$T/a/replica.db" "SELECT count(*) FROM project WHERE id LIKE '$1:%'"; }
+nlog() { bf a log --origin navarrabiomed --format json | grep -c '"seq"'; }
+last_rows() { bf a log --origin navarrabiomed --format json | tr -d ' \n' | sed 's/.*"rows":\([0-9]*\).*/\1/'; }
+
+# --- first fetch, unchanged refetch, changed record -----------------------
+grep_out "first fetch of a CORDIS-style project.csv" \
+	"cordis: 3 records in 1 page: 3 new.*wrote 1 change set" bf a fetch cordis
+v=$(sqlite3 "$T/a/replica.db" "SELECT total_cost || ' ' || start_date || ' ' || programme FROM project WHERE id = 'cordis:101990001'")
+[ "$v" = "5999875.5 2023-09-01 HORIZON" ] && ok "decimal comma, date and mapping" \
+	|| fail "decimal comma, date and mapping" "$v"
+grep -q 'GET /files/cordis/project.csv 200 ae=.*gzip.* ua=biofed/[0-9]' "$T/http.log" \
+	&& ok "asks for compression, names biofed and its version" \
+	|| fail "compression and User-Agent" "$(cat "$T/http.log")"
+before=$(nlog)
+grep_out "unchanged refetch is answered 304" "cordis: not modified \(HTTP 304\)" bf a fetch cordis
+grep -q 'GET /files/cordis/project.csv 304 .*inm="' "$T/http.log" \
+	&& ok "refetch sent If-None-Match" || fail "If-None-Match" "$(cat "$T/http.log")"
+[ "$(nlog)" = "$before" ] && ok "a 304 writes no change set" || fail "a 304 writes no change set"
+sed 's/Ageing brains across borders/Ageing brains across the Pyrenees/' \
+	"$FIX/cordis/project.csv" > "$T/www/cordis/project.csv"
+grep_out "changed record" "cordis: 3 records.*0 new, 1 changed, 0 deleted, 2 unchanged; wrote 1 change set" \
+	bf a fetch cordis
+[ "$(last_rows)" = 1 ] && ok "one changed record gives a one-row change set" \
+	|| fail "one-row change set (rows=$(last_rows))"
+
+# --- paging ---------------------------------------------------------------
+grep_out "paged JSON API followed by next links" \
+	"interreg: 4 records in 2 pages: 4 new" bf a fetch interreg
+v=$(sqlite3 "$T/a/replica.db" "SELECT institutions FROM project WHERE id = 'interreg:EFA-EX-001'")
+[ "$v" = '["biocruces","chu-toulouse","iacs","navarrabiomed"]' ] \
+	&& ok "partners matched to roster institutions" || fail "partners matched" "$v"
+v=$(sqlite3 "$T/a/replica.db" "SELECT project.id FROM project, json_each(project.institutions) WHERE json_each.value = 'navarrabiomed' ORDER BY project.id" | tr '\n' ' ')
+[ "$v" = "interreg:EFA-EX-001 " ] && ok "projects of an institution can be queried" \
+	|| fail "projects of navarrabiomed" "$v"
+grep_out "unchanged paged source writes nothing" \
+	"interreg: 4 records in 2 pages: 0 new, 0 changed, 0 deleted, 4 unchanged; no change set" \
+	bf a fetch interreg
+grep_out "paged by page parameter until a short page" \
+	"sudoe: 5 records in 3 pages: 5 new" bf a fetch sudoe
+grep -q 'GET /paged/keep.json?page=3&per_page=2 200' "$T/http.log" \
+	&& ok "page and page-size parameters sent" || fail "page parameters" "$(grep paged "$T/http.log")"
+
+# --- HTTPS, an API key ------------------------------------------------------
+grep_out "HTTPS with the test CA" "secure: 3 records in 1 page: 3 new" bf a fetch secure
+grep -q 'key=not-a-real-key-123' "$T/https.log" && ok "API key sent in its header" \
+	|| fail "API key sent" "$(cat "$T/https.log")"
+out=$(bf a fetch secure 2>&1)
+if printf '%s' "$out" | grep -q 'not-a-real-key'; then fail "API key never printed" "$out"; else ok "API key never printed"; fi
+chmod 644 "$T/api.key"
+grep_out "an API key file others can read is refused" "api_key_file .*readable .*by others" bf a fetch secure
+chmod 600 "$T/api.key"
+
+# --- faults: a clear error, nothing lost -------------------------------------
+d0=$(digest a)
+fault() { # fault "what" PATTERN SOURCE
+	desc=$1; pat=$2; src=$3
+	out=$(bf a fetch "$src" 2>&1); rc=$?; [ -n "$SHOW" ] && printf "%s\n" "$out" >&2
+	if [ $rc -ne 0 ] && printf '%s\n' "$out" | grep -Eq -- "fetch-error source=$src: .*$pat"; then
+		ok "$desc: clear error"
+	else
+		fail "$desc: clear error (exit $rc)" "$out"
+	fi
+}
+kept() { # the previous data is still there and queryable
+	[ "$(rows cordis)" = 3 ] && [ "$(rows interreg)" = 4 ] && [ "$(digest a)" = "$d0" ] \
+		&& ok "$1: previous data kept" || fail "$1: previous data kept" "cordis=$(rows cordis) interreg=$(rows interreg)"
+}
+out=$(bf a fetch flaky 2>&1)
+printf '%s\n' "$out" | grep -q "flaky: 3 records in 1 page: 3 new" \
+	&& ok "500 then success: retried, then published" || fail "500 then success" "$out"
+printf '%s\n' "$out" | grep -Eq "fetch-retry source=flaky: attempt 1 of 3 failed \(GET .*: HTTP 500\); next in [0-9]+ ms" \
+	&& ok "the retry is logged" || fail "the retry is logged" "$out"
+d0=$(digest a)
+
+CORDIS_URL="$H/stall"; conf
+t0=$(date +%s)
+fault "stalled response" "(timed out|too slow)" cordis
+t1=$(date +%s)
+[ $((t1 - t0)) -le 4 ] && ok "stall abandoned within the timeout" || fail "stall took $((t1 - t0)) s"
+kept "stall"
+CORDIS_URL="$H/truncated/cordis/project.csv"; conf
+fault "truncated body" "truncated body" cordis
+kept "truncated body"
+CORDIS_URL="$H/huge"; conf
+fault "body over the cap" "larger than max_bytes \(100000" cordis
+kept "body over the cap"
+CORDIS_URL="$H/loop"; conf
+fault "redirect loop" "more than 5 redirects" cordis
+kept "redirect loop"
+CORDIS_URL="$H/html"; conf
+fault "an HTML error page" "HTML page, not csv" cordis
+CORDIS_URL="$H/files/cordis/organization.csv"; conf
+fault "another export (garbage for this source)" 'no column "id"' cordis
+CORDIS_URL="$H/files/cordis/empty.csv"; conf
+fault "an empty export" "returned no records; keeping the 3 rows" cordis
+kept "an empty export"
+CORDIS_URL="$H/files/cordis/project.csv"; INTERREG_URL="$H/files/broken.json"; conf
+fault "invalid JSON" "invalid JSON" interreg
+kept "invalid JSON"
+INTERREG_URL="$H/files/interreg/page1.json"; SECURE_CA="$T/ca/other.crt"; conf
+fault "wrong CA" "TLS: .*(certificate|issuer)" secure
+kept "wrong CA"
+[ "$(rows secure)" = 3 ] && ok "wrong CA: previous HTTPS data kept" || fail "secure rows kept"
+grep_out "fetch --status shows the last error" "last error .*TLS" bf a fetch --status secure
+grep_out "fetch --status shows the ETag" 'etag +"[0-9a-f]+"' bf a fetch --status cordis
+grep_out "fetch --status --format json" '"state": "failing"' bf a fetch --status --format json secure
+SECURE_CA="$T/ca/ca.crt"; CORDIS_URL="$H/redirect/cordis/project.csv"; conf
+grep_out "a redirect to the data is followed" "cordis: 3 records.*3 unchanged; no change set" \
+	bf a fetch cordis
+CORDIS_URL="$H/files/cordis/project.csv"; conf
+grep_out "a source recovers after its faults" "secure: not modified" bf a fetch secure
+grep_out "and its state says ok again" "^secure: ok" bf a fetch --status secure
+
+# --- the proxy from the environment ----------------------------------------
+: > "$T/proxy.log"
+grep_out "fetch through the forward proxy named by http_proxy" "cordis: 3 records" \
+	env http_proxy="http://127.0.0.1:$PP" "$BIOFED" --dir "$T/a" fetch --force cordis
+grep -q "GET $H/files/cordis/project.csv" "$T/proxy.log" \
+	&& ok "the proxy saw the request" || fail "the proxy saw the request" "$(cat "$T/proxy.log")"
+grep_out "no_proxy bypasses the proxy" "cordis: 3 records" \
+	env http_proxy="http://127.0.0.1:$PP" no_proxy=127.0.0.1 "$BIOFED" --dir "$T/a" fetch --force cordis
+[ "$(grep -c . "$T/proxy.log")" = 1 ] && ok "no_proxy request did not reach the proxy" \
+	|| fail "no_proxy" "$(cat "$T/proxy.log")"
+
+# --- configuration errors -----------------------------------------------------
+printf '\n[source bad]\nurl = ftp://example.org/x.csv\nmap.source_id = id\nmap.title = t\n' >> "$T/a/biofed.conf"
+grep_out "a non-http(s) URL is refused" "source bad: url" bf a fetch
+conf
+printf '\n[source bad]\nurl = http://x/y.csv\nmap.colour = c\n' >> "$T/a/biofed.conf"
+grep_out "an unknown mapped field names file:line" "biofed.conf:[0-9]+: source bad: map.colour" bf a fetch
+conf
+grep_out "an unknown source name is a usage error" "no \[source nope\]" bf a fetch nope
