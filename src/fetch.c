@@ -322,8 +322,7 @@ static int request(struct client *c, const char *url,
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)src->timeout * 1000L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)src->stall_timeout);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-			 (curl_off_t)src->max_bytes);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->body.max);
 	/* verification stays on: there is no option to turn it off */
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -348,8 +347,11 @@ static int request(struct client *c, const char *url,
 		if (x->over || cc == CURLE_FILESIZE_EXCEEDED) {
 			rc = bf_errf(err, BF_ETOOBIG,
 				     "GET %s: body larger than max_bytes (%lld "
-				     "bytes)",
-				     shown, (long long)src->max_bytes);
+				     "bytes%s)",
+				     shown, (long long)src->max_bytes,
+				     x->body.max < (size_t)src->max_bytes
+					     ? " for all pages together"
+					     : "");
 			goto out;
 		}
 		rc = bf_errf(err, BF_EIO, "GET %s: %s", shown,
@@ -433,11 +435,19 @@ static int get(struct client *c, const char *url,
 	struct xfer x;
 	int rc = BF_OK;
 
+	if (d->bytes >= (size_t)src->max_bytes)
+		return bf_errf(err, BF_ETOOBIG,
+			       "source %s: its pages passed max_bytes (%lld "
+			       "bytes) together",
+			       src->name, (long long)src->max_bytes);
+
 	for (int64_t attempt = 0;; attempt++) {
 		int retry;
 		memset(&x, 0, sizeof(x));
 		x.retry_after = -1;
-		bf_buf_init(&x.body, (size_t)src->max_bytes);
+		/* the cap holds for all pages together: they are all kept
+		 * until the source is published */
+		bf_buf_init(&x.body, (size_t)src->max_bytes - d->bytes);
 		d->attempts++;
 		rc = request(c, url, cond, &x, status, &retry, err);
 		if (rc == BF_OK || !retry || attempt >= src->retries)

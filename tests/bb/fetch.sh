@@ -285,6 +285,10 @@ grep_out "no_proxy bypasses the proxy" "cordis: 3 records" \
 [ "$(grep -c . "$T/proxy.log")" = 1 ] && ok "no_proxy request did not reach the proxy" \
 	|| fail "no_proxy" "$(cat "$T/proxy.log")"
 
+out=$(bf a fetch --due 2>&1)
+[ -z "$out" ] && ok "fetch --due skips sources fetched within their refresh interval" \
+	|| fail "fetch --due" "$out"
+
 # --- configuration errors -----------------------------------------------------
 printf '\n[source bad]\nurl = ftp://example.org/x.csv\nmap.source_id = id\nmap.title = t\n' >> "$T/a/biofed.conf"
 grep_out "a non-http(s) URL is refused" "source bad: url" bf a fetch

@@ -169,6 +169,11 @@ static void source_sections(void **state)
 	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
 	assert_non_null(strstr(err.msg, ":14: source s: retries"));
 
+	/* the example configuration is valid, sources included */
+	assert_int_equal(config_load("conf/biofed.conf.example", &c, &err), 0);
+	assert_non_null(config_source(&c, "cordis"));
+	assert_non_null(config_source(&c, "interreg"));
+
 	/* libinih would cut a long line: it is refused with its number */
 	memset(longurl, 'a', sizeof(longurl) - 1);
 	longurl[sizeof(longurl) - 1] = 0;
