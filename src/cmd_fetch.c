@@ -16,13 +16,15 @@ static const char usage[] =
 	"fetch [--force] [--due] [NAME...]\n"
 	"       biofed fetch --status [--format table|json] [NAME...]";
 
-/* Events go to stderr, one line each (the text is already escaped). */
+/* Errors and retries go to stderr, one line each (the text is already
+ * escaped); outcomes are the summary lines on stdout. */
 static void log_line(void *ctx, int error, const char *event,
 		     const char *source, const char *msg)
 {
 	(void)ctx;
-	(void)error;
-	fprintf(stderr, "biofed: %s source=%s: %s\n", event, source, msg);
+	if (error || strcmp(event, "fetch-retry") == 0)
+		fprintf(stderr, "biofed: %s source=%s: %s\n", event, source,
+			msg);
 }
 
 static void when(uint64_t ms, char *out, size_t n)

@@ -288,17 +288,17 @@ static int request(struct client *c, const char *url,
 	show_url(url, shown, sizeof(shown));
 	if (!e)
 		return bf_errf(err, BF_ENOMEM, "curl: cannot create a handle");
-	if (cond && cond->etag[0]) {
-		snprintf(line, sizeof(line), "If-None-Match: %s", cond->etag);
-		if (!(h = curl_slist_append(h, line)))
-			goto nomem;
-	}
-	if (cond && cond->last_modified[0]) {
+	for (int k = 0; cond && k < 2; k++) {
+		const char *v = k ? cond->last_modified : cond->etag;
 		struct curl_slist *t;
-		snprintf(line, sizeof(line), "If-Modified-Since: %s",
-			 cond->last_modified);
-		if (!(t = curl_slist_append(h, line)))
-			goto nomem;
+		if (!*v)
+			continue;
+		snprintf(line, sizeof(line), "%s: %s",
+			 k ? "If-Modified-Since" : "If-None-Match", v);
+		if (!(t = curl_slist_append(h, line))) {
+			rc = bf_errf(err, BF_ENOMEM, "out of memory");
+			goto out;
+		}
 		h = t;
 	}
 	if (h) {
@@ -419,10 +419,6 @@ out:
 		curl_slist_free_all(h);
 	}
 	return rc;
-nomem:
-	curl_easy_cleanup(e);
-	curl_slist_free_all(h);
-	return bf_errf(err, BF_ENOMEM, "out of memory");
 }
 
 /* A request with retries; the body ends in *body (malloc'd). */
