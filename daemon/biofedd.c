@@ -22,6 +22,7 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "fetch.h"
 #include "schema.h"
 
 
@@ -264,8 +265,13 @@ int daemon_apply(struct daemon *d, const char *from, const uint8_t *cs,
 			(unsigned long long)h.seq, rows, from);
 		return 0;
 	}
-	if (rc == BF_EDUP)
-		return 0;
+	if (rc == BF_EDUP) {
+		/* relays and pushes overlap: common, harmless, not applied */
+		log_msg(LOG_DEBUG, "changeset-duplicate",
+			"origin=%s seq=%llu from=%s", h.origin,
+			(unsigned long long)h.seq, from);
+		return 1;
+	}
 	d->rejected++;
 	log_msg(rc == BF_EFORK ? LOG_ERROR : LOG_WARN,
 		rc == BF_EFORK ? "fork-detected" : "changeset-rejected",
@@ -556,6 +562,88 @@ static int control_start(struct daemon *d)
 	return 0;
 }
 
+/* --- external programme data ---------------------------------------------- */
+
+/*
+ * Sources whose refresh interval is up are fetched on a worker thread with
+ * its own connection to the replica, exactly as `biofed fetch` would from
+ * another process: the network never stalls the main loop, and SQLite
+ * serialises the writes.  The main loop learns of the new change sets when
+ * the worker reports back.
+ */
+struct fetch_job {
+	struct daemon *d;
+	char dir[PATH_MAX];
+	struct bf_source *src;
+	size_t n;
+};
+
+static void fetch_log(void *ctx, int error, const char *event,
+		      const char *source, const char *msg)
+{
+	(void)ctx;
+	log_msg(error ? LOG_WARN : LOG_INFO, event, "source=%s %s", source,
+		msg);
+}
+
+static void *fetch_thread(void *arg)
+{
+	struct fetch_job *job = arg;
+	struct fetch_opts o = {fetch_log, NULL, NULL, 0};
+	struct node n;
+	struct bf_err err;
+
+	if (node_open(&n, job->dir, NODE_KEY, &err) != 0) {
+		log_msg(LOG_ERROR, "fetch-error", "%s", err.msg);
+	} else {
+		for (size_t i = 0; i < job->n; i++) {
+			struct fetch_result res;
+			if (!fetch_due(n.store, &job->src[i], bf_now_ms()))
+				continue;
+			if (fetch_source(&n, &job->src[i], &o, &res, &err) != 0)
+				continue; /* logged through fetch_log */
+		}
+		node_close(&n);
+	}
+	daemon_post(job->d, EV_FETCH_DONE, NULL, 0, NULL, 0);
+	free(job->src);
+	free(job);
+	return NULL;
+}
+
+static void fetch_tick(struct daemon *d)
+{
+	const struct bf_config *cfg = &d->node.cfg;
+	struct fetch_job *job;
+	size_t due = 0;
+
+	if (d->fetching || cfg->nsources == 0)
+		return;
+	for (size_t i = 0; i < cfg->nsources; i++)
+		due += (size_t)fetch_due(d->node.store, &cfg->sources[i],
+					 bf_now_ms());
+	if (!due)
+		return;
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return;
+	job->src = malloc(cfg->nsources * sizeof(*job->src));
+	if (!job->src) {
+		free(job);
+		return;
+	}
+	memcpy(job->src, cfg->sources, cfg->nsources * sizeof(*job->src));
+	job->n = cfg->nsources;
+	job->d = d;
+	snprintf(job->dir, sizeof(job->dir), "%s", d->node.dir);
+	if (pthread_create(&d->fetch_tid, NULL, fetch_thread, job) != 0) {
+		free(job->src);
+		free(job);
+		return;
+	}
+	d->fetching = 1;
+}
+
 /* --- main loop ------------------------------------------------------------ */
 
 static void *signal_thread(void *arg)
@@ -654,6 +742,12 @@ static void handle(struct daemon *d, struct event *e)
 	case EV_PIPE_GONE:
 		server_pipe_gone(d, e->pipe);
 		break;
+	case EV_FETCH_DONE:
+		pthread_join(d->fetch_tid, NULL);
+		d->fetching = 0;
+		if (daemon_refresh_vector(d))
+			daemon_changed(d);
+		break;
 	case EV_SIGNAL:
 		if (e->sig == SIGHUP) {
 			reload(d);
@@ -701,6 +795,10 @@ static void cron(struct daemon *d, uint64_t *last_check)
 	server_wake(d, 0);
 	for (size_t i = 0; i < d->npeers; i++)
 		peer_tick(d, &d->peers[i]);
+	if (now - d->last_fetch_check >= 1000) {
+		d->last_fetch_check = now;
+		fetch_tick(d);
+	}
 }
 
 static int usage(void)
@@ -807,6 +905,8 @@ int main(int argc, char **argv)
 		}
 	}
 	sd_notify(0, "STOPPING=1");
+	if (d->fetching)
+		pthread_join(d->fetch_tid, NULL); /* bounded by its timeouts */
 	close_peers(d);
 	server_close(d);
 	if (d->ctl_open) {

@@ -31,6 +31,7 @@ enum ev_type {
 	EV_CONTROL_REQ,  /* a control-socket request */
 	EV_PIPE_GONE,    /* an inbound connection closed */
 	EV_SIGNAL,
+	EV_FETCH_DONE,   /* the fetch worker finished */
 };
 
 struct event {
@@ -85,6 +86,10 @@ void server_handle(struct daemon *d, struct srv_ctx *c, nng_msg *msg);
 void server_pipe_gone(struct daemon *d, uint32_t pipe);
 /* Answers parked pulls that now have news, and those whose time is up. */
 void server_wake(struct daemon *d, int changed);
+/* Logs connections that nng refused or cut below the peer protocol (TLS
+ * handshake, message over NNG_OPT_RECVMAXSZ...), from the listener's
+ * statistics: no message of theirs ever reaches the main loop. */
+void server_check_refusals(struct daemon *d);
 
 /* --- peer.c -------------------------------------------------------------- */
 enum peer_state { PEER_IDLE, PEER_HELLO, PEER_AUTH, PEER_READY };
@@ -169,13 +174,21 @@ struct daemon {
 	} ctl_ctx[2];
 	uint64_t started_ms;
 	uint64_t applied, rejected;
+	/* the listener's refusal counters at the last look (server.c) */
+	int refusal_listener;
+	uint64_t refusals[5];
 	uint64_t own_behind; /* seq of the origin-behind marker, or 0 */
+	/* external programme data (one worker thread at a time) */
+	pthread_t fetch_tid;
+	int fetching;
+	uint64_t last_fetch_check;
 };
 
 void daemon_post(struct daemon *d, enum ev_type type, void *obj, int result,
 		 nng_msg *msg, uint32_t pipe);
 /* Applies one change set from a peer; logs the outcome.  Returns 0 when
- * applied or already present, <0 when rejected. */
+ * applied, 1 when it was already present (nothing changed), <0 when
+ * rejected. */
 int daemon_apply(struct daemon *d, const char *from, const uint8_t *cs,
 		 size_t len);
 /* Notes a peer's vector: later change sets of our own origin there

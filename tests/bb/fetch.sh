@@ -307,3 +307,38 @@ printf '\n[source bad]\nurl = http://x/y.csv\nmap.colour = c\n' >> "$T/a/biofed.
 grep_out "an unknown mapped field names file:line" "biofed.conf:[0-9]+: source bad: map.colour" bf a fetch
 conf
 grep_out "an unknown source name is a usage error" "no \[source nope\]" bf a fetch nope
+
+# --- inside biofedd: a source that is due is fetched by the daemon ----------
+bf z init --slug navarrabiomed --name "Navarrabiomed - Miguel Servet Foundation" \
+	--country ES --coordinator --endpoint "tls+tcp://127.0.0.1:1" >/dev/null 2>&1
+bf z roster add "$T/z/identity.json" >/dev/null
+# listen on a port the kernel picks: the daemon only needs to be running
+sed -i 's|^listen = .*|listen = tls+tcp://127.0.0.1:0|' "$T/z/biofed.conf"
+cat >> "$T/z/biofed.conf" <<EOF2
+
+[source cordis]
+url = $H/files/cordis/project.csv
+format = csv
+delimiter = semicolon
+timeout = 2
+retries = 0
+map.source_id = id
+map.acronym = acronym
+map.title = title
+map.programme = frameworkProgramme
+EOF2
+"$ROOT/$BUILD/biofedd" -d "$T/z" > "$T/z.log" 2>&1 &
+echo $! > "$T/z-daemon.pid"
+i=0
+while [ $i -lt 100 ] && [ "$(sqlite3 "$T/z/replica.db" 'select count(*) from project' 2>/dev/null)" != 3 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+[ "$(sqlite3 "$T/z/replica.db" 'select count(*) from project' 2>/dev/null)" = 3 ] \
+	&& ok "biofedd fetches a due source on its own (3 projects)" \
+	|| fail "biofedd fetches a due source" "$(cat "$T/z.log")"
+grep -q "fetch-ok.*source=cordis\|source=cordis.*fetch-ok\|fetch-ok" "$T/z.log" \
+	&& ok "the daemon logs the fetch" || fail "the daemon logs the fetch" "$(cat "$T/z.log")"
+kill "$(cat "$T/z-daemon.pid")"
+i=0
+while kill -0 "$(cat "$T/z-daemon.pid")" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+grep -q "stopped" "$T/z.log" && ok "biofedd stops cleanly on SIGTERM" || fail "clean stop" "$(tail -5 "$T/z.log")"
