@@ -39,6 +39,22 @@ static const char usage_text[] =
 	"sources\n"
 	"  fetch --status [--format table|json] [NAME...]\n"
 	"                           each source's last success, error, ETag\n"
+	"  samples import FILE [--replace] [--no-facts] [--dry-run]\n"
+	"          [--format csv|json] [--delimiter C] [--records PATH]\n"
+	"                           import sample rows (they stay here), then\n"
+	"                           publish the collection facts they give\n"
+	"  samples derive [--dry-run]   derive and publish the facts again\n"
+	"\n"
+	"queries (the local replica, read-only; --format table|json|csv)\n"
+	"  search TEXT... [--table T] [--limit N]\n"
+	"                           full-text search, best first\n"
+	"  query collections|groups|services|biobanks|facts|projects|samples\n"
+	"        [--disease C] [--material M] [--sex S] [--age LO-HI]\n"
+	"        [--country CC] [--region R] [--institution I]\n"
+	"        [--availability A] [--service-type T] [--area A]\n"
+	"        [--programme P] [--collection ID] [--biobank ID]\n"
+	"        [--count-by institution|country|material] [--limit N]\n"
+	"  sql \"SELECT ...\" [--timeout MS]   one read-only SQL statement\n"
 	"\n"
 	"inspection\n"
 	"  status [--format table|json]   the running daemon: peers, lag per "
@@ -115,6 +131,8 @@ static const struct {
 	{"config", cmd_config},
 	{"status", cmd_status},
 	{"fetch", cmd_fetch},
+	{"samples", cmd_samples}, {"search", cmd_search},
+	{"query", cmd_query},     {"sql", cmd_sql},
 };
 
 int main(int argc, char **argv)

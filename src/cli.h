@@ -30,5 +30,9 @@ int cmd_log(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_fetch(struct cli *c, int argc, char **argv);
+int cmd_samples(struct cli *c, int argc, char **argv);
+int cmd_search(struct cli *c, int argc, char **argv);
+int cmd_query(struct cli *c, int argc, char **argv);
+int cmd_sql(struct cli *c, int argc, char **argv);
 
 #endif

@@ -18,11 +18,14 @@
 /* --- id -> row hash map -------------------------------------------------
  *
  * Entries are kept densely in the order they were added (the owned rows
- * arrive from the replica in id order); an open-addressing table of 4-byte
- * indices finds them.  A file exported by the same system as last time
- * usually lists rows in the same order, so the entry after the last hit is
- * tried first: then a lookup touches memory sequentially instead of at
- * random in a table of a million rows.
+ * arrive from the replica in id order); an open-addressing table finds
+ * them.  A file exported by the same system as last time usually lists
+ * rows in the same order, so the entry after the last hit is tried first:
+ * then a lookup touches memory sequentially instead of at random in a
+ * table of a million rows.  Files whose ids come in random order (sample
+ * exports) take the table: each slot holds 32 bits of the id's hash
+ * beside the index, so that a probe compares ids only when those match,
+ * and the table stays at most half full to keep probe runs short.
  */
 
 enum { ENT_OWNED = 1, ENT_SEEN = 2 };
@@ -38,7 +41,7 @@ struct ent {
 struct idmap {
 	struct ent *e;      /* dense, in insertion order */
 	size_t n, cap_e;
-	uint32_t *slot;     /* 0: empty; else index into e, plus one */
+	uint64_t *slot;     /* 0: empty; else hash tag << 32 | (index + 1) */
 	size_t cap;         /* power of two */
 	size_t hint;        /* index tried first */
 	struct bf_buf ids;
@@ -59,19 +62,27 @@ static int ent_is(const struct idmap *m, size_t i, const char *id,
 	       memcmp(m->ids.p + m->e[i].id_off, id, len) == 0;
 }
 
+#define SLOT_TAG(h) ((h) & 0xffffffff00000000ull)
+
 static int idmap_rehash(struct idmap *m, size_t ncap)
 {
-	uint32_t *ns = calloc(ncap, sizeof(*ns));
+	uint64_t *ns = calloc(ncap, sizeof(*ns));
 
 	if (!ns)
 		return BF_ENOMEM;
-	for (size_t i = 0; i < m->n; i++) {
-		size_t j = fnv1a((const char *)m->ids.p + m->e[i].id_off,
-				 m->e[i].id_len) &
-			   (ncap - 1);
-		while (ns[j])
-			j = (j + 1) & (ncap - 1);
-		ns[j] = (uint32_t)(i + 1);
+	for (size_t i = 0; i < m->cap; i++) {
+		size_t j;
+		uint64_t h;
+
+		if (!m->slot[i])
+			continue;
+		/* the full hash is not kept: recompute it */
+		h = fnv1a((const char *)m->ids.p +
+				  m->e[(m->slot[i] & 0xffffffffu) - 1].id_off,
+			  m->e[(m->slot[i] & 0xffffffffu) - 1].id_len);
+		for (j = h & (ncap - 1); ns[j]; j = (j + 1) & (ncap - 1))
+			;
+		ns[j] = m->slot[i];
 	}
 	free(m->slot);
 	m->slot = ns;
@@ -84,17 +95,21 @@ static int idmap_rehash(struct idmap *m, size_t ncap)
 static struct ent *idmap_get(struct idmap *m, const char *id, size_t len,
 			     int create)
 {
-	size_t j, i;
+	size_t j = 0, i;
+	uint64_t h;
 
 	if (m->hint < m->n && ent_is(m, m->hint, id, len))
 		return &m->e[m->hint++];
 	if (len > UINT16_MAX || m->ids.len > UINT32_MAX - len - 1 ||
 	    m->n >= UINT32_MAX - 1)
 		return NULL;
+	h = fnv1a(id, len);
 	if (m->cap) {
-		for (j = fnv1a(id, len) & (m->cap - 1); m->slot[j];
+		for (j = h & (m->cap - 1); m->slot[j];
 		     j = (j + 1) & (m->cap - 1)) {
-			i = m->slot[j] - 1;
+			if (SLOT_TAG(m->slot[j]) != SLOT_TAG(h))
+				continue;
+			i = (m->slot[j] & 0xffffffffu) - 1;
 			if (ent_is(m, i, id, len)) {
 				m->hint = i + 1;
 				return &m->e[i];
@@ -103,9 +118,13 @@ static struct ent *idmap_get(struct idmap *m, const char *id, size_t len,
 	}
 	if (!create)
 		return NULL;
-	if ((m->n + 1) * 4 > m->cap * 3 &&
-	    idmap_rehash(m, m->cap ? m->cap * 2 : 65536))
-		return NULL;
+	if ((m->n + 1) * 2 > m->cap) {
+		if (idmap_rehash(m, m->cap ? m->cap * 2 : 65536))
+			return NULL;
+		for (j = h & (m->cap - 1); m->slot[j];
+		     j = (j + 1) & (m->cap - 1))
+			;
+	}
 	if (m->n == m->cap_e) {
 		size_t nc = m->cap_e ? m->cap_e * 2 : 4096;
 		struct ent *ne = realloc(m->e, nc * sizeof(*ne));
@@ -114,11 +133,9 @@ static struct ent *idmap_get(struct idmap *m, const char *id, size_t len,
 		m->e = ne;
 		m->cap_e = nc;
 	}
-	for (j = fnv1a(id, len) & (m->cap - 1); m->slot[j];
-	     j = (j + 1) & (m->cap - 1))
-		;
+	/* j is the empty slot the search ended on */
 	i = m->n++;
-	m->slot[j] = (uint32_t)(i + 1);
+	m->slot[j] = SLOT_TAG(h) | (uint64_t)(i + 1);
 	memset(&m->e[i], 0, sizeof(m->e[i]));
 	m->e[i].id_off = (uint32_t)m->ids.len;
 	m->e[i].id_len = (uint16_t)len;
@@ -174,6 +191,7 @@ struct ctx {
 	size_t nchanges, capchanges;
 	struct bf_buf vals, enc;
 	struct fieldref fields[CS_MAX_FIELDS];
+	struct cs_field *checkf; /* for publish_opts.check, made on first use */
 	struct cs_str items[MAX_ITEMS]; /* list items of the cell at hand */
 	/* field index by column position (see field_lookup) */
 #define MAX_COLCACHE 64
@@ -567,6 +585,47 @@ static int field_lookup(struct ctx *c, const struct sch_table *t, size_t col,
 	return fi;
 }
 
+/* Runs the caller's extra check (publish_opts.check) on the row just
+ * encoded into c->enc: 0 when it passes, 1 when it fails (reported), a
+ * negative code on error. */
+static int check_row(struct ctx *c, const struct rec *r, const char *idbuf,
+		     size_t nf, struct bf_err *err)
+{
+	char msg[512];
+	int rc;
+
+	/* the fields as publish_opts.check promises them, from the encoded
+	 * values at hand (decoding the row again would cost more than the
+	 * rest of the check) */
+	if (!c->checkf &&
+	    !(c->checkf = calloc(CS_MAX_FIELDS, sizeof(*c->checkf))))
+		return bf_errf(err, BF_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nf; i++) {
+		struct cs_field *f = &c->checkf[i];
+		const uint8_t *v = c->vals.p + c->fields[i].voff;
+		uint64_t len;
+		size_t k;
+
+		memset(f, 0, sizeof(*f));
+		f->name.p = c->fields[i].name;
+		f->name.len = c->fields[i].nlen;
+		f->v.raw.p = (const char *)v;
+		f->v.raw.len = c->fields[i].vlen;
+		f->v.type = (enum cs_vtype)v[0];
+		if (v[0] == CS_TEXT &&
+		    (k = bf_get_uvarint(v + 1, c->fields[i].vlen - 1, &len))) {
+			f->v.s.p = (const char *)v + 1 + k;
+			f->v.s.len = (size_t)len;
+		}
+	}
+	msg[0] = 0;
+	rc = c->o->check(c->o->check_ctx, r, c->checkf, nf, msg, sizeof(msg));
+	if (!rc)
+		return 0;
+	report(c, r, idbuf, NULL, "%s", msg);
+	return 1;
+}
+
 static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 {
 	struct ctx *c = vctx;
@@ -582,10 +641,12 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 	c->res->records++;
 	if (r->table) {
 		t = schema_table(r->table, strlen(r->table));
-		if (!t || !(t->flags & SCH_T_PUBLISH)) {
+		if (!t || !(t->flags & (c->o->local ? SCH_T_LOCAL
+						    : SCH_T_PUBLISH))) {
 			report(c, r, NULL, NULL,
-			       "\"%s\" is not a table that can be published",
-			       r->table);
+			       "\"%s\" is not a table that can be %s",
+			       r->table, c->o->local ? "imported here"
+						     : "published");
 			return 0;
 		}
 	}
@@ -615,6 +676,17 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 		size_t k = id_len > 64 ? 64 : id_len;
 		memcpy(idbuf, id, k);
 		idbuf[k] = 0;
+	}
+	if (!c->o->local && id_len >= sizeof(PUBLISH_DERIVED_PREFIX) - 1 &&
+	    !memcmp(id, PUBLISH_DERIVED_PREFIX,
+		    sizeof(PUBLISH_DERIVED_PREFIX) - 1) &&
+	    !(c->o->id_prefix &&
+	      !strcmp(c->o->id_prefix, PUBLISH_DERIVED_PREFIX))) {
+		report(c, r, idbuf, "id",
+		       "ids beginning with \"%s\" are reserved for facts "
+		       "derived from samples",
+		       PUBLISH_DERIVED_PREFIX);
+		return 0;
 	}
 	bf_buf_reset(&c->vals);
 	for (size_t i = 0; i < r->ncells; i++) {
@@ -697,6 +769,15 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 		report(c, r, idbuf, "id", "duplicate id in this file");
 		return 0;
 	}
+	if (c->o->check) {
+		int bad_row = check_row(c, r, idbuf, nf, err);
+		if (bad_row < 0)
+			return bad_row;
+		if (bad_row) {
+			e->state |= ENT_SEEN; /* a later duplicate is named */
+			return 0;
+		}
+	}
 	if (!(e->state & ENT_OWNED)) {
 		c->res->inserted++;
 	} else if (memcmp(e->hash, hash, CS_ROWHASH_LEN) != 0) {
@@ -778,7 +859,7 @@ static const struct sch_table *table_from_path(const char *path)
 /* A node can only sign what its own replica will accept: its institution
  * must be in the roster it holds, with this node's key.  Said before any
  * work, in words that tell what to do. */
-static int check_member(struct node *n, struct bf_err *err)
+int publish_check_member(struct node *n, struct bf_err *err)
 {
 	uint8_t key[CS_KEY_LEN], h[CS_HASH_LEN];
 	uint64_t head;
@@ -825,7 +906,8 @@ int publish_file(struct node *n, const struct publish_opts *o,
 	bf_buf_init(&c->vals, CS_MAX_BYTES);
 	bf_buf_init(&c->enc, CS_MAX_BYTES);
 
-	rc = check_member(n, err);
+	/* local rows are not signed: no roster membership needed */
+	rc = o->local ? 0 : publish_check_member(n, err);
 	if (rc)
 		goto out;
 	if (!fmt)
@@ -848,7 +930,16 @@ int publish_file(struct node *n, const struct publish_opts *o,
 	} else {
 		c->default_table = table_from_path(o->path);
 	}
-	if (c->default_table && !(c->default_table->flags & SCH_T_PUBLISH)) {
+	if (c->default_table && o->local &&
+	    !(c->default_table->flags & SCH_T_LOCAL)) {
+		rc = bf_errf(err, BF_EINVAL,
+			     "%s: table %s is not local-only: use `biofed "
+			     "publish`",
+			     o->path, c->default_table->name);
+		goto out;
+	}
+	if (c->default_table && !o->local &&
+	    !(c->default_table->flags & SCH_T_PUBLISH)) {
 		rc = bf_errf(err, BF_EINVAL,
 			     "%s: table %s is not published this way (%s)",
 			     o->path, c->default_table->name,
@@ -886,8 +977,9 @@ int publish_file(struct node *n, const struct publish_opts *o,
 			fprintf(c->warn, "... and %zu more errors\n",
 				res->errors - max);
 		rc = bf_errf(err, BF_EINVAL,
-			     "%s: %zu error%s; nothing was published",
-			     o->path, res->errors, res->errors == 1 ? "" : "s");
+			     "%s: %zu error%s; nothing was %s", o->path,
+			     res->errors, res->errors == 1 ? "" : "s",
+			     o->local ? "imported" : "published");
 		goto out;
 	}
 	if (o->replace) {
@@ -901,6 +993,13 @@ int publish_file(struct node *n, const struct publish_opts *o,
 				    strncmp((const char *)m->ids.p + e->id_off,
 					    o->id_prefix,
 					    strlen(o->id_prefix)) != 0)
+					continue;
+				/* derived facts are the derivation's */
+				if (!o->id_prefix &&
+				    !strncmp((const char *)m->ids.p + e->id_off,
+					     PUBLISH_DERIVED_PREFIX,
+					     sizeof(PUBLISH_DERIVED_PREFIX) -
+						     1))
 					continue;
 				if (add_change(c, CS_DELETE, c->tables[i].t,
 					       (const char *)m->ids.p +
@@ -931,13 +1030,19 @@ int publish_file(struct node *n, const struct publish_opts *o,
 		rows[i].enc = c->arena.p + ch->enc_off;
 		rows[i].enc_len = ch->enc_len;
 	}
-	rc = publish_commit(n->store, n->cfg.slug, &n->key, rows, c->nchanges,
-			    (size_t)n->cfg.max_changeset_rows, res, err);
+	if (o->local)
+		rc = store_write_local(n->store, n->cfg.slug, rows, c->nchanges,
+				       err);
+	else
+		rc = publish_commit(n->store, n->cfg.slug, &n->key, rows,
+				    c->nchanges,
+				    (size_t)n->cfg.max_changeset_rows, res, err);
 out:
 	free(rows);
 	for (size_t i = 0; i < c->ntables; i++)
 		idmap_free(&c->tables[i].map);
 	free(c->changes);
+	free(c->checkf);
 	bf_buf_free(&c->arena);
 	bf_buf_free(&c->vals);
 	bf_buf_free(&c->enc);

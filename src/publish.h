@@ -41,7 +41,25 @@ struct publish_opts {
 	/* With replace: only owned rows whose id starts with this are
 	 * deleted when absent (a fetched source's "NAME:" rows). */
 	const char *id_prefix;
+	/* Local-only rows (samples.h): the file holds a SCH_T_LOCAL table,
+	 * whose rows go straight into the replica in one transaction
+	 * (store_write_local) and never into a change set.  No key needed. */
+	int local;
+	/* An extra check of each otherwise valid row, or NULL: fields are
+	 * the row's, sorted by name, each with its name, v.type and v.raw
+	 * (the encoded value); text values also have v.s.  r says where it
+	 * came from.  Returns 0, or non-zero with a message in msg (reported
+	 * with file:line, and nothing is written). */
+	int (*check)(void *check_ctx, const struct rec *r,
+		     const struct cs_field *fields, size_t nfields, char *msg,
+		     size_t msglen);
+	void *check_ctx;
 };
+
+/* Ids that begin with this are facts derived from samples (samples.h).
+ * A file cannot publish them, and its --replace leaves them alone; only
+ * the derivation, which sets id_prefix to it, writes and deletes them. */
+#define PUBLISH_DERIVED_PREFIX "derived:"
 
 struct publish_result {
 	size_t records;
@@ -51,7 +69,7 @@ struct publish_result {
 	size_t errors;
 };
 
-/* Publishes a file for node n (opened with NODE_KEY). */
+/* Publishes a file for node n (opened with NODE_KEY, unless local). */
 int publish_file(struct node *n, const struct publish_opts *o,
 		 struct publish_result *res, struct bf_err *err);
 
@@ -62,5 +80,10 @@ int publish_commit(struct store *s, const char *origin,
 		   const struct ed_key *key, struct cs_row_in *rows, size_t n,
 		   size_t max_rows, struct publish_result *res,
 		   struct bf_err *err);
+
+/* Says, in words that tell what to do, why node n cannot sign change sets
+ * that its own replica accepts (not in the roster, another key); 0 when
+ * it can. */
+int publish_check_member(struct node *n, struct bf_err *err);
 
 #endif

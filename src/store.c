@@ -331,6 +331,152 @@ out:
 }
 
 /*
+ * Version 2: full-text search (store.h, "Full-text search").  search_doc
+ * gives every searchable row a stable integer, the FTS rowid, keyed by
+ * (tbl, owner, id): the tables are WITHOUT ROWID and have none of their
+ * own.  search_fts (FTS5, content kept so that deletes need no old
+ * values) indexes the row's name (project: title) and its other SCH_FTS
+ * fields as one body, list items flattened.  Triggers keep both in step
+ * with the tables, so store_apply has no code for it; upserts run as
+ * INSERT ... ON CONFLICT DO UPDATE, which fires the UPDATE triggers.
+ * collection_fact and sample hold nothing to search and get no triggers:
+ * bulk facts apply at full speed.  Like v1, this step reads the current
+ * schema; a later step that adds SCH_FTS fields must recreate the
+ * triggers and rebuild the index.
+ */
+static const char *const search_tables[] = {
+	"research_group", "biobank", "collection", "service", "project",
+};
+
+/* The name column of a searchable table: "name", else "title". */
+static const char *search_name_field(const struct sch_table *t)
+{
+	return schema_field_index(t, "name", 4) >= 0 ? "name" : "title";
+}
+
+/* Appends the SQL expression of the body text of row `r` (NEW, OLD or a
+ * table alias): the SCH_FTS fields but the name, space-separated. */
+static int search_body_sql(struct bf_buf *b, const struct sch_table *t,
+			   const char *r)
+{
+	const char *name = search_name_field(t);
+	int rc = BF_OK, first = 1;
+
+	for (size_t i = 0; i < t->nfields && !rc; i++) {
+		const struct sch_field *f = &t->fields[i];
+
+		if (!(f->flags & SCH_FTS) || !strcmp(f->name, name))
+			continue;
+		rc = bf_buf_adds(b, first ? "" : " || ' ' || ");
+		first = 0;
+		if (f->type == SCH_LIST)
+			rc = rc ? rc
+				: bf_buf_printf(b,
+						"coalesce((SELECT group_concat("
+						"value, ' ') FROM json_each(%s.",
+						r);
+		else
+			rc = rc ? rc : bf_buf_printf(b, "coalesce(%s.", r);
+		rc = rc ? rc : add_ident(b, f->name);
+		rc = rc ? rc
+			: bf_buf_adds(b, f->type == SCH_LIST ? ")), '')"
+							     : ", '')");
+	}
+	return rc ? rc : bf_buf_adds(b, first ? "''" : "");
+}
+
+static int search_ddl(struct bf_buf *b, const struct sch_table *t)
+{
+	const char *nm = search_name_field(t), *tn = t->name;
+	int rc;
+
+	/* initial rows */
+	rc = bf_buf_printf(b,
+			   "INSERT INTO search_doc(tbl, owner, id) SELECT '%s', "
+			   "owner, id FROM \"%s\" ORDER BY owner, id;\n"
+			   "INSERT INTO search_fts(rowid, name, body) SELECT "
+			   "d.docid, t.\"%s\", ",
+			   tn, tn, nm);
+	rc = rc ? rc : search_body_sql(b, t, "t");
+	rc = rc ? rc
+		: bf_buf_printf(b,
+				" FROM search_doc d JOIN \"%s\" t ON t.owner = "
+				"d.owner AND t.id = d.id WHERE d.tbl = '%s';\n",
+				tn, tn);
+	/* insert */
+	rc = rc ? rc
+		: bf_buf_printf(b,
+				"CREATE TRIGGER \"search_%s_ins\" AFTER INSERT "
+				"ON \"%s\" BEGIN INSERT INTO search_doc(tbl, "
+				"owner, id) VALUES('%s', NEW.owner, NEW.id); "
+				"INSERT INTO search_fts(rowid, name, body) "
+				"VALUES(last_insert_rowid(), NEW.\"%s\", ",
+				tn, tn, tn, nm);
+	rc = rc ? rc : search_body_sql(b, t, "NEW");
+	/* update: the key never changes (upserts keep owner and id) */
+	rc = rc ? rc
+		: bf_buf_printf(b,
+				"); END;\nCREATE TRIGGER \"search_%s_upd\" AFTER "
+				"UPDATE ON \"%s\" BEGIN DELETE FROM search_fts "
+				"WHERE rowid = (SELECT docid FROM search_doc "
+				"WHERE tbl = '%s' AND owner = OLD.owner AND id = "
+				"OLD.id); INSERT INTO search_fts(rowid, name, "
+				"body) SELECT docid, NEW.\"%s\", ",
+				tn, tn, tn, nm);
+	rc = rc ? rc : search_body_sql(b, t, "NEW");
+	rc = rc ? rc
+		: bf_buf_printf(b,
+				" FROM search_doc WHERE tbl = '%s' AND owner = "
+				"NEW.owner AND id = NEW.id; END;\n",
+				tn);
+	/* delete */
+	rc = rc ? rc
+		: bf_buf_printf(b,
+				"CREATE TRIGGER \"search_%s_del\" AFTER DELETE "
+				"ON \"%s\" BEGIN DELETE FROM search_fts WHERE "
+				"rowid = (SELECT docid FROM search_doc WHERE tbl "
+				"= '%s' AND owner = OLD.owner AND id = OLD.id); "
+				"DELETE FROM search_doc WHERE tbl = '%s' AND "
+				"owner = OLD.owner AND id = OLD.id; END;\n",
+				tn, tn, tn, tn);
+	return rc;
+}
+
+static int migrate_v2(struct store *s, struct bf_err *err)
+{
+	struct bf_buf b;
+	int rc;
+
+	bf_buf_init(&b, 0);
+	/* a name counts four times the body in the ranking (bm25 weights) */
+	rc = bf_buf_adds(&b,
+			 "CREATE TABLE search_doc(docid INTEGER PRIMARY KEY, "
+			 "tbl TEXT NOT NULL, owner TEXT NOT NULL, id TEXT NOT "
+			 "NULL, UNIQUE(tbl, owner, id));\n"
+			 "CREATE VIRTUAL TABLE search_fts USING fts5(name, body, "
+			 "tokenize = 'unicode61 remove_diacritics 2');\n"
+			 "INSERT INTO search_fts(search_fts, rank) "
+			 "VALUES('rank', 'bm25(4.0, 1.0)');\n");
+	for (size_t i = 0; i < sizeof(search_tables) / sizeof(search_tables[0]) &&
+			   !rc;
+	     i++) {
+		const struct sch_table *t = schema_table(
+			search_tables[i], strlen(search_tables[i]));
+
+		rc = t ? search_ddl(&b, t) : BF_EINVAL;
+	}
+	if (rc || !bf_buf_cstr(&b)) {
+		rc = bf_errf(err, rc == BF_EINVAL ? rc : BF_ENOMEM,
+			     "schema: full-text search tables");
+		goto out;
+	}
+	rc = exec_sql(s, (const char *)b.p, err);
+out:
+	bf_buf_free(&b);
+	return rc;
+}
+
+/*
  * Each step brings the database from version - 1 to version.  Append new
  * steps (FTS5 tables, new columns...) at the end; never edit a step that
  * has shipped.  Note that migrate_v1 derives its tables from the current
@@ -344,6 +490,7 @@ static const struct migration {
 	int (*run)(struct store *s, struct bf_err *err);
 } migrations[] = {
 	{1, migrate_v1},
+	{2, migrate_v2},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 #define STORE_DB_VERSION (migrations[NMIGRATIONS - 1].version)
@@ -1335,6 +1482,107 @@ out:
 				      (unsigned long long)cs.h.seq);
 		cs_free(&cs);
 	}
+	return rc;
+}
+
+/* Sort keys of local rows: table, then the first 8 bytes of the id as a
+ * big-endian number, so that most comparisons are of two integers in one
+ * array rather than of strings scattered over the heap. */
+struct local_key {
+	uint64_t prefix;
+	uint32_t table; /* schema index */
+	uint32_t row;   /* index into rows */
+};
+
+static const struct cs_row_in *local_rows; /* for the tie-break only */
+
+static int local_key_cmp(const void *a, const void *b)
+{
+	const struct local_key *x = a, *y = b;
+
+	if (x->table != y->table)
+		return x->table < y->table ? -1 : 1;
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	return strcmp(local_rows[x->row].id, local_rows[y->row].id);
+}
+
+int store_write_local(struct store *s, const char *owner,
+		      const struct cs_row_in *rows, size_t n, struct bf_err *err)
+{
+	struct cs_field *fields = NULL;
+	struct local_key *keys = NULL;
+	const char *cur = NULL;
+	size_t nf = 0;
+	int rc = BF_OK, in_tx = 0, ti = -1;
+
+	if (s->rdonly)
+		return bf_errf(err, BF_EINVAL, "the replica is open read-only");
+	if (n > UINT32_MAX || !(keys = calloc(n ? n : 1, sizeof(*keys)))) {
+		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *id = rows[i].id;
+		uint64_t p = 0;
+
+		if (rows[i].table != cur) {
+			ti = table_index(rows[i].table, strlen(rows[i].table));
+			if (ti < 0 || !(schema_tables[ti].flags & SCH_T_LOCAL)) {
+				rc = bf_errf(err, BF_EINVAL,
+					     "%s is not a local-only table",
+					     rows[i].table);
+				goto out;
+			}
+			cur = rows[i].table;
+		}
+		for (int k = 0; k < 8; k++) {
+			p = p << 8 | (uint8_t)*id;
+			id += *id != 0;
+		}
+		keys[i].prefix = p;
+		keys[i].table = (uint32_t)ti;
+		keys[i].row = (uint32_t)i;
+	}
+	/* key order: appends to the b-tree instead of random inserts */
+	local_rows = rows;
+	qsort(keys, n, sizeof(*keys), local_key_cmp);
+	local_rows = NULL;
+	if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err)) != 0)
+		goto out;
+	in_tx = 1;
+	for (size_t i = 0; i < n; i++) {
+		const struct cs_row_in *in = &rows[keys[i].row];
+		struct cs_row r;
+
+		ti = (int)keys[i].table;
+		memset(&r, 0, sizeof(r));
+		r.op = in->op;
+		r.table.p = in->table;
+		r.table.len = strlen(in->table);
+		r.id.p = in->id;
+		r.id.len = strlen(in->id);
+		if (in->op == CS_DELETE) {
+			rc = delete_row(s, (size_t)ti, owner, &r, err);
+		} else {
+			rc = cs_rowenc_decode(in->enc, in->enc_len, &fields, &nf,
+					      err);
+			r.fields = fields;
+			r.nfields = nf;
+			rc = rc ? rc : upsert_row(s, (size_t)ti, owner, &r, err);
+			cs_fields_free(fields, nf);
+			fields = NULL;
+		}
+		if (rc)
+			goto out;
+	}
+	if ((rc = exec_sql(s, "COMMIT", err)) != 0)
+		goto out;
+	in_tx = 0;
+out:
+	if (in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	free(keys);
 	return rc;
 }
 

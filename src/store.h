@@ -92,6 +92,24 @@ typedef int (*store_cs_cb)(void *ctx, const struct store_cs_entry *e);
 int store_changesets(struct store *s, const char *origin, uint64_t after_seq,
 		     store_cs_cb cb, void *ctx, struct bf_err *err);
 
+/* Writes rows of local-only tables (SCH_T_LOCAL: samples) owned by owner
+ * in one transaction, all or nothing: upserts carry their row encoding as
+ * in cs_row_in, deletes only the id.  These rows never enter a change set
+ * or the log, and verify's digest skips them.  They are written in
+ * (table, id) order.  A replicated table is refused. */
+int store_write_local(struct store *s, const char *owner,
+		      const struct cs_row_in *rows, size_t n,
+		      struct bf_err *err);
+
+/* Full-text search (schema version 2).  Every row of research_group,
+ * biobank, collection, service and project has an entry in
+ *   search_doc(docid INTEGER PRIMARY KEY, tbl, owner, id)
+ * and docid is its rowid in the FTS5 table
+ *   search_fts(name, body)     rank: bm25 with the name weighing 4
+ * (name: the row's name, or title for project; body: its other SCH_FTS
+ * fields).  Triggers on those tables keep both current.  Neither is
+ * replicated state: verify's digest does not cover them. */
+
 /* Calls cb(id, rowhash) for every row of table owned by owner. */
 typedef int (*store_rowhash_cb)(void *ctx, const char *id, size_t id_len,
 				const uint8_t hash[CS_ROWHASH_LEN]);

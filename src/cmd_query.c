@@ -1,0 +1,247 @@
+/*
+ * biofed search, query and sql: a researcher's questions to the local
+ * replica.  All three open it read-only: they work while the daemon
+ * writes, and without it.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "query.h"
+#include "schema.h"
+
+static int parse_limit(const char *v, int64_t *out)
+{
+	uint64_t x;
+
+	if (cli_uint("--limit", v, &x))
+		return 2;
+	*out = x > INT64_MAX ? INT64_MAX : (int64_t)x;
+	return 0;
+}
+
+/* Opens the replica read-only and an output on stdout. */
+static int open_both(struct cli *c, struct node *n, const char *format,
+		     struct out **o)
+{
+	enum out_format fmt;
+	struct bf_err err;
+
+	if (out_format_parse(format, &fmt, &err))
+		return cli_fail("%s", err.msg);
+	if (cli_open(c, n, NODE_RDONLY))
+		return 1;
+	if (out_new(stdout, fmt, o)) {
+		node_close(n);
+		return cli_fail("out of memory");
+	}
+	return 0;
+}
+
+static int finish(struct node *n, struct out *o, int rc,
+		  const struct bf_err *err, const char *what)
+{
+	struct bf_err e2;
+
+	if (rc) {
+		out_free(o);
+		node_close(n);
+		/* a bad filter is a usage error */
+		cli_fail("%s: %s", what, err->msg);
+		return rc == BF_EINVAL ? 2 : 1;
+	}
+	rc = out_end(o, &e2);
+	node_close(n);
+	return rc ? cli_fail("%s: %s", what, e2.msg) : 0;
+}
+
+static const char search_usage[] =
+	"search TEXT... [--table T] [--limit N] [--format table|json|csv]";
+
+int cmd_search(struct cli *c, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"table", required_argument, 0, 't'},
+		{"limit", required_argument, 0, 'l'},
+		{"format", required_argument, 0, 'f'},
+		{0, 0, 0, 0}};
+	const char *format = NULL, *table = NULL;
+	int64_t limit = 0;
+	struct bf_buf text;
+	struct node n;
+	struct out *o;
+	struct bf_err err;
+	enum query_kind k;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 't': table = optarg; break;
+		case 'f': format = optarg; break;
+		case 'l':
+			if (parse_limit(optarg, &limit))
+				return 2;
+			break;
+		default: return cli_usage(search_usage);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage(search_usage);
+	if (table) {
+		const struct sch_table *t =
+			schema_table(table, strlen(table));
+
+		if (!query_kind_parse(table, &k))
+			table = query_kind_table(k);
+		else if (t)
+			table = t->name;
+		if (!table || (strcmp(table, "research_group") &&
+			       strcmp(table, "biobank") &&
+			       strcmp(table, "collection") &&
+			       strcmp(table, "service") &&
+			       strcmp(table, "project"))) {
+			fprintf(stderr, "biofed: --table: groups, biobanks, "
+					"collections, services or projects\n");
+			return 2;
+		}
+	}
+	bf_buf_init(&text, 64 * 1024);
+	for (int i = optind; i < argc; i++)
+		if ((i > optind && bf_buf_addc(&text, ' ')) ||
+		    bf_buf_adds(&text, argv[i]) || !bf_buf_cstr(&text)) {
+			bf_buf_free(&text);
+			return cli_fail("search: text too long");
+		}
+	if ((rc = open_both(c, &n, format, &o)) != 0) {
+		bf_buf_free(&text);
+		return rc;
+	}
+	rc = query_search(store_db(n.store), (const char *)text.p, table,
+			  limit, o, &err);
+	bf_buf_free(&text);
+	return finish(&n, o, rc, &err, "search");
+}
+
+static const char query_usage[] =
+	"query collections|groups|services|biobanks|facts|projects|samples\n"
+	"       [--disease CODES] [--material M] [--sex S] [--age LO-HI]\n"
+	"       [--country CC] [--region R] [--institution I]\n"
+	"       [--availability A] [--service-type T] [--area A]\n"
+	"       [--programme P] [--collection ID] [--biobank ID]\n"
+	"       [--count-by institution|country|material] [--limit N]\n"
+	"       [--format table|json|csv]";
+
+int cmd_query(struct cli *c, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"disease", required_argument, 0, 'd'},
+		{"material", required_argument, 0, 'm'},
+		{"sex", required_argument, 0, 's'},
+		{"age", required_argument, 0, 'a'},
+		{"country", required_argument, 0, 'c'},
+		{"region", required_argument, 0, 'r'},
+		{"institution", required_argument, 0, 'i'},
+		{"availability", required_argument, 0, 'v'},
+		{"service-type", required_argument, 0, 'T'},
+		{"area", required_argument, 0, 'A'},
+		{"programme", required_argument, 0, 'p'},
+		{"collection", required_argument, 0, 'C'},
+		{"biobank", required_argument, 0, 'B'},
+		{"count-by", required_argument, 0, 'b'},
+		{"limit", required_argument, 0, 'l'},
+		{"format", required_argument, 0, 'f'},
+		{0, 0, 0, 0}};
+	struct query_opts q;
+	const char *format = NULL;
+	struct node n;
+	struct out *o;
+	struct bf_err err;
+	int ch, rc;
+
+	memset(&q, 0, sizeof(q));
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd': q.f.disease = optarg; break;
+		case 'm': q.f.material = optarg; break;
+		case 's': q.f.sex = optarg; break;
+		case 'a': q.f.age = optarg; break;
+		case 'c': q.f.country = optarg; break;
+		case 'r': q.f.region = optarg; break;
+		case 'i': q.f.institution = optarg; break;
+		case 'v': q.f.availability = optarg; break;
+		case 'T': q.f.service_type = optarg; break;
+		case 'A': q.f.area = optarg; break;
+		case 'p': q.f.programme = optarg; break;
+		case 'C': q.f.collection = optarg; break;
+		case 'B': q.f.biobank = optarg; break;
+		case 'f': format = optarg; break;
+		case 'b':
+			if (query_count_by_parse(optarg, &q.count_by)) {
+				fprintf(stderr, "biofed: --count-by: "
+						"institution, country or "
+						"material\n");
+				return 2;
+			}
+			break;
+		case 'l':
+			if (parse_limit(optarg, &q.limit))
+				return 2;
+			break;
+		default: return cli_usage(query_usage);
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage(query_usage);
+	if (query_kind_parse(argv[optind], &q.kind)) {
+		fprintf(stderr, "biofed: query: \"%s\" is not one of "
+				"collections, groups, services, biobanks, "
+				"facts, projects, samples\n",
+			argv[optind]);
+		return 2;
+	}
+	if ((rc = open_both(c, &n, format, &o)) != 0)
+		return rc;
+	rc = query_run(store_db(n.store), &q, o, &err);
+	return finish(&n, o, rc, &err, "query");
+}
+
+static const char sql_usage[] =
+	"sql \"SELECT ...\" [--format table|json|csv] [--timeout MS]";
+
+int cmd_sql(struct cli *c, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"format", required_argument, 0, 'f'},
+		{"timeout", required_argument, 0, 't'},
+		{0, 0, 0, 0}};
+	const char *format = NULL;
+	uint64_t timeout = 10000;
+	enum out_format fmt;
+	struct node n;
+	struct bf_err err;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'f': format = optarg; break;
+		case 't':
+			if (cli_uint("--timeout", optarg, &timeout))
+				return 2;
+			break;
+		default: return cli_usage(sql_usage);
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage(sql_usage);
+	if (out_format_parse(format, &fmt, &err))
+		return cli_fail("%s", err.msg);
+	if (cli_open(c, &n, NODE_RDONLY))
+		return 1;
+	rc = query_sql(store_db(n.store), argv[optind],
+		       timeout > INT64_MAX ? INT64_MAX : (int64_t)timeout, fmt,
+		       stdout, &err);
+	node_close(&n);
+	return rc ? cli_fail("%s", err.msg) : 0;
+}

@@ -1,0 +1,143 @@
+/*
+ * biofed samples: a biobank manager's sample-level rows.  They stay on
+ * this node; what travels are the collection facts derived from them.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "samples.h"
+
+static const char usage[] =
+	"samples import FILE [--replace] [--no-facts] [--dry-run]\n"
+	"              [--format csv|json] [--delimiter C] [--records PATH]\n"
+	"       biofed samples derive [--dry-run]";
+
+static void print_changesets(const struct publish_result *r)
+{
+	if (r->changesets == 0)
+		printf("nothing changed: no change set written\n");
+	else if (r->changesets == 1)
+		printf("wrote 1 change set (seq %llu)\n",
+		       (unsigned long long)r->first_seq);
+	else
+		printf("wrote %zu change sets (seq %llu..%llu)\n",
+		       r->changesets, (unsigned long long)r->first_seq,
+		       (unsigned long long)r->last_seq);
+}
+
+static void print_facts(const struct node *n, const struct samples_result *r,
+			int dry_run)
+{
+	const struct publish_result *f = &r->facts;
+
+	printf("facts: %zu derived", r->groups);
+	if (n->cfg.suppress_below > 1)
+		printf(" (counts below %lld: %zu %s)",
+		       (long long)n->cfg.suppress_below,
+		       strcmp(n->cfg.suppress_mode, "hide") ? r->rounded
+							    : r->hidden,
+		       strcmp(n->cfg.suppress_mode, "hide") ? "rounded up"
+							    : "hidden");
+	printf(": %zu new, %zu changed, %zu deleted, %zu unchanged\n",
+	       f->inserted, f->updated, f->deleted, f->unchanged);
+	if (dry_run)
+		printf("dry run: nothing written\n");
+	else
+		print_changesets(f);
+}
+
+static int samples_import_cmd(struct cli *c, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"replace", no_argument, 0, 'R'},
+		{"no-facts", no_argument, 0, 'F'},
+		{"dry-run", no_argument, 0, 'n'},
+		{"format", required_argument, 0, 'f'},
+		{"delimiter", required_argument, 0, 'D'},
+		{"records", required_argument, 0, 'r'},
+		{0, 0, 0, 0}};
+	struct samples_opts o;
+	struct samples_result res;
+	struct node n;
+	struct bf_err err;
+	int ch, rc;
+
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'R': o.replace = 1; break;
+		case 'F': o.no_facts = 1; break;
+		case 'n': o.dry_run = 1; break;
+		case 'f': o.format = optarg; break;
+		case 'r': o.records = optarg; break;
+		case 'D':
+			if (strlen(optarg) != 1)
+				return cli_fail("--delimiter: one character, "
+						"e.g. ';'");
+			o.delimiter = optarg[0];
+			break;
+		default: return cli_usage(usage);
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage(usage);
+	o.path = argv[optind];
+	if (cli_open(c, &n, o.no_facts || o.dry_run ? 0 : NODE_KEY))
+		return 1;
+	rc = samples_import(&n, &o, &res, &err);
+	if (rc) {
+		node_close(&n);
+		return cli_fail("samples import: %s", err.msg);
+	}
+	printf("%s: %zu samples: %zu new, %zu changed, %zu deleted, "
+	       "%zu unchanged (kept on this node only)\n",
+	       o.path, res.import.records, res.import.inserted,
+	       res.import.updated, res.import.deleted, res.import.unchanged);
+	if (o.dry_run)
+		printf("dry run: nothing written\n");
+	if (res.derived)
+		print_facts(&n, &res, 0);
+	node_close(&n);
+	return 0;
+}
+
+static int samples_derive_cmd(struct cli *c, int argc, char **argv)
+{
+	static const struct option lo[] = {{"dry-run", no_argument, 0, 'n'},
+					   {0, 0, 0, 0}};
+	struct samples_result res;
+	struct node n;
+	struct bf_err err;
+	int ch, dry = 0;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch != 'n')
+			return cli_usage(usage);
+		dry = 1;
+	}
+	if (optind != argc)
+		return cli_usage(usage);
+	if (cli_open(c, &n, NODE_KEY))
+		return 1;
+	memset(&res, 0, sizeof(res));
+	if (samples_derive(&n, dry, NULL, &res, &err)) {
+		node_close(&n);
+		return cli_fail("samples derive: %s", err.msg);
+	}
+	print_facts(&n, &res, dry);
+	node_close(&n);
+	return 0;
+}
+
+int cmd_samples(struct cli *c, int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage(usage);
+	if (strcmp(argv[1], "import") == 0)
+		return samples_import_cmd(c, argc - 1, argv + 1);
+	if (strcmp(argv[1], "derive") == 0)
+		return samples_derive_cmd(c, argc - 1, argv + 1);
+	return cli_usage(usage);
+}

@@ -1,0 +1,537 @@
+/*
+ * samples: importing sample rows through publish's machinery, and
+ * deriving and publishing collection facts from them (see samples.h).
+ */
+#include "samples.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.h"
+
+/* --- the node's own collections: what a sample may name ---------------- */
+
+struct idset {
+	char **ids; /* sorted in byte order, as the replica hands them over */
+	size_t n, cap;
+	size_t hint; /* files list a collection's samples together */
+};
+
+static int idset_add(void *ctx, const char *id, size_t len,
+		     const uint8_t hash[CS_ROWHASH_LEN])
+{
+	struct idset *s = ctx;
+	char *copy;
+
+	(void)hash;
+	if (s->n == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 64;
+		char **ni = realloc(s->ids, nc * sizeof(*ni));
+		if (!ni)
+			return BF_ENOMEM;
+		s->ids = ni;
+		s->cap = nc;
+	}
+	if (!(copy = malloc(len + 1)))
+		return BF_ENOMEM;
+	memcpy(copy, id, len);
+	copy[len] = 0;
+	s->ids[s->n++] = copy;
+	return 0;
+}
+
+static int idset_has(struct idset *s, const char *p, size_t len)
+{
+	size_t lo = 0, hi = s->n;
+
+	if (s->hint < s->n && strlen(s->ids[s->hint]) == len &&
+	    !memcmp(s->ids[s->hint], p, len))
+		return 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *id = s->ids[mid];
+		size_t il = strlen(id);
+		int c = memcmp(id, p, il < len ? il : len);
+
+		if (!c)
+			c = (il > len) - (il < len);
+		if (!c) {
+			s->hint = mid;
+			return 1;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static void idset_free(struct idset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->ids[i]);
+	free(s->ids);
+}
+
+struct check_ctx {
+	struct idset colls;
+	const char *slug;
+};
+
+/* publish_opts.check: a sample's collection is one this node owns (its
+ * facts are published under the node's name). */
+static int check_sample(void *vctx, const struct rec *r,
+			const struct cs_field *f, size_t n, char *msg,
+			size_t msglen)
+{
+	struct check_ctx *x = vctx;
+
+	(void)r;
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].name.len != 10 || memcmp(f[i].name.p, "collection", 10))
+			continue;
+		if (f[i].v.type == CS_TEXT &&
+		    idset_has(&x->colls, f[i].v.s.p, f[i].v.s.len))
+			return 0;
+		snprintf(msg, msglen,
+			 "field collection: \"%.*s\" is not a collection of "
+			 "%s (publish it first: biofed publish collections.csv)",
+			 f[i].v.type == CS_TEXT
+				 ? (int)(f[i].v.s.len > 80 ? 80 : f[i].v.s.len)
+				 : 0,
+			 f[i].v.type == CS_TEXT ? f[i].v.s.p : "", x->slug);
+		return 1;
+	}
+	return 0; /* required fields are publish's to report */
+}
+
+int samples_import(struct node *n, const struct samples_opts *o,
+		   struct samples_result *res, struct bf_err *err)
+{
+	struct check_ctx x;
+	struct publish_opts po;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&x, 0, sizeof(x));
+	x.slug = n->cfg.slug;
+	/* before the import, so that a node that cannot sign its facts
+	 * learns it before anything is written */
+	if (!o->no_facts && !o->dry_run &&
+	    (rc = publish_check_member(n, err)) != 0)
+		goto out;
+	rc = store_owned_rows(n->store, "collection", n->cfg.slug, idset_add,
+			      &x.colls, err);
+	if (rc)
+		goto out;
+	memset(&po, 0, sizeof(po));
+	po.path = o->path;
+	po.table = "sample";
+	po.format = o->format;
+	po.delimiter = o->delimiter;
+	po.records = o->records;
+	po.replace = o->replace;
+	po.dry_run = o->dry_run;
+	po.max_errors = o->max_errors;
+	po.warnings = o->warnings;
+	po.local = 1;
+	po.check = check_sample;
+	po.check_ctx = &x;
+	if ((rc = publish_file(n, &po, &res->import, err)) != 0)
+		goto out;
+	/* a dry run changed no sample: facts derived now would not show
+	 * what the import would do */
+	if (!o->no_facts && !o->dry_run)
+		rc = samples_derive(n, 0, o->warnings, res, err);
+out:
+	idset_free(&x.colls);
+	return rc;
+}
+
+/* --- deriving facts ---------------------------------------------------- */
+
+int64_t samples_suppress(int64_t count, int64_t below, const char *mode)
+{
+	if (count <= 0 || below <= 1 || count >= below)
+		return count;
+	return strcmp(mode, "hide") == 0 ? -1 : below;
+}
+
+/*
+ * The aggregation runs here rather than as one SQL GROUP BY: with six
+ * keys and distinct donors, SQLite sorts a million rows through a
+ * temporary b-tree (seconds), while one scan feeding two hash tables
+ * takes a fraction of that.
+ *
+ * A group's key is its six dimension values, each a tag byte (0: NULL,
+ * 1: a value) then, for a value, its length as a uvarint and its bytes.
+ * The same bytes, hashed, give the fact's id.  Distinct donors are
+ * counted in a set of 64-bit hashes of (group, donor_id), or of (group,
+ * byte 1, sample id) for a sample without donor_id (control characters
+ * cannot start a donor_id): keeping only hashes halves the memory touched
+ * per sample, and two donors of one group would have to collide for a
+ * count to be one short (odds about 1 in 10^8 for a million donors).
+ */
+#define NDIMS 6
+
+/* The fact's columns, in the order of the key. */
+static const char *const dim_names[NDIMS] = {
+	"collection", "sex", "age_range", "sample_type", "disease",
+	"availability",
+};
+
+struct group {
+	size_t key_off, key_len; /* into agg.keys */
+	int64_t samples, donors;
+};
+
+/* Open addressing over 64-bit hashes (0 is never stored): the group
+ * table keeps an index per hash, the donor set only the hash. */
+struct htab {
+	uint64_t *hash;
+	uint32_t *idx; /* groups: index of the group; donors: NULL */
+	size_t cap;    /* power of two */
+	size_t n;
+};
+
+struct agg {
+	struct group *g;
+	size_t ng, capg;
+	struct bf_buf keys; /* group keys */
+	struct htab gt;     /* group key -> group */
+	struct htab dt;     /* hashes of (group, donor) */
+	struct bf_buf scratch;
+};
+
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+/* A fast 64-bit hash, eight bytes at a time (keys are short). */
+static uint64_t hash64(const void *p, size_t n, uint64_t seed)
+{
+	const uint8_t *b = p;
+	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ull), w;
+
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		h = (h ^ mix64(w)) * 0x9e3779b97f4a7c15ull;
+	}
+	w = 0;
+	memcpy(&w, b, n);
+	h = mix64(h ^ w);
+	return h ? h : 1;
+}
+
+static int htab_grow(struct htab *t, int with_idx)
+{
+	size_t ncap = t->cap ? t->cap * 2 : 1024;
+	uint64_t *nh = calloc(ncap, sizeof(*nh));
+	uint32_t *ni = with_idx ? calloc(ncap, sizeof(*ni)) : NULL;
+
+	if (!nh || (with_idx && !ni)) {
+		free(nh);
+		free(ni);
+		return BF_ENOMEM;
+	}
+	for (size_t i = 0; i < t->cap; i++) {
+		size_t j;
+
+		if (!t->hash[i])
+			continue;
+		for (j = t->hash[i] & (ncap - 1); nh[j]; j = (j + 1) & (ncap - 1))
+			;
+		nh[j] = t->hash[i];
+		if (ni)
+			ni[j] = t->idx[i];
+	}
+	free(t->hash);
+	free(t->idx);
+	t->hash = nh;
+	t->idx = ni;
+	t->cap = ncap;
+	return 0;
+}
+
+static void agg_free(struct agg *a)
+{
+	free(a->g);
+	free(a->gt.hash);
+	free(a->gt.idx);
+	free(a->dt.hash);
+	bf_buf_free(&a->keys);
+	bf_buf_free(&a->scratch);
+}
+
+/* The group of key, created when new; NULL when out of memory. */
+static struct group *agg_group(struct agg *a, const uint8_t *key, size_t len)
+{
+	uint64_t h = hash64(key, len, 0);
+	size_t j;
+
+	if ((a->ng + 1) * 2 > a->gt.cap && htab_grow(&a->gt, 1))
+		return NULL;
+	for (j = h & (a->gt.cap - 1); a->gt.hash[j];
+	     j = (j + 1) & (a->gt.cap - 1)) {
+		struct group *g = &a->g[a->gt.idx[j]];
+
+		if (a->gt.hash[j] == h && g->key_len == len &&
+		    !memcmp(a->keys.p + g->key_off, key, len))
+			return g;
+	}
+	if (a->ng == a->capg) {
+		size_t nc = a->capg ? a->capg * 2 : 1024;
+		struct group *ng = realloc(a->g, nc * sizeof(*ng));
+		if (!ng)
+			return NULL;
+		a->g = ng;
+		a->capg = nc;
+	}
+	memset(&a->g[a->ng], 0, sizeof(a->g[0]));
+	a->g[a->ng].key_off = a->keys.len;
+	a->g[a->ng].key_len = len;
+	if (bf_buf_add(&a->keys, key, len))
+		return NULL;
+	a->gt.idx[j] = (uint32_t)a->ng++;
+	a->gt.hash[j] = h;
+	return &a->g[a->ng - 1];
+}
+
+/* Adds the donor (one of the two forms, see above) of group gi; 1 when
+ * it is new to the group, 0 when seen, <0 on error. */
+static int agg_donor(struct agg *a, size_t gi, const char *donor,
+		     size_t dlen, const char *sample, size_t slen)
+{
+	uint64_t h = donor ? hash64(donor, dlen, gi + 1)
+			   : hash64(sample, slen, ~(uint64_t)gi);
+	size_t j;
+
+	if ((a->dt.n + 1) * 2 > a->dt.cap && htab_grow(&a->dt, 0))
+		return BF_ENOMEM;
+	for (j = h & (a->dt.cap - 1); a->dt.hash[j];
+	     j = (j + 1) & (a->dt.cap - 1))
+		if (a->dt.hash[j] == h)
+			return 0;
+	a->dt.hash[j] = h;
+	a->dt.n++;
+	return 1;
+}
+
+static int put_dim(struct bf_buf *b, const char *v, size_t len)
+{
+	/* the replica's text is valid UTF-8: no need for cs_put_str's check */
+	if (!v)
+		return bf_buf_addc(b, 0);
+	return bf_buf_addc(b, 1) || bf_put_uvarint(b, len) ||
+			       bf_buf_add(b, v, len)
+		       ? BF_ENOMEM
+		       : 0;
+}
+
+/* Decade of the age at collection in whole years; "90-" from 90 on.  An
+ * age without unit is in years. */
+static size_t age_range(int64_t age, const char *unit, char out[16])
+{
+	int64_t y = age;
+
+	if (unit && !strcmp(unit, "MONTH"))
+		y = age / 12;
+	else if (unit && !strcmp(unit, "WEEK"))
+		y = age / 52;
+	else if (unit && !strcmp(unit, "DAY"))
+		y = age / 365;
+	if (y >= 90 || y < 0) { /* the schema keeps ages in 0..200 */
+		memcpy(out, "90-", 4);
+		return 3;
+	}
+	/* "40-49" without printf: this runs once per sample */
+	if (y < 10) {
+		memcpy(out, "0-9", 4);
+		return 3;
+	}
+	out[0] = (char)('0' + y / 10);
+	out[1] = '0';
+	out[2] = '-';
+	out[3] = out[0];
+	out[4] = '9';
+	out[5] = 0;
+	return 5;
+}
+
+static const char scan_sql[] =
+	"SELECT collection, sex, age, age_unit, material_type, diagnosis, "
+	"status, donor_id, id FROM sample WHERE owner = ?1";
+
+/* One pass over the node's samples into groups and donor sets. */
+static int aggregate(sqlite3 *db, const char *owner, struct agg *a,
+		     struct bf_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, scan_sql, -1, &st, NULL) != SQLITE_OK) {
+		rc = bf_errf(err, BF_EIO, "deriving facts: %s",
+			     sqlite3_errmsg(db));
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+#define COL(i) ((const char *)sqlite3_column_text(st, i))
+#define LEN(i) ((size_t)sqlite3_column_bytes(st, i))
+		char ar[16];
+		size_t arlen = 0, gi;
+		struct group *g;
+		int e;
+
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			arlen = age_range(sqlite3_column_int64(st, 2), COL(3),
+					  ar);
+		bf_buf_reset(&a->scratch);
+		e = put_dim(&a->scratch, COL(0), LEN(0));
+		e = e ? e : put_dim(&a->scratch, COL(1), LEN(1));
+		e = e ? e : put_dim(&a->scratch, arlen ? ar : NULL, arlen);
+		e = e ? e : put_dim(&a->scratch, COL(4), LEN(4));
+		e = e ? e : put_dim(&a->scratch, COL(5), LEN(5));
+		e = e ? e : put_dim(&a->scratch, COL(6), LEN(6));
+		if (e || !(g = agg_group(a, a->scratch.p, a->scratch.len))) {
+			rc = bf_errf(err, BF_ENOMEM, "out of memory");
+			goto out;
+		}
+		g->samples++;
+		gi = (size_t)(g - a->g);
+		e = agg_donor(a, gi, COL(7), LEN(7), COL(8), LEN(8));
+		if (e < 0) {
+			rc = bf_errf(err, BF_ENOMEM, "out of memory");
+			goto out;
+		}
+		a->g[gi].donors += e;
+#undef COL
+#undef LEN
+	}
+	rc = rc == SQLITE_DONE ? 0
+			       : bf_errf(err, BF_EIO, "deriving facts: %s",
+					 sqlite3_errmsg(db));
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+struct derive {
+	struct node *n;
+	struct samples_result *res;
+	struct agg a;
+};
+
+/* publish_opts.read: hands each group to publish as a fact record,
+ * exactly as a file's row would be. */
+static int derive_read(void *vctx, rec_cb cb, void *cb_ctx,
+		       struct bf_err *err)
+{
+	struct derive *d = vctx;
+	const struct bf_config *cfg = &d->n->cfg;
+	struct rec_cell cells[NDIMS + 3];
+	struct rec r;
+	char id[sizeof(PUBLISH_DERIVED_PREFIX) + 2 * CS_ROWHASH_LEN];
+	char nums[2][24];
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.file = "facts derived from samples";
+	r.cells = cells;
+	for (size_t gi = 0; gi < d->a.ng; gi++) {
+		const struct group *g = &d->a.g[gi];
+		const uint8_t *p = d->a.keys.p + g->key_off;
+		int64_t count[2] = {g->samples, g->donors};
+		uint8_t h[CS_HASH_LEN];
+		size_t nc = 0;
+
+		d->res->groups++;
+		r.index = r.line = d->res->groups;
+		for (int k = 0; k < 2; k++)
+			count[k] = samples_suppress(count[k],
+						    cfg->suppress_below,
+						    cfg->suppress_mode);
+		if (count[0] < 0 || count[1] < 0) {
+			d->res->hidden++;
+			continue;
+		}
+		if (count[0] != g->samples || count[1] != g->donors)
+			d->res->rounded++;
+		/* cells point into the key: publish copies what it keeps */
+		for (int k = 0; k < NDIMS; k++) {
+			uint64_t len = 0;
+
+			cells[nc].name = dim_names[k];
+			cells[nc].json = NULL;
+			if (*p++ == 0) {
+				cells[nc].text = "";
+				cells[nc++].len = 0;
+				continue;
+			}
+			p += bf_get_uvarint(p, 10, &len);
+			cells[nc].text = (const char *)p;
+			cells[nc++].len = (size_t)len;
+			p += len;
+		}
+		cs_sha256(d->a.keys.p + g->key_off, g->key_len, h);
+		memcpy(id, PUBLISH_DERIVED_PREFIX,
+		       sizeof(PUBLISH_DERIVED_PREFIX) - 1);
+		bf_hex(h, CS_ROWHASH_LEN, id + sizeof(PUBLISH_DERIVED_PREFIX) - 1);
+		cells[nc].name = "id";
+		cells[nc].text = id;
+		cells[nc].len = strlen(id);
+		cells[nc++].json = NULL;
+		for (int k = 0; k < 2; k++) {
+			snprintf(nums[k], sizeof(nums[k]), "%lld",
+				 (long long)count[k]);
+			cells[nc].name = k ? "number_of_donors"
+					   : "number_of_samples";
+			cells[nc].text = nums[k];
+			cells[nc].len = strlen(nums[k]);
+			cells[nc++].json = NULL;
+		}
+		r.ncells = nc;
+		if ((rc = cb(cb_ctx, &r, err)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int samples_derive(struct node *n, int dry_run, FILE *warnings,
+		   struct samples_result *res, struct bf_err *err)
+{
+	struct derive d;
+	struct publish_opts po;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.n = n;
+	d.res = res;
+	bf_buf_init(&d.a.keys, 0);
+	bf_buf_init(&d.a.scratch, 0);
+	res->groups = res->rounded = res->hidden = 0;
+	if ((rc = aggregate(store_db(n->store), n->cfg.slug, &d.a, err)) != 0)
+		goto out;
+	memset(&po, 0, sizeof(po));
+	po.path = "facts derived from samples";
+	po.table = "collection_fact";
+	po.replace = 1;
+	po.id_prefix = PUBLISH_DERIVED_PREFIX;
+	po.dry_run = dry_run;
+	po.warnings = warnings;
+	po.read = derive_read;
+	po.read_ctx = &d;
+	rc = publish_file(n, &po, &res->facts, err);
+	if (rc == 0)
+		res->derived = 1;
+out:
+	agg_free(&d.a);
+	return rc;
+}

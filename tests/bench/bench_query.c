@@ -1,0 +1,344 @@
+/*
+ * bench_query: the sample workflow and researchers' queries, measured in
+ * one run on this machine:
+ *   1. import 1,000,000 samples (CSV, ids in random order) into a node
+ *      that owns 200 collections, and derive and publish their facts
+ *      (target: under 10 s for both);
+ *   2. re-import the unchanged file (no sample written, no change set);
+ *   3. --count-by institution over the 1,000,000 samples and over the
+ *      derived facts, without and with the filters of a typical question
+ *      (available serum of C50 patients, women aged 40-60) (target:
+ *      under 50 ms each);
+ *   4. full-text search over 100,000 indexed records (research groups and
+ *      collections with generated text) (target: under 20 ms).
+ * Queries run in-process on a read-only connection, as `biofed query`
+ * opens it; each figure is the median of 7 runs.
+ *
+ *   bench_query [SAMPLES] [RECORDS]   (default 1000000 100000)
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node.h"
+#include "publish.h"
+#include "query.h"
+#include "roster.h"
+#include "samples.h"
+
+#define NCOLL 200
+#define RUNS 7
+
+static double secs(uint64_t a, uint64_t b)
+{
+	return (double)(b - a) / 1e9;
+}
+
+static void die(const char *what, const struct bf_err *err)
+{
+	fprintf(stderr, "bench_query: %s: %s\n", what, err ? err->msg : "");
+	exit(1);
+}
+
+static void machine(void)
+{
+	char line[256], model[256] = "unknown";
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "model name", 10) == 0) {
+			char *p = strchr(line, ':');
+			snprintf(model, sizeof(model), "%s", p ? p + 2 : line);
+			model[strcspn(model, "\n")] = 0;
+			break;
+		}
+	if (f)
+		fclose(f);
+	printf("machine: %ld cores, %s; SQLite %s\n",
+	       sysconf(_SC_NPROCESSORS_ONLN), model, sqlite3_libversion());
+}
+
+static const char *const mats[] = {"DNA", "SERUM", "PLASMA", "RNA",
+				   "TISSUE_FROZEN", "WHOLE_BLOOD"};
+static const char *const dis[] = {"C50.9", "C50.1", "C18.7", "C34.1",
+				  "I25.1", "G30.9", "ORPHA:558", "E11.9"};
+static const char *const words[] = {
+	"cancer",     "breast",      "tumour",     "genomics",   "cohort",
+	"cardiology", "ageing",      "dementia",   "diabetes",   "immunology",
+	"leukaemia",  "myeloma",     "imaging",    "proteomics", "sequencing",
+	"paediatric", "rare",        "epidemiology", "infection", "microbiome",
+	"liver",      "kidney",      "lung",       "colorectal", "prostate",
+	"melanoma",   "stroke",      "obesity",    "asthma",     "vaccine",
+	"transplant", "stem",        "therapy",    "biomarker",  "screening",
+	"nutrition",  "metabolism",  "neurology",  "psychiatry", "sleep"};
+#define NWORDS (sizeof(words) / sizeof(words[0]))
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void write_collections(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	fprintf(f, "id,biobank,name,materials,diagnosis_available,sex,"
+		   "age_low,age_high,age_unit\n");
+	for (int i = 0; i < NCOLL; i++)
+		fprintf(f,
+			"coll-%03d,bb-1,Collection %d,\"DNA,SERUM,PLASMA,RNA,"
+			"TISSUE_FROZEN,WHOLE_BLOOD\",\"%s,%s\",\"FEMALE,MALE\","
+			"18,95,YEAR\n",
+			i, i, dis[i % 8], dis[(i + 1) % 8]);
+	fclose(f);
+}
+
+/* Two samples per donor; ids are a bijection of the row number, so they
+ * arrive in random order as in a real export. */
+static void write_samples(const char *path, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	fprintf(f, "id,collection,material_type,storage_temperature,"
+		   "diagnosis,sex,age,age_unit,donor_id,collection_date,"
+		   "status,quantity\n");
+	for (size_t i = 0; i < n; i++) {
+		size_t donor = i / 2, c = donor % NCOLL;
+		uint64_t r = next();
+		unsigned st = (unsigned)(r % 10);
+
+		fprintf(f,
+			"S-%08x,coll-%03zu,%s,temperature-60to-85,%s,%s,%u,"
+			"YEAR,D-%08zx,2019-05-%02u,%s,%.1f\n",
+			(uint32_t)(i * 2654435761u), c, mats[(r >> 8) % 6],
+			dis[(c + ((r >> 16) & 1)) % 8],
+			donor % 2 ? "MALE" : "FEMALE",
+			(unsigned)(18 + donor % 78), donor,
+			(unsigned)(1 + (r >> 24) % 28),
+			st < 7 ? "available" : st < 9 ? "reserved" : "exhausted",
+			(double)((r >> 32) % 1000) / 10.0);
+	}
+	fclose(f);
+}
+
+static void write_records(const char *dir, size_t n)
+{
+	char path[600];
+	FILE *g, *c;
+
+	snprintf(path, sizeof(path), "%s/research_groups.csv", dir);
+	g = fopen(path, "w");
+	snprintf(path, sizeof(path), "%s/collections.csv", dir);
+	c = fopen(path, "w");
+	fprintf(g, "id,name,areas,keywords,lead,description\n");
+	fprintf(c, "id,biobank,name,description,diagnosis_available\n");
+	for (size_t i = 0; i < n; i++) {
+		const char *w[6];
+
+		for (int k = 0; k < 6; k++)
+			w[k] = words[next() % NWORDS];
+		if (i % 2)
+			fprintf(g,
+				"rg-%06zu,%s %s research group %zu,%s,"
+				"\"%s,%s\",Lead %zu,Studies of %s and %s in "
+				"%s patients with %s.\n",
+				i, w[0], w[1], i, w[2], w[3], w[4], i, w[0],
+				w[5], w[1], w[2]);
+		else
+			fprintf(c,
+				"coll-%06zu,bb-1,%s %s collection %zu,Samples "
+				"of %s %s and %s donors.,%s\n",
+				i, w[0], w[1], i, w[2], w[3], w[4],
+				dis[i % 8]);
+	}
+	fclose(g);
+	fclose(c);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Median wall time of RUNS runs of a query, output to /dev/null. */
+static double time_query(sqlite3 *db, const struct query_opts *q,
+			 const char *search)
+{
+	double t[RUNS];
+	FILE *devnull = fopen("/dev/null", "w");
+
+	for (int r = 0; r < RUNS; r++) {
+		struct out *o;
+		struct bf_err err;
+		uint64_t t0 = bf_mono_ns();
+		int rc;
+
+		out_new(devnull, OUT_JSON, &o);
+		rc = search ? query_search(db, search, NULL, 20, o, &err)
+			    : query_run(db, q, o, &err);
+		if (rc)
+			die("query", &err);
+		if (out_end(o, &err))
+			die("output", &err);
+		t[r] = secs(t0, bf_mono_ns()) * 1e3;
+	}
+	fclose(devnull);
+	qsort(t, RUNS, sizeof(t[0]), cmp_double);
+	return t[RUNS / 2];
+}
+
+static long count_rows(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long n = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	size_t nsamples = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
+	size_t nrecords = argc > 2 ? strtoul(argv[2], NULL, 10) : 100000;
+	char tmpl[] = "/tmp/biofed-benchq.XXXXXX", path[512], cmd[600];
+	char *dir = mkdtemp(tmpl);
+	struct node_init ni = {0};
+	struct node a, r;
+	struct bf_err err;
+	struct publish_opts po = {0};
+	struct publish_result pres;
+	struct samples_opts so = {0};
+	struct samples_result sres;
+	struct query_opts q;
+	char coord[65], slug[64];
+	uint64_t t0, t1;
+	int changed;
+	double ms;
+	static const char *const searches[] = {
+		"breast cancer", "myeloma", "stem therapy", "proteo*",
+		"dementia OR stroke"};
+
+	if (!dir)
+		die("mkdtemp", NULL);
+	machine();
+	snprintf(path, sizeof(path), "%s/collections.csv", dir);
+	write_collections(path);
+	snprintf(path, sizeof(path), "%s/samples.csv", dir);
+	write_samples(path, nsamples);
+
+	snprintf(path, sizeof(path), "%s/a", dir);
+	ni.dir = path;
+	ni.slug = "bench";
+	ni.name = "Benchmark biobank";
+	ni.country = "ES";
+	ni.coordinator = 1;
+	if (node_init(&ni, coord, &err))
+		die("init", &err);
+	if (node_open(&a, path, NODE_KEY, &err))
+		die("open", &err);
+	snprintf(path, sizeof(path), "%s/a/identity.json", dir);
+	if (roster_add(&a, path, 0, &changed, slug, &err))
+		die("roster", &err);
+	snprintf(path, sizeof(path), "%s/collections.csv", dir);
+	po.path = path;
+	if (publish_file(&a, &po, &pres, &err))
+		die("publish collections", &err);
+
+	snprintf(path, sizeof(path), "%s/samples.csv", dir);
+	so.path = path;
+	t0 = bf_mono_ns();
+	if (samples_import(&a, &so, &sres, &err))
+		die("samples import", &err);
+	t1 = bf_mono_ns();
+	printf("samples import + derive facts: %zu samples, %zu facts "
+	       "(%zu rounded up), %zu change sets: %.2f s (target < 10 s)\n",
+	       sres.import.inserted, sres.facts.inserted, sres.rounded,
+	       sres.facts.changesets, secs(t0, t1));
+	t0 = bf_mono_ns();
+	if (samples_import(&a, &so, &sres, &err))
+		die("samples re-import", &err);
+	t1 = bf_mono_ns();
+	printf("re-import unchanged: %.2f s, %zu samples written, %zu change "
+	       "sets\n",
+	       secs(t0, t1),
+	       sres.import.inserted + sres.import.updated + sres.import.deleted,
+	       sres.facts.changesets);
+
+	/* the 100,000 searchable records */
+	write_records(dir, nrecords);
+	snprintf(path, sizeof(path), "%s/research_groups.csv", dir);
+	po.path = path;
+	t0 = bf_mono_ns();
+	if (publish_file(&a, &po, &pres, &err))
+		die("publish groups", &err);
+	snprintf(path, sizeof(path), "%s/collections.csv", dir);
+	po.path = path;
+	/* the 200 sampled collections stay: only add */
+	if (publish_file(&a, &po, &pres, &err))
+		die("publish records", &err);
+	t1 = bf_mono_ns();
+	printf("publish %zu searchable records (full-text indexed by "
+	       "triggers): %.2f s\n",
+	       nrecords, secs(t0, t1));
+	node_close(&a);
+
+	snprintf(path, sizeof(path), "%s/a", dir);
+	if (node_open(&r, path, NODE_RDONLY, &err))
+		die("open read-only", &err);
+	sqlite3 *db = store_db(r.store);
+	printf("replica: %ld samples, %ld facts, %ld indexed records\n",
+	       count_rows(db, "SELECT count(*) FROM sample"),
+	       count_rows(db, "SELECT count(*) FROM collection_fact"),
+	       count_rows(db, "SELECT count(*) FROM search_doc"));
+
+	memset(&q, 0, sizeof(q));
+	q.count_by = QC_INSTITUTION;
+	q.kind = Q_SAMPLES;
+	ms = time_query(db, &q, NULL);
+	printf("count-by institution over %zu samples: %.1f ms "
+	       "(target < 50 ms)\n",
+	       nsamples, ms);
+	q.f.availability = "available";
+	q.f.material = "SERUM";
+	q.f.disease = "C50";
+	q.f.sex = "FEMALE";
+	q.f.age = "40-60";
+	ms = time_query(db, &q, NULL);
+	printf("  with filters (available SERUM, C50, FEMALE, 40-60): %.1f ms\n",
+	       ms);
+	memset(&q.f, 0, sizeof(q.f));
+	q.kind = Q_FACTS;
+	ms = time_query(db, &q, NULL);
+	printf("count-by institution over the facts: %.1f ms (target < "
+	       "50 ms)\n",
+	       ms);
+	q.f.availability = "available";
+	q.f.material = "SERUM";
+	q.f.disease = "C50";
+	q.f.sex = "FEMALE";
+	q.f.age = "40-60";
+	ms = time_query(db, &q, NULL);
+	printf("  with filters (available SERUM, C50, FEMALE, 40-60): %.1f ms\n",
+	       ms);
+	for (size_t i = 0; i < sizeof(searches) / sizeof(searches[0]); i++) {
+		ms = time_query(db, NULL, searches[i]);
+		printf("search \"%s\" over %zu records (top 20): %.1f ms "
+		       "(target < 20 ms)\n",
+		       searches[i], nrecords, ms);
+	}
+	node_close(&r);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_query: could not remove %s\n", dir);
+	return 0;
+}
