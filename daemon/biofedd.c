@@ -791,6 +791,7 @@ static void cron(struct daemon *d, uint64_t *last_check)
 		*last_check = now;
 		if (log_mark(d) != d->log_mark && daemon_refresh_vector(d))
 			daemon_changed(d);
+		server_check_refusals(d);
 	}
 	server_wake(d, 0);
 	for (size_t i = 0; i < d->npeers; i++)

@@ -86,9 +86,11 @@ void server_handle(struct daemon *d, struct srv_ctx *c, nng_msg *msg);
 void server_pipe_gone(struct daemon *d, uint32_t pipe);
 /* Answers parked pulls that now have news, and those whose time is up. */
 void server_wake(struct daemon *d, int changed);
-/* Logs connections that nng refused or cut below the peer protocol (TLS
- * handshake, message over NNG_OPT_RECVMAXSZ...), from the listener's
- * statistics: no message of theirs ever reaches the main loop. */
+/* Logs connections that nng refused below the peer protocol (a TLS
+ * certificate not in the roster...) from the listener's statistics: no
+ * message of theirs ever reaches the main loop.  (Pipes that the
+ * transport cut, e.g. for a message over NNG_OPT_RECVMAXSZ, are noted on
+ * their peer-down line by server_pipe_gone.) */
 void server_check_refusals(struct daemon *d);
 
 /* --- peer.c -------------------------------------------------------------- */

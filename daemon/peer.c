@@ -278,12 +278,14 @@ static void on_batch(struct daemon *d, struct peer *p, const struct wire_msg *m)
 	size_t applied = 0;
 
 	daemon_note_vector(d, &p->their);
-	for (size_t i = 0; i < m->ncs; i++)
-		if (daemon_apply(d, p->slug, (const uint8_t *)m->cs[i].p,
-				 m->cs[i].len) == 0)
+	for (size_t i = 0; i < m->ncs; i++) {
+		int rc = daemon_apply(d, p->slug, (const uint8_t *)m->cs[i].p,
+				      m->cs[i].len);
+		if (rc == 0)
 			applied++;
-		else
+		else if (rc < 0)
 			p->errors++;
+	}
 	p->applied += applied;
 	if (applied && daemon_refresh_vector(d))
 		daemon_changed(d);

@@ -38,6 +38,8 @@ static void srv_cb(void *arg)
 		    (uint32_t)nng_pipe_id(nng_msg_get_pipe(m)));
 }
 
+static uint64_t check_refusals(struct daemon *d, int take_other);
+
 static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	(void)ev;
@@ -67,14 +69,34 @@ static struct inbound *inbound_find(struct daemon *d, uint32_t pipe,
 
 void server_pipe_gone(struct daemon *d, uint32_t pipe)
 {
+	char esc[128];
+	const char *cut = "";
+	int known = 0;
+
+	/* a cut by the transport (e.g. a message over the size limit) shows
+	 * only in the listener's counters: look now */
+	if (check_refusals(d, 1))
+		cut = " cut=\"by the transport: a message over the size "
+		      "limit, or a reset connection\"";
 	for (size_t i = 0; i < d->nin; i++) {
 		if (d->in[i].pipe != pipe)
 			continue;
+		log_escape(d->in[i].slug, strlen(d->in[i].slug), esc,
+			   sizeof(esc));
 		if (d->in[i].authenticated)
-			log_msg(LOG_INFO, "peer-down", "inbound=%s", d->in[i].slug);
+			log_msg(LOG_INFO, "peer-down", "inbound=%s%s", esc, cut);
+		else
+			log_msg(LOG_INFO, "peer-down",
+				"inbound=(unauthenticated) claimed=%s pipe=%u%s",
+				esc, pipe, cut);
 		d->in[i] = d->in[--d->nin];
+		known = 1;
 		break;
 	}
+	/* a connection that never completed a hello is worth a line too */
+	if (!known)
+		log_msg(LOG_INFO, "peer-down", "inbound=(no hello) pipe=%u%s",
+			pipe, cut);
 	for (int i = 0; i < SRV_CONTEXTS; i++) {
 		struct srv_ctx *c = &d->srv_ctx[i];
 		if (c->parked && c->pipe == pipe) {
@@ -225,7 +247,7 @@ static void on_push(struct daemon *d, struct srv_ctx *c,
 				      m->cs[i].len);
 		if (rc == 0)
 			applied++;
-		else
+		else if (rc < 0)
 			rejected++;
 	}
 	if (rejected)
@@ -300,6 +322,77 @@ void server_handle(struct daemon *d, struct srv_ctx *c, nng_msg *msg)
 	}
 	wire_msg_free(&m);
 	nng_msg_free(msg);
+}
+
+/* The statistics scope of listener `id`.  (nng 1.5.2's
+ * nng_stat_find_listener can return another listener's scope.) */
+static nng_stat *find_listener_stats(nng_stat *s, int id)
+{
+	nng_stat *c, *found;
+
+	if (nng_stat_type(s) == NNG_STAT_SCOPE &&
+	    strncmp(nng_stat_name(s), "listener", 8) == 0 &&
+	    (c = nng_stat_find(s, "id")) != NULL &&
+	    nng_stat_value(c) == (uint64_t)id)
+		return s;
+	for (c = nng_stat_child(s); c; c = nng_stat_next(c))
+		if (nng_stat_type(c) == NNG_STAT_SCOPE &&
+		    (found = find_listener_stats(c, id)) != NULL)
+			return found;
+	return NULL;
+}
+
+/* Looks at the listener's refusal counters (nng 1.5 statistics): "auth"
+ * counts TLS handshakes that failed verification (a certificate not in
+ * the roster), "proto" bad SP headers, "timeout" and "oom" what they say;
+ * those are logged as peer-refused.  "other" counts pipes cut by an error
+ * (a message over NNG_OPT_RECVMAXSZ, but also a peer that reset its
+ * connection): only server_pipe_gone takes it (take_other), to annotate
+ * its peer-down line.  Returns how much "other" gained when taken. */
+static uint64_t check_refusals(struct daemon *d, int take_other)
+{
+	static const char *const names[] = {"auth", "proto", "timeout", "oom",
+					    "other"};
+	uint64_t now[5], *was = d->refusals, cut = 0;
+	nng_stat *all, *ls, *st;
+	int id;
+
+	if (!d->listening || (id = nng_listener_id(d->listener)) < 0 ||
+	    nng_stats_get(&all) != 0)
+		return 0;
+	ls = find_listener_stats(all, id);
+	for (size_t i = 0; i < 5; i++) {
+		st = ls ? nng_stat_find(ls, names[i]) : NULL;
+		now[i] = st ? nng_stat_value(st) : 0;
+	}
+	nng_stats_free(all);
+	if (!ls)
+		return 0;
+	if (id != d->refusal_listener) {
+		/* a new listener (after a roster change) counts from zero */
+		d->refusal_listener = id;
+		memset(d->refusals, 0, sizeof(d->refusals));
+	}
+	if (now[0] + now[1] + now[2] + now[3] != was[0] + was[1] + was[2] + was[3])
+		log_msg(LOG_WARN, "peer-refused",
+			"auth=%llu proto=%llu timeout=%llu oom=%llu reason=\""
+			"refused below the peer protocol (auth: a TLS "
+			"certificate not in the roster)\"",
+			(unsigned long long)(now[0] - was[0]),
+			(unsigned long long)(now[1] - was[1]),
+			(unsigned long long)(now[2] - was[2]),
+			(unsigned long long)(now[3] - was[3]));
+	memcpy(was, now, 4 * sizeof(now[0]));
+	if (take_other) {
+		cut = now[4] - was[4];
+		was[4] = now[4];
+	}
+	return cut;
+}
+
+void server_check_refusals(struct daemon *d)
+{
+	check_refusals(d, 0);
 }
 
 void server_wake(struct daemon *d, int changed)
