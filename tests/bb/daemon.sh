@@ -1,0 +1,195 @@
+#!/bin/sh
+# biofedd, black-box: real daemons on 127.0.0.1 (ports chosen free), real
+# keys and mutual TLS, set up by deploy/federation.sh.  Convergence, relay,
+# catch-up, nine nodes, hostile peers (tests/tools/hostile), SIGTERM in
+# the middle of a catch-up.  Every daemon is stopped by its pid at exit,
+# whatever happened.
+. "$(dirname "$0")/lib.sh"
+FED="$ROOT/deploy/federation.sh"
+HOSTILE="$TOOLS/hostile"
+REFBIO="$ROOT/tests/data/refbio"
+export BUILD
+
+cleanup() {
+	for f in "$T"/*/nodes; do
+		[ -f "$f" ] && "$FED" stop "$(dirname "$f")" >/dev/null 2>&1
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# pub FED SLUG: the partner publishes its example data
+pub() {
+	for t in research_groups persons biobanks collections services; do
+		[ -f "$REFBIO/$2/$t.csv" ] || continue
+		bf "$1/$2" publish "$REFBIO/$2/$t.csv" >/dev/null || return 1
+	done
+}
+# facts FILE FIRST COUNT: collection_fact rows fact-FIRST.. (CSV)
+facts() {
+	awk -v first="$2" -v n="$3" 'BEGIN {
+		print "id,collection,sex,age_range,sample_type,disease,number_of_samples,number_of_donors,availability"
+		split("FEMALE MALE", sx, " "); split("0-17 18-39 40-49 50-59 60-69 70-", ag, " ")
+		split("DNA SERUM PLASMA RNA TISSUE_FROZEN WHOLE_BLOOD", mt, " ")
+		split("C50.9 C18.7 C34.1 I25.1 G30.9 ORPHA:558 E11.9 C61", ds, " ")
+		split("available reserved exhausted", av, " ")
+		for (i = first; i < first + n; i++)
+			printf "fact-%08d,coll-%04d,%s,%s,%s,%s,%d,%d,%s\n", i, i % 1000,
+				sx[i % 2 + 1], ag[int(i / 2) % 6 + 1], mt[int(i / 12) % 6 + 1],
+				ds[int(i / 72) % 8 + 1], 10 + i % 500, 10 + i % 250, av[i % 3 + 1]
+	}' > "$1"
+}
+# seq_of NODE_DIR ORIGIN: the origin's seq in that replica (0 when none)
+seq_of() {
+	"$BIOFED" --dir "$1" changes vector 2>/dev/null | tr -d ' \n' |
+		sed -n "s/.*\"$2\":{\"hash\":\"[0-9a-f]*\",\"seq\":\([0-9]*\)}.*/\1/p" | grep . || echo 0
+}
+# converge FED TIMEOUT "description": ok/not ok with the time taken
+converge() {
+	if out=$("$FED" wait-converged "$T/$1" "$2" 2>&1); then
+		ok "$3 ($(printf '%s\n' "$out" | sed -n 's/^converged in \([0-9]*\) ms.*/\1 ms/p'))"
+	else
+		fail "$3" "$out"
+	fi
+}
+# log_since FED SLUG MARK: what that node logged after byte MARK
+log_size() { wc -c < "$T/$1/$2/biofedd.log"; }
+log_since() { tail -c +"$(($3 + 1))" "$T/$1/$2/biofedd.log"; }
+
+# --- three nodes converge ---------------------------------------------------
+if out=$("$FED" start 3 "$T/f3" 2>&1); then
+	ok "three nodes start on free loopback ports, roster everywhere"
+else
+	fail "three nodes start" "$out$(cat "$T"/f3/*/biofedd.log 2>/dev/null)"
+	exit 1
+fi
+A=biocruces B=biodonostia C=bioef
+for s in $A $B $C; do pub f3 $s || fail "$s publishes"; done
+converge f3 30 "three nodes converge: one state digest after each published"
+grep_out "their replicas verify" "problems: 0" bf "f3/$C" verify
+
+# --- relay: A - B - C, A and C never meet ----------------------------------
+FED_TOPOLOGY=chain "$FED" start 3 "$T/chain" >/dev/null 2>&1 ||
+	fail "a chain of three nodes starts"
+pa=$(sed -n 's|^endpoint = ||p' "$T/chain/$A/biofed.conf")
+pc=$(sed -n 's|^endpoint = ||p' "$T/chain/$C/biofed.conf")
+if grep -q "peer = $pc" "$T/chain/$A/biofed.conf" || grep -q "peer = $pa" "$T/chain/$C/biofed.conf" ||
+	! grep -q '^peer = ' "$T/chain/$A/biofed.conf"; then
+	fail "chain: A dials B, B dials C, A and C are not configured to meet"
+fi
+pub chain $A
+converge chain 30 "relay: A's change sets reach C through B"
+grep_out "C got A's change sets from B" "changeset-applied origin=$A .*from=$B" \
+	cat "$T/chain/$C/biofedd.log"
+pub chain $C
+converge chain 30 "relay: and C's reach A"
+"$FED" stop "$T/chain" >/dev/null 2>&1
+
+# --- catch-up ----------------------------------------------------------------
+"$FED" stop-node "$T/f3" $C
+facts "$T/facts10k.csv" 0 10000
+mkdir -p "$T/cf" && cp "$T/facts10k.csv" "$T/cf/collection_facts.csv"
+grep_out "A publishes 10,000 rows while C is stopped" "10000 new" bf "f3/$A" publish "$T/cf/collection_facts.csv"
+bf "f3/$B" publish "$REFBIO/$B/collections.csv" >/dev/null
+"$FED" start-node "$T/f3" $C >/dev/null 2>&1 || fail "C restarts"
+converge f3 60 "the stopped node catches up 10,000 rows after restart"
+
+if out=$("$FED" add "$T/f3" 2>&1); then
+	D=$(tail -1 "$T/f3/nodes")
+	converge f3 60 "a node started empty ($D) catches up the whole federation"
+	grep_out "  ... including the roster, over the network" "peer-unverified peer=.*no roster yet" \
+		cat "$T/f3/$D/biofedd.log"
+else
+	fail "a fourth node is admitted and started" "$out"
+fi
+
+# --- hostile peers -------------------------------------------------------------
+# A misbehaving member (hostile, with A's keys) and a stranger talk to B.
+url=$(sed -n 's|^endpoint = ||p' "$T/f3/$B/biofed.conf")
+dB=$(digest "f3/$B")
+mark=$(log_size f3 $B)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/stranger.key" -out "$T/stranger.crt" -subj /CN=localhost -days 1 2>/dev/null
+hostile() { # hostile "description" PATTERN ARGS...: the tool's answer must match
+	desc=$1; pat=$2; shift 2
+	out=$(timeout 60 "$HOSTILE" -d "$T/f3/$A" -c "$T/f3/$B/tls.crt" "$@" 2>&1)
+	if printf '%s\n' "$out" | grep -Eq -- "$pat"; then
+		ok "$desc: $(printf '%s\n' "$out" | grep -E '^(answer|refused)' | tail -1)"
+	else fail "$desc" "$out"; fi
+}
+hostile "a self-signed certificate not in the roster is refused" '^refused: connection failed' \
+	--cert "$T/stranger.crt" --key "$T/stranger.key" "$url" hello
+hostile "a member completes the hello" '^authenticated as' "$url" hello
+hostile "a change set with a bad signature is refused" 'PUSH_OK applied=0 rejected=1' "$url" push badsig
+hostile "a change set of another origin is refused" 'PUSH_OK applied=0 rejected=1' "$url" push foreign
+hostile "a row of the coordinator's table is refused" 'PUSH_OK applied=0 rejected=1' "$url" push wrong-owner
+hostile "a sequence gap is refused" 'PUSH_OK applied=0 rejected=1' "$url" push gap
+hostile "a replay applies nothing" 'PUSH_OK applied=0 rejected=0' "$url" push replay
+hostile "an oversize change set cuts the connection" 'connection closed by the node' "$url" push oversize
+hostile "a 100 MiB message cuts the connection" 'connection closed by the node' "$url" big
+hostile "random bytes cut the connection" 'connection closed by the node' "$url" random
+hostile "random bytes before any hello cut the connection" 'connection closed by the node' "$url" random-noauth
+hostile "a truncated message cuts the connection" 'connection closed by the node' "$url" truncated
+# the node logs each refusal (a TLS refusal at its next look, twice a second)
+sleep 0.6
+lg=$(log_since f3 $B "$mark")
+for pat in 'peer-refused .*auth=1' \
+	'changeset-rejected from=biocruces reason="changeset biocruces/[0-9]*: signature does not verify' \
+	'changeset-rejected from=biocruces reason="changeset (biodonostia|bioef|biocruces|chu-toulouse)/[0-9]*: signature does not verify' \
+	'changeset-rejected .*wrong owner' 'changeset-rejected .*gap' 'changeset-duplicate origin=biocruces' \
+	'peer-dropped inbound=biocruces reason=.*change-set length out of bounds' \
+	'peer-down inbound=biocruces cut="by the transport' \
+	'peer-dropped inbound=biocruces reason=.*not a biofed message' \
+	'peer-dropped inbound=\(unauthenticated\) reason=.*not a biofed message' \
+	'peer-down inbound=\(no hello\)' \
+	'peer-dropped inbound=biocruces reason=.*truncated'; do
+	printf '%s\n' "$lg" | grep -Eq -- "$pat" && ok "B logged: $pat" || fail "B logged: $pat" "$lg"
+done
+[ "$(digest "f3/$B")" = "$dB" ] && ok "nothing hostile was applied (digest unchanged)" ||
+	fail "nothing hostile was applied (digest changed)"
+kill -0 "$(cat "$T/f3/$B/biofedd.pid")" 2>/dev/null && ok "B is still running" || fail "B is still running"
+facts "$T/cf/collection_facts.csv" 0 10001
+bf "f3/$A" publish "$T/cf/collection_facts.csv" >/dev/null
+converge f3 30 "B keeps serving its peers: a publish still propagates to all"
+
+# --- SIGTERM during a large catch-up --------------------------------------------
+"$FED" stop-node "$T/f3" $C
+sed -i 's/^max_changeset_rows = .*/max_changeset_rows = 2000/' "$T/f3/$A/biofed.conf"
+facts "$T/cf/collection_facts.csv" 100000 200000
+bf "f3/$A" publish "$T/cf/collection_facts.csv" >/dev/null
+target=$(seq_of "$T/f3/$A" $A)
+before=$(seq_of "$T/f3/$C" $A)
+"$FED" start-node "$T/f3" $C >/dev/null 2>&1
+t0=$(now_ms)
+while [ "$(seq_of "$T/f3/$C" $A)" -le "$before" ] && [ $(($(now_ms) - t0)) -lt 30000 ]; do sleep 0.01; done
+"$FED" stop-node "$T/f3" $C
+at=$(seq_of "$T/f3/$C" $A)
+if [ "$at" -gt "$before" ] && [ "$at" -lt "$target" ]; then
+	ok "SIGTERM landed during the catch-up (A's change set $at of $target applied at C)"
+else
+	fail "SIGTERM landed during the catch-up (at $at; before $before, target $target)"
+fi
+grep_out "C stopped cleanly" "info stopped applied=" tail -1 "$T/f3/$C/biofedd.log"
+grep_out "C's replica verifies after SIGTERM" "problems: 0" bf "f3/$C" verify
+"$FED" start-node "$T/f3" $C >/dev/null 2>&1
+converge f3 60 "after restart C converges: nothing was lost"
+"$FED" stop "$T/f3" >/dev/null 2>&1
+
+# --- nine nodes -------------------------------------------------------------------
+t0=$(now_ms)
+if out=$("$FED" start 9 "$T/f9" 2>&1); then
+	ok "nine Refbio partners start, each dialing 2 others ($(($(now_ms) - t0)) ms to create and connect)"
+else
+	fail "nine nodes start" "$out"
+fi
+t0=$(now_ms)
+for s in $(cat "$T/f9/nodes"); do pub f9 "$s" || fail "$s publishes"; done
+t1=$(now_ms)
+if out=$("$FED" wait-converged "$T/f9" 60 2>&1); then
+	ok "nine nodes converge: $(($(now_ms) - t0)) ms from the first publish ($((t1 - t0)) ms publishing), $(printf '%s\n' "$out" | sed -n 's/^converged in \([0-9]*\) ms.*/\1 ms/p') after the last"
+else
+	fail "nine nodes converge" "$out"
+fi
+"$FED" stop "$T/f9" >/dev/null 2>&1
