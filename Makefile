@@ -105,6 +105,10 @@ install: $(BUILD)/biofed $(BUILD)/biofedd
 	install -d $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(BUILD)/biofedd $(DESTDIR)$(PREFIX)/sbin/biofedd
 	install -m 0644 README.md proto/PROTOCOL.md conf/biofed.conf.example $(DESTDIR)$(PREFIX)/share/doc/biofed/
+	install -m 0644 deploy/README.md $(DESTDIR)$(PREFIX)/share/doc/biofed/DEPLOY.md
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/|$(PREFIX)/|g' deploy/biofedd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/biofedd.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/biofedd.service
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c

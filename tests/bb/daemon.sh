@@ -11,6 +11,9 @@ REFBIO="$ROOT/tests/data/refbio"
 export BUILD
 
 cleanup() {
+	for f in "$T"/notify-daemon.pid "$T"/notify.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
 	for f in "$T"/*/nodes; do
 		[ -f "$f" ] && "$FED" stop "$(dirname "$f")" >/dev/null 2>&1
 	done
@@ -176,6 +179,35 @@ grep_out "C's replica verifies after SIGTERM" "problems: 0" bf "f3/$C" verify
 "$FED" start-node "$T/f3" $C >/dev/null 2>&1
 converge f3 60 "after restart C converges: nothing was lost"
 "$FED" stop "$T/f3" >/dev/null 2>&1
+
+# --- systemd notifications (Type=notify, WatchdogSec) ---------------------------
+# a stand-in for systemd's notification socket records what biofedd says
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); s.settimeout(0.2)
+end = time.time() + 20
+while time.time() < end:
+    try:
+        print(s.recv(4096).decode().strip(), flush=True)
+    except socket.timeout:
+        pass
+' "$T/notify.sock" > "$T/notify.out" 2>&1 &
+echo $! > "$T/notify.pid"
+t0=$(now_ms)
+while [ ! -S "$T/notify.sock" ] && [ $(($(now_ms) - t0)) -lt 5000 ]; do sleep 0.02; done
+NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=200000 "$ROOT/$BUILD/biofedd" -d "$T/f3/$A" \
+	</dev/null >>"$T/notify.log" 2>&1 &
+dpid=$!
+echo $dpid > "$T/notify-daemon.pid"
+t0=$(now_ms)
+until [ "$(grep -c WATCHDOG=1 "$T/notify.out")" -ge 2 ] || [ $(($(now_ms) - t0)) -ge 10000 ]; do sleep 0.05; done
+kill -TERM $dpid; wait $dpid; rc=$?
+kill "$(cat "$T/notify.pid")" 2>/dev/null; wait "$(cat "$T/notify.pid")" 2>/dev/null
+rm -f "$T/notify.pid" "$T/notify-daemon.pid"
+[ $rc -eq 0 ] && ok "biofedd exits 0 on SIGTERM" || fail "biofedd exits 0 on SIGTERM (rc=$rc)" "$(cat "$T/notify.log")"
+grep_out "sd_notify: READY=1, then WATCHDOG=1 every WATCHDOG_USEC/2, then STOPPING=1" \
+	"READY=1 WATCHDOG=1 WATCHDOG=1 .*STOPPING=1" sh -c "tr '\n' ' ' < '$T/notify.out'"
 
 # --- nine nodes -------------------------------------------------------------------
 t0=$(now_ms)
