@@ -635,6 +635,7 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 	size_t id_len = 0, nf = 0;
 	char msg[512], idbuf[80];
 	int bad = 0;
+	uint64_t failed = 0; /* fields (by index) whose value was refused */
 	uint8_t hash[CS_ROWHASH_LEN];
 	struct ent *e;
 
@@ -704,6 +705,8 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 		if (rc < 0) {
 			report(c, r, idbuf, cell->name, "%s", msg);
 			bad = 1;
+			if (fi >= 0 && fi < 64) /* said once: not "required" too */
+				failed |= 1ull << fi;
 			continue;
 		}
 		if (rc == 1)
@@ -723,7 +726,8 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 	}
 	for (size_t i = 0; i < t->nfields; i++) {
 		int present = 0;
-		if (!(t->fields[i].flags & SCH_REQUIRED))
+		if (!(t->fields[i].flags & SCH_REQUIRED) ||
+		    (i < 64 && (failed >> i & 1)))
 			continue;
 		for (size_t k = 0; k < nf && !present; k++)
 			present = c->fields[k].name == t->fields[i].name;
