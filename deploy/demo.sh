@@ -75,5 +75,42 @@ sqlite3 -header -column "$DEMO/chu-toulouse/replica.db" "
 
 say "the change-set log at chu-toulouse"
 bf chu-toulouse log
+
+say "biobank managers import their samples: the rows stay on their node"
+for s in $NODES; do
+	[ -f "$DATA/$s/samples.csv" ] && bf "$s" samples import "$DATA/$s/samples.csv" | sed "s|$DATA/||"
+done
+
+say "only the facts derived from them travel (counts below 10 shown as 10)"
+for from in $NODES; do
+	bf "$from" changes export --origin "$from" -o "$DEMO/$from.bfx" 2>/dev/null
+	for to in $NODES; do
+		[ "$from" = "$to" ] || bf "$to" changes import "$DEMO/$from.bfx" >/dev/null 2>&1 || true
+	done
+done
+ask() { # ask "question" ARGS...: a researcher's query at chu-toulouse
+	printf '\n-- %s\n$ biofed' "$1"; shift
+	for a in "$@"; do
+		case $a in *' '*) printf " '%s'" "$a" ;; *) printf ' %s' "$a" ;; esac
+	done
+	echo
+	bf chu-toulouse "$@" --format table
+}
+ask "sample rows at chu-toulouse: its own only" \
+	sql "SELECT owner AS institution, count(*) AS samples FROM sample GROUP BY owner"
+ask "facts at chu-toulouse: every partner's" \
+	sql "SELECT owner AS institution, count(*) AS facts FROM collection_fact GROUP BY owner"
+
+say "a researcher at chu-toulouse asks its own replica (read-only, works offline)"
+ask "available serum of breast cancer (C50) patients, women aged 40-60, by institution" \
+	query facts --availability available --material SERUM --disease C50 \
+	--sex FEMALE --age 40-60 --count-by institution
+ask "which collections hold such samples?" \
+	query collections --disease C50 --material SERUM --availability available
+ask "where can I find the research on breast cancer?" search breast cancer --limit 5
+ask "which flow cytometry services are there in the network?" \
+	query services --service-type FLOW_CYTOMETRY
+ask "samples of every partner, by material (upper bounds: every count below 10 is published as 10)" \
+	query facts --count-by material
 echo
 echo "demo nodes are in $DEMO (remove with: rm -rf $DEMO)"
