@@ -588,8 +588,9 @@ static int field_lookup(struct ctx *c, const struct sch_table *t, size_t col,
 /* Runs the caller's extra check (publish_opts.check) on the row just
  * encoded into c->enc: 0 when it passes, 1 when it fails (reported), a
  * negative code on error. */
-static int check_row(struct ctx *c, const struct rec *r, const char *idbuf,
-		     size_t nf, struct bf_err *err)
+static int check_row(struct ctx *c, const struct rec *r, const char *id,
+		     size_t id_len, const char *idbuf, size_t nf,
+		     struct bf_err *err)
 {
 	char msg[512];
 	int rc;
@@ -606,7 +607,9 @@ static int check_row(struct ctx *c, const struct rec *r, const char *idbuf,
 		uint64_t len;
 		size_t k;
 
-		memset(f, 0, sizeof(*f));
+		f->v.s.p = NULL;
+		f->v.s.len = 0;
+		f->v.i = 0;
 		f->name.p = c->fields[i].name;
 		f->name.len = c->fields[i].nlen;
 		f->v.raw.p = (const char *)v;
@@ -616,10 +619,15 @@ static int check_row(struct ctx *c, const struct rec *r, const char *idbuf,
 		    (k = bf_get_uvarint(v + 1, c->fields[i].vlen - 1, &len))) {
 			f->v.s.p = (const char *)v + 1 + k;
 			f->v.s.len = (size_t)len;
+		} else if (v[0] == CS_INT &&
+			   bf_get_uvarint(v + 1, c->fields[i].vlen - 1, &len)) {
+			/* zigzag, as cs_put_int wrote it */
+			f->v.i = (int64_t)(len >> 1) ^ -(int64_t)(len & 1);
 		}
 	}
 	msg[0] = 0;
-	rc = c->o->check(c->o->check_ctx, r, c->checkf, nf, msg, sizeof(msg));
+	rc = c->o->check(c->o->check_ctx, r, id, id_len, c->checkf, nf, msg,
+			 sizeof(msg));
 	if (!rc)
 		return 0;
 	report(c, r, idbuf, NULL, "%s", msg);
@@ -774,7 +782,7 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 		return 0;
 	}
 	if (c->o->check) {
-		int bad_row = check_row(c, r, idbuf, nf, err);
+		int bad_row = check_row(c, r, id, id_len, idbuf, nf, err);
 		if (bad_row < 0)
 			return bad_row;
 		if (bad_row) {

@@ -45,14 +45,14 @@ struct publish_opts {
 	 * whose rows go straight into the replica in one transaction
 	 * (store_write_local) and never into a change set.  No key needed. */
 	int local;
-	/* An extra check of each otherwise valid row, or NULL: fields are
-	 * the row's, sorted by name, each with its name, v.type and v.raw
-	 * (the encoded value); text values also have v.s.  r says where it
-	 * came from.  Returns 0, or non-zero with a message in msg (reported
-	 * with file:line, and nothing is written). */
-	int (*check)(void *check_ctx, const struct rec *r,
-		     const struct cs_field *fields, size_t nfields, char *msg,
-		     size_t msglen);
+	/* An extra check of each otherwise valid row (but a duplicate), or NULL:
+	 * fields are the row's, sorted by name, each with its name, v.type
+	 * and v.raw (the encoded value); text values also have v.s, integers
+	 * v.i.  r says where the row came from.  Returns 0, or non-zero with
+	 * a message in msg (reported with file:line; nothing is written). */
+	int (*check)(void *check_ctx, const struct rec *r, const char *id,
+		     size_t id_len, const struct cs_field *fields,
+		     size_t nfields, char *msg, size_t msglen);
 	void *check_ctx;
 };
 

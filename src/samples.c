@@ -75,81 +75,6 @@ static void idset_free(struct idset *s)
 	free(s->ids);
 }
 
-struct check_ctx {
-	struct idset colls;
-	const char *slug;
-};
-
-/* publish_opts.check: a sample's collection is one this node owns (its
- * facts are published under the node's name). */
-static int check_sample(void *vctx, const struct rec *r,
-			const struct cs_field *f, size_t n, char *msg,
-			size_t msglen)
-{
-	struct check_ctx *x = vctx;
-
-	(void)r;
-	for (size_t i = 0; i < n; i++) {
-		if (f[i].name.len != 10 || memcmp(f[i].name.p, "collection", 10))
-			continue;
-		if (f[i].v.type == CS_TEXT &&
-		    idset_has(&x->colls, f[i].v.s.p, f[i].v.s.len))
-			return 0;
-		snprintf(msg, msglen,
-			 "field collection: \"%.*s\" is not a collection of "
-			 "%s (publish it first: biofed publish collections.csv)",
-			 f[i].v.type == CS_TEXT
-				 ? (int)(f[i].v.s.len > 80 ? 80 : f[i].v.s.len)
-				 : 0,
-			 f[i].v.type == CS_TEXT ? f[i].v.s.p : "", x->slug);
-		return 1;
-	}
-	return 0; /* required fields are publish's to report */
-}
-
-int samples_import(struct node *n, const struct samples_opts *o,
-		   struct samples_result *res, struct bf_err *err)
-{
-	struct check_ctx x;
-	struct publish_opts po;
-	int rc;
-
-	memset(res, 0, sizeof(*res));
-	memset(&x, 0, sizeof(x));
-	x.slug = n->cfg.slug;
-	/* before the import, so that a node that cannot sign its facts
-	 * learns it before anything is written */
-	if (!o->no_facts && !o->dry_run &&
-	    (rc = publish_check_member(n, err)) != 0)
-		goto out;
-	rc = store_owned_rows(n->store, "collection", n->cfg.slug, idset_add,
-			      &x.colls, err);
-	if (rc)
-		goto out;
-	memset(&po, 0, sizeof(po));
-	po.path = o->path;
-	po.table = "sample";
-	po.format = o->format;
-	po.delimiter = o->delimiter;
-	po.records = o->records;
-	po.replace = o->replace;
-	po.dry_run = o->dry_run;
-	po.max_errors = o->max_errors;
-	po.warnings = o->warnings;
-	po.local = 1;
-	po.check = check_sample;
-	po.check_ctx = &x;
-	if ((rc = publish_file(n, &po, &res->import, err)) != 0)
-		goto out;
-	/* a dry run changed no sample: facts derived now would not show
-	 * what the import would do */
-	if (!o->no_facts && !o->dry_run)
-		rc = samples_derive(n, 0, o->warnings, res, err);
-out:
-	idset_free(&x.colls);
-	return rc;
-}
-
 /* --- deriving facts ---------------------------------------------------- */
 
 int64_t samples_suppress(int64_t count, int64_t below, const char *mode)
@@ -197,6 +122,7 @@ struct htab {
 };
 
 struct agg {
+	size_t samples;
 	struct group *g;
 	size_t ng, capg;
 	struct bf_buf keys; /* group keys */
@@ -337,15 +263,20 @@ static int put_dim(struct bf_buf *b, const char *v, size_t len)
 
 /* Decade of the age at collection in whole years; "90-" from 90 on.  An
  * age without unit is in years. */
-static size_t age_range(int64_t age, const char *unit, char out[16])
+static int unit_is(const struct cs_str *u, const char *name)
+{
+	return u->p && u->len == strlen(name) && !memcmp(u->p, name, u->len);
+}
+
+static size_t age_range(int64_t age, const struct cs_str *unit, char out[16])
 {
 	int64_t y = age;
 
-	if (unit && !strcmp(unit, "MONTH"))
+	if (unit_is(unit, "MONTH"))
 		y = age / 12;
-	else if (unit && !strcmp(unit, "WEEK"))
+	else if (unit_is(unit, "WEEK"))
 		y = age / 52;
-	else if (unit && !strcmp(unit, "DAY"))
+	else if (unit_is(unit, "DAY"))
 		y = age / 365;
 	if (y >= 90 || y < 0) { /* the schema keeps ages in 0..200 */
 		memcpy(out, "90-", 4);
@@ -365,11 +296,47 @@ static size_t age_range(int64_t age, const char *unit, char out[16])
 	return 5;
 }
 
+/* What the aggregation needs of one sample (p NULL: absent). */
+struct sample_vals {
+	struct cs_str coll, sex, unit, mat, dis, status, donor, id;
+	int has_age;
+	int64_t age;
+};
+
+/* Counts one sample into its group and the group's donors. */
+static int agg_add(struct agg *a, const struct sample_vals *v)
+{
+	char ar[16];
+	size_t arlen = 0, gi;
+	struct group *g;
+	int e;
+
+	if (v->has_age)
+		arlen = age_range(v->age, &v->unit, ar);
+	bf_buf_reset(&a->scratch);
+	e = put_dim(&a->scratch, v->coll.p, v->coll.len);
+	e = e ? e : put_dim(&a->scratch, v->sex.p, v->sex.len);
+	e = e ? e : put_dim(&a->scratch, arlen ? ar : NULL, arlen);
+	e = e ? e : put_dim(&a->scratch, v->mat.p, v->mat.len);
+	e = e ? e : put_dim(&a->scratch, v->dis.p, v->dis.len);
+	e = e ? e : put_dim(&a->scratch, v->status.p, v->status.len);
+	if (e || !(g = agg_group(a, a->scratch.p, a->scratch.len)))
+		return BF_ENOMEM;
+	g->samples++;
+	gi = (size_t)(g - a->g);
+	if ((e = agg_donor(a, gi, v->donor.p, v->donor.len, v->id.p,
+			   v->id.len)) < 0)
+		return e;
+	a->g[gi].donors += e;
+	a->samples++;
+	return 0;
+}
+
 static const char scan_sql[] =
 	"SELECT collection, sex, age, age_unit, material_type, diagnosis, "
 	"status, donor_id, id FROM sample WHERE owner = ?1";
 
-/* One pass over the node's samples into groups and donor sets. */
+/* One pass over the node's samples in the replica. */
 static int aggregate(sqlite3 *db, const char *owner, struct agg *a,
 		     struct bf_err *err)
 {
@@ -383,37 +350,23 @@ static int aggregate(sqlite3 *db, const char *owner, struct agg *a,
 	}
 	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-#define COL(i) ((const char *)sqlite3_column_text(st, i))
-#define LEN(i) ((size_t)sqlite3_column_bytes(st, i))
-		char ar[16];
-		size_t arlen = 0, gi;
-		struct group *g;
-		int e;
+		struct sample_vals v;
+		struct cs_str *col[9] = {&v.coll, &v.sex, NULL, &v.unit,
+					 &v.mat, &v.dis, &v.status, &v.donor,
+					 &v.id};
 
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-			arlen = age_range(sqlite3_column_int64(st, 2), COL(3),
-					  ar);
-		bf_buf_reset(&a->scratch);
-		e = put_dim(&a->scratch, COL(0), LEN(0));
-		e = e ? e : put_dim(&a->scratch, COL(1), LEN(1));
-		e = e ? e : put_dim(&a->scratch, arlen ? ar : NULL, arlen);
-		e = e ? e : put_dim(&a->scratch, COL(4), LEN(4));
-		e = e ? e : put_dim(&a->scratch, COL(5), LEN(5));
-		e = e ? e : put_dim(&a->scratch, COL(6), LEN(6));
-		if (e || !(g = agg_group(a, a->scratch.p, a->scratch.len))) {
+		for (int i = 0; i < 9; i++) {
+			if (!col[i])
+				continue;
+			col[i]->p = (const char *)sqlite3_column_text(st, i);
+			col[i]->len = (size_t)sqlite3_column_bytes(st, i);
+		}
+		v.has_age = sqlite3_column_type(st, 2) != SQLITE_NULL;
+		v.age = sqlite3_column_int64(st, 2);
+		if (agg_add(a, &v)) {
 			rc = bf_errf(err, BF_ENOMEM, "out of memory");
 			goto out;
 		}
-		g->samples++;
-		gi = (size_t)(g - a->g);
-		e = agg_donor(a, gi, COL(7), LEN(7), COL(8), LEN(8));
-		if (e < 0) {
-			rc = bf_errf(err, BF_ENOMEM, "out of memory");
-			goto out;
-		}
-		a->g[gi].donors += e;
-#undef COL
-#undef LEN
 	}
 	rc = rc == SQLITE_DONE ? 0
 			       : bf_errf(err, BF_EIO, "deriving facts: %s",
@@ -449,6 +402,7 @@ static int derive_read(void *vctx, rec_cb cb, void *cb_ctx,
 		const struct group *g = &d->a.g[gi];
 		const uint8_t *p = d->a.keys.p + g->key_off;
 		int64_t count[2] = {g->samples, g->donors};
+		size_t off[NDIMS];
 		uint8_t h[CS_HASH_LEN];
 		size_t nc = 0;
 
@@ -464,21 +418,28 @@ static int derive_read(void *vctx, rec_cb cb, void *cb_ctx,
 		}
 		if (count[0] != g->samples || count[1] != g->donors)
 			d->res->rounded++;
-		/* cells point into the key: publish copies what it keeps */
+		/* cells are NUL-terminated copies, as record.h promises */
+		bf_buf_reset(&d->a.scratch);
 		for (int k = 0; k < NDIMS; k++) {
 			uint64_t len = 0;
 
+			off[k] = d->a.scratch.len;
+			if (*p++ == 1) {
+				p += bf_get_uvarint(p, 10, &len);
+				if (bf_buf_add(&d->a.scratch, p, (size_t)len))
+					return bf_errf(err, BF_ENOMEM,
+						       "out of memory");
+				p += len;
+			}
+			if (bf_buf_addc(&d->a.scratch, 0))
+				return bf_errf(err, BF_ENOMEM, "out of memory");
+		}
+		for (int k = 0; k < NDIMS; k++) {
 			cells[nc].name = dim_names[k];
 			cells[nc].json = NULL;
-			if (*p++ == 0) {
-				cells[nc].text = "";
-				cells[nc++].len = 0;
-				continue;
-			}
-			p += bf_get_uvarint(p, 10, &len);
-			cells[nc].text = (const char *)p;
-			cells[nc++].len = (size_t)len;
-			p += len;
+			cells[nc].text = (const char *)d->a.scratch.p + off[k];
+			cells[nc].len = strlen(cells[nc].text);
+			nc++;
 		}
 		cs_sha256(d->a.keys.p + g->key_off, g->key_len, h);
 		memcpy(id, PUBLISH_DERIVED_PREFIX,
@@ -504,21 +465,22 @@ static int derive_read(void *vctx, rec_cb cb, void *cb_ctx,
 	return 0;
 }
 
-int samples_derive(struct node *n, int dry_run, FILE *warnings,
-		   struct samples_result *res, struct bf_err *err)
+static void agg_init(struct agg *a)
 {
-	struct derive d;
+	memset(a, 0, sizeof(*a));
+	bf_buf_init(&a->keys, 0);
+	bf_buf_init(&a->scratch, 0);
+}
+
+/* Publishes the facts of the groups in d->a (replace scoped to derived
+ * ids: see samples.h). */
+static int derive_publish(struct derive *d, int dry_run, FILE *warnings,
+			  struct bf_err *err)
+{
 	struct publish_opts po;
 	int rc;
 
-	memset(&d, 0, sizeof(d));
-	d.n = n;
-	d.res = res;
-	bf_buf_init(&d.a.keys, 0);
-	bf_buf_init(&d.a.scratch, 0);
-	res->groups = res->rounded = res->hidden = 0;
-	if ((rc = aggregate(store_db(n->store), n->cfg.slug, &d.a, err)) != 0)
-		goto out;
+	d->res->groups = d->res->rounded = d->res->hidden = 0;
 	memset(&po, 0, sizeof(po));
 	po.path = "facts derived from samples";
 	po.table = "collection_fact";
@@ -527,11 +489,188 @@ int samples_derive(struct node *n, int dry_run, FILE *warnings,
 	po.dry_run = dry_run;
 	po.warnings = warnings;
 	po.read = derive_read;
-	po.read_ctx = &d;
-	rc = publish_file(n, &po, &res->facts, err);
+	po.read_ctx = d;
+	rc = publish_file(d->n, &po, &d->res->facts, err);
 	if (rc == 0)
-		res->derived = 1;
+		d->res->derived = 1;
+	return rc;
+}
+
+int samples_derive(struct node *n, int dry_run, FILE *warnings,
+		   struct samples_result *res, struct bf_err *err)
+{
+	struct derive d;
+	int rc;
+
+	d.n = n;
+	d.res = res;
+	agg_init(&d.a);
+	rc = aggregate(store_db(n->store), n->cfg.slug, &d.a, err);
+	rc = rc ? rc : derive_publish(&d, dry_run, warnings, err);
+	agg_free(&d.a);
+	return rc;
+}
+
+/* --- importing ------------------------------------------------------------ */
+
+struct check_ctx {
+	struct idset colls;
+	const char *slug;
+	struct agg *a; /* NULL: no facts to derive */
+	int nomem;
+};
+
+static int name_is(const struct cs_str *n, const char *s, size_t len)
+{
+	return n->len == len && !memcmp(n->p, s, len);
+}
+#define NAME_IS(n, lit) name_is(n, lit, sizeof(lit) - 1)
+
+/* Picks the values the facts need out of a row's fields, in one pass:
+ * this runs for every sample of the file. */
+static void sample_values(const struct cs_field *f, size_t n,
+			  struct sample_vals *v)
+{
+	memset(v, 0, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		const struct cs_str *nm = &f[i].name;
+		struct cs_str *slot = NULL;
+
+		if (f[i].v.type == CS_INT && NAME_IS(nm, "age")) {
+			v->has_age = 1;
+			v->age = f[i].v.i;
+			continue;
+		}
+		if (f[i].v.type != CS_TEXT)
+			continue;
+		if (NAME_IS(nm, "collection"))
+			slot = &v->coll;
+		else if (NAME_IS(nm, "sex"))
+			slot = &v->sex;
+		else if (NAME_IS(nm, "age_unit"))
+			slot = &v->unit;
+		else if (NAME_IS(nm, "material_type"))
+			slot = &v->mat;
+		else if (NAME_IS(nm, "diagnosis"))
+			slot = &v->dis;
+		else if (NAME_IS(nm, "status"))
+			slot = &v->status;
+		else if (NAME_IS(nm, "donor_id"))
+			slot = &v->donor;
+		if (slot)
+			*slot = f[i].v.s;
+	}
+}
+
+/* publish_opts.check: a sample's collection is one this node owns (its
+ * facts are published under the node's name).  The row is also counted
+ * into the facts here, while it is at hand: when the file turns out to
+ * hold all of the node's samples, the replica need not be read again. */
+static int check_sample(void *vctx, const struct rec *r, const char *id,
+			size_t id_len, const struct cs_field *f, size_t n,
+			char *msg, size_t msglen)
+{
+	struct check_ctx *x = vctx;
+	struct sample_vals v;
+
+	(void)r;
+	sample_values(f, n, &v);
+	if (!v.coll.p)
+		return 0; /* required fields are publish's to report */
+	if (!idset_has(&x->colls, v.coll.p, v.coll.len)) {
+		snprintf(msg, msglen,
+			 "field collection: \"%.*s\" is not a collection of "
+			 "%s (publish it first: biofed publish collections.csv)",
+			 (int)(v.coll.len > 80 ? 80 : v.coll.len), v.coll.p,
+			 x->slug);
+		return 1;
+	}
+	if (!x->a)
+		return 0;
+	v.id.p = id;
+	v.id.len = id_len;
+	if (agg_add(x->a, &v))
+		x->nomem = 1; /* said after the read: the hook cannot */
+	return 0;
+}
+
+static int count_owned(struct node *n, size_t *count, struct bf_err *err)
+{
+	sqlite3 *db = store_db(n->store);
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sample WHERE owner "
+				   "= ?1",
+			       -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, n->cfg.slug, -1, SQLITE_STATIC) !=
+		    SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		rc = bf_errf(err, BF_EIO, "counting samples: %s",
+			     sqlite3_errmsg(db));
+		goto out;
+	}
+	*count = (size_t)sqlite3_column_int64(st, 0);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int samples_import(struct node *n, const struct samples_opts *o,
+		   struct samples_result *res, struct bf_err *err)
+{
+	struct check_ctx x;
+	struct publish_opts po;
+	struct derive d;
+	size_t owned = 0;
+	int rc, facts = !o->no_facts && !o->dry_run;
+
+	memset(res, 0, sizeof(*res));
+	memset(&x, 0, sizeof(x));
+	x.slug = n->cfg.slug;
+	d.n = n;
+	d.res = res;
+	agg_init(&d.a);
+	/* before the import, so that a node that cannot sign its facts
+	 * learns it before anything is written */
+	if (facts && ((rc = publish_check_member(n, err)) != 0 ||
+		      (rc = count_owned(n, &owned, err)) != 0))
+		goto out;
+	rc = store_owned_rows(n->store, "collection", n->cfg.slug, idset_add,
+			      &x.colls, err);
+	if (rc)
+		goto out;
+	x.a = facts ? &d.a : NULL;
+	memset(&po, 0, sizeof(po));
+	po.path = o->path;
+	po.table = "sample";
+	po.format = o->format;
+	po.delimiter = o->delimiter;
+	po.records = o->records;
+	po.replace = o->replace;
+	po.dry_run = o->dry_run;
+	po.max_errors = o->max_errors;
+	po.warnings = o->warnings;
+	po.local = 1;
+	po.check = check_sample;
+	po.check_ctx = &x;
+	if ((rc = publish_file(n, &po, &res->import, err)) != 0)
+		goto out;
+	/* a dry run changed no sample: facts derived now would not show
+	 * what the import would do */
+	if (!facts)
+		goto out;
+	/* the file's samples are all of the node's when it replaced them or
+	 * named every one it had: then they are counted already */
+	if (!x.nomem && d.a.samples == res->import.records &&
+	    (o->replace ||
+	     owned == res->import.unchanged + res->import.updated))
+		rc = derive_publish(&d, 0, o->warnings, err);
+	else
+		rc = samples_derive(n, 0, o->warnings, res, err);
 out:
 	agg_free(&d.a);
+	idset_free(&x.colls);
 	return rc;
 }

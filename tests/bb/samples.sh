@@ -43,6 +43,8 @@ grep_out "re-import of the same file changes nothing" \
 .*0 new, 0 changed, 0 deleted, [0-9]+ unchanged
 nothing changed: no change set written" \
 	bf a samples import "$REF/navarrabiomed/samples.csv"
+grep_out "deriving again from the replica agrees with the import's facts" \
+	"0 new, 0 changed, 0 deleted" bf a samples derive
 nf=$(q1 a "SELECT count(*) FROM collection_fact WHERE id LIKE 'derived:%'")
 [ "$nf" -gt 0 ] && ok "derived facts have derived: ids ($nf)" || fail "derived facts ($nf)"
 cnt=$(q1 a "SELECT count(*) FROM collection_fact WHERE number_of_samples BETWEEN 1 AND 9 OR number_of_donors BETWEEN 1 AND 9")
@@ -58,9 +60,17 @@ rows=$(bf a log --origin navarrabiomed --format json | py -c \
 [ "$rows" -ge 1 ] && [ "$rows" -le 2 ] && ok "its facts change set holds only the changed facts ($rows rows)" \
 	|| fail "facts change set rows ($rows)"
 
+# a file that holds some of the samples: the rest count too
+printf 'id,collection,material_type,sex,age\nX-1,example:navarrabiomed:coll-covid,NASAL_SWAB,MALE,33\n' > "$T/one.csv"
+grep_out "a partial file adds to the samples" "1 samples: 1 new.*
+facts: .*1 (new|changed)" bf a samples import "$T/one.csv"
+grep_out "... and its facts count every sample" "0 new, 0 changed, 0 deleted" bf a samples derive
+cnt=$(q1 a "SELECT count(*) FROM sample")
+[ "$cnt" = 1501 ] && ok "1501 samples" || fail "samples after a partial file ($cnt)"
+
 # --replace: the file is all of the node's samples
 head -101 "$REF/navarrabiomed/samples.csv" > "$T/samples100.csv"
-grep_out "--replace deletes samples not in the file" "100 unchanged.*|1400 deleted" \
+grep_out "--replace deletes samples not in the file" "1401 deleted" \
 	bf a samples import --replace "$T/samples100.csv"
 cnt=$(q1 a "SELECT count(*) FROM sample")
 [ "$cnt" = 100 ] && ok "100 samples left" || fail "samples after replace ($cnt)"
