@@ -161,7 +161,9 @@ static void idmap_free(struct idmap *m)
 struct change {
 	enum cs_op op;
 	const struct sch_table *t;
-	size_t id_off, id_len, enc_off, enc_len; /* into ctx.arena */
+	/* into ctx.arena: the id, NUL-terminated, then for an upsert the
+	 * encoding and its row hash (CS_ROWHASH_LEN bytes) */
+	size_t id_off, id_len, enc_off, enc_len;
 };
 
 struct tstate {
@@ -541,7 +543,7 @@ static void warn_unknown(struct ctx *c, const struct rec *r,
 
 static int add_change(struct ctx *c, enum cs_op op, const struct sch_table *t,
 		      const char *id, size_t id_len, const uint8_t *enc,
-		      size_t enc_len)
+		      size_t enc_len, const uint8_t *hash)
 {
 	struct change *ch;
 
@@ -562,7 +564,8 @@ static int add_change(struct ctx *c, enum cs_op op, const struct sch_table *t,
 		return BF_ENOMEM;
 	ch->enc_off = c->arena.len;
 	ch->enc_len = enc_len;
-	if (enc_len && bf_buf_add(&c->arena, enc, enc_len))
+	if (enc_len && (bf_buf_add(&c->arena, enc, enc_len) ||
+			bf_buf_add(&c->arena, hash, CS_ROWHASH_LEN)))
 		return BF_ENOMEM;
 	c->nchanges++;
 	return 0;
@@ -800,7 +803,8 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 		return 0;
 	}
 	e->state |= ENT_SEEN;
-	if (add_change(c, CS_UPSERT, t, id, id_len, c->enc.p, c->enc.len))
+	if (add_change(c, CS_UPSERT, t, id, id_len, c->enc.p, c->enc.len,
+		       hash))
 		return bf_errf(err, BF_ENOMEM, "out of memory");
 	return 0;
 }
@@ -1016,7 +1020,7 @@ int publish_file(struct node *n, const struct publish_opts *o,
 				if (add_change(c, CS_DELETE, c->tables[i].t,
 					       (const char *)m->ids.p +
 						       e->id_off,
-					       e->id_len, NULL, 0)) {
+					       e->id_len, NULL, 0, NULL)) {
 					rc = bf_errf(err, BF_ENOMEM,
 						     "out of memory");
 					goto out;
@@ -1042,13 +1046,27 @@ int publish_file(struct node *n, const struct publish_opts *o,
 		rows[i].enc = c->arena.p + ch->enc_off;
 		rows[i].enc_len = ch->enc_len;
 	}
-	if (o->local)
-		rc = store_write_local(n->store, n->cfg.slug, rows, c->nchanges,
-				       err);
-	else
+	if (o->local) {
+		/* the row hashes computed for the diff: the store need not
+		 * encode and hash every row again */
+		const uint8_t **hashes = calloc(c->nchanges, sizeof(*hashes));
+
+		if (!hashes) {
+			rc = bf_errf(err, BF_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < c->nchanges; i++)
+			if (c->changes[i].op == CS_UPSERT)
+				hashes[i] = c->arena.p + c->changes[i].enc_off +
+					    c->changes[i].enc_len;
+		rc = store_write_local(n->store, n->cfg.slug, rows, hashes,
+				       c->nchanges, err);
+		free(hashes);
+	} else {
 		rc = publish_commit(n->store, n->cfg.slug, &n->key, rows,
 				    c->nchanges,
 				    (size_t)n->cfg.max_changeset_rows, res, err);
+	}
 out:
 	free(rows);
 	for (size_t i = 0; i < c->ntables; i++)

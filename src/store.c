@@ -1059,8 +1059,10 @@ static int row_encode(struct store *s, const struct cs_row *r,
 	return BF_OK;
 }
 
+/* hash: the row hash when the caller has it (local rows), else NULL. */
 static int upsert_row(struct store *s, size_t ti, const char *origin,
-		      const struct cs_row *r, struct bf_err *err)
+		      const struct cs_row *r, const uint8_t *hash,
+		      struct bf_err *err)
 {
 	const struct sch_table *t = &schema_tables[ti];
 	sqlite3_stmt *st = s->tab[ti].upsert;
@@ -1073,7 +1075,9 @@ static int upsert_row(struct store *s, size_t ti, const char *origin,
 	if ((t->flags & SCH_T_COORDINATOR) &&
 	    (rc = check_roster_row(t, r, err)) != 0)
 		goto out;
-	if ((rc = row_encode(s, r, rh, err)) != 0)
+	if (hash)
+		memcpy(rh, hash, CS_ROWHASH_LEN);
+	else if ((rc = row_encode(s, r, rh, err)) != 0)
 		goto out;
 	bf_buf_reset(&s->lists);
 	if (sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC) ||
@@ -1236,7 +1240,7 @@ static int apply_rows(struct store *s, const struct changeset *cs,
 		else if (r->op == CS_DELETE)
 			rc = delete_row(s, (size_t)ti, origin, r, err);
 		else
-			rc = upsert_row(s, (size_t)ti, origin, r, err);
+			rc = upsert_row(s, (size_t)ti, origin, r, NULL, err);
 	}
 	return rc;
 }
@@ -1508,7 +1512,9 @@ static int local_key_cmp(const void *a, const void *b)
 }
 
 int store_write_local(struct store *s, const char *owner,
-		      const struct cs_row_in *rows, size_t n, struct bf_err *err)
+		      const struct cs_row_in *rows,
+		      const uint8_t *const *hashes, size_t n,
+		      struct bf_err *err)
 {
 	struct cs_field *fields = NULL;
 	struct local_key *keys = NULL;
@@ -1569,7 +1575,10 @@ int store_write_local(struct store *s, const char *owner,
 					      err);
 			r.fields = fields;
 			r.nfields = nf;
-			rc = rc ? rc : upsert_row(s, (size_t)ti, owner, &r, err);
+			rc = rc ? rc
+				: upsert_row(s, (size_t)ti, owner, &r,
+					     hashes ? hashes[keys[i].row] : NULL,
+					     err);
 			cs_fields_free(fields, nf);
 			fields = NULL;
 		}

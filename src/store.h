@@ -96,9 +96,12 @@ int store_changesets(struct store *s, const char *origin, uint64_t after_seq,
  * in one transaction, all or nothing: upserts carry their row encoding as
  * in cs_row_in, deletes only the id.  These rows never enter a change set
  * or the log, and verify's digest skips them.  They are written in
- * (table, id) order.  A replicated table is refused. */
+ * (table, id) order.  A replicated table is refused.  hashes (may be
+ * NULL, as may its entries) gives each upsert's row hash when the caller
+ * computed it already: the SHA-256 of its encoding. */
 int store_write_local(struct store *s, const char *owner,
-		      const struct cs_row_in *rows, size_t n,
+		      const struct cs_row_in *rows,
+		      const uint8_t *const *hashes, size_t n,
 		      struct bf_err *err);
 
 /* Full-text search (schema version 2).  Every row of research_group,
