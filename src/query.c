@@ -1112,9 +1112,9 @@ static int fts_query(const char *text, struct bf_buf *b, struct bf_err *err)
 		words++;
 	}
 	if (rc)
-		return bf_errf(err, BF_EINVAL, "search: text too long");
+		return bf_errf(err, BF_EINVAL, "text too long");
 	if (!words || !bf_buf_cstr(b))
-		return bf_errf(err, BF_EINVAL, "search: no words to look for");
+		return bf_errf(err, BF_EINVAL, "no words to look for");
 	return 0;
 }
 

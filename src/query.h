@@ -112,7 +112,8 @@ int query_run(struct sqlite3 *db, const struct query_opts *q, struct out *o,
  * collections, services and projects, best first.  Words must all occur
  * (in any field, in any form without accents); "OR" between two words
  * means either; a word ending in '*' is a prefix.  table (NULL: all)
- * keeps hits of one table.  limit 0: 20. */
+ * keeps hits of one table.  limit 0: 20.  The ranking is BM25 without
+ * length normalisation, names weighing 4 (see query.c for why). */
 int query_search(struct sqlite3 *db, const char *text, const char *table,
 		 int64_t limit, struct out *o, struct bf_err *err);
 
