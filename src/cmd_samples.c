@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "control.h"
 #include "samples.h"
 
 static const char usage[] =
@@ -46,6 +47,13 @@ static void print_facts(const struct node *n, const struct samples_result *r,
 		printf("dry run: nothing written\n");
 	else
 		print_changesets(f);
+}
+
+/* A running daemon sends new facts on at once, as after a publish. */
+static void wake(struct cli *c, const struct samples_result *r)
+{
+	if (r->derived && r->facts.changesets)
+		control_wake(c->dir);
 }
 
 static int samples_import_cmd(struct cli *c, int argc, char **argv)
@@ -100,6 +108,7 @@ static int samples_import_cmd(struct cli *c, int argc, char **argv)
 	if (res.derived)
 		print_facts(&n, &res, 0);
 	node_close(&n);
+	wake(c, &res);
 	return 0;
 }
 
@@ -128,6 +137,7 @@ static int samples_derive_cmd(struct cli *c, int argc, char **argv)
 	}
 	print_facts(&n, &res, dry);
 	node_close(&n);
+	wake(c, &res);
 	return 0;
 }
 

@@ -103,6 +103,9 @@ grep_out "--age 60-40 is refused" "not an age range" bf a query collections --ag
 is "--country FR" "chu-toulouse" '" ".join(sorted(set(x["institution"] for x in r)))' query collections --country fr
 is "--country PT: nothing" 0 'len(r)' query collections --country PT
 is "--region Basque" "biocruces" '" ".join(sorted(set(x["institution"] for x in r)))' query collections --region basque
+is "--region Andalusia: nothing" 0 'len(r)' query collections --region Andalusia
+is "--material FECES: nothing" 0 'len(r)' query collections --material FECES
+is "--biobank unknown: nothing" 0 'len(r)' query collections --biobank example:nowhere:bb
 is "--institution by slug" 4 'len(r)' query collections --institution chu-toulouse
 is "--institution by part of the name" "chu-toulouse" '" ".join(sorted(set(x["institution"] for x in r)))' query collections --institution Toulouse
 is "--institution nobody" 0 'len(r)' query collections --institution nowhere
@@ -126,6 +129,8 @@ is "biobanks --disease ORPHA:399 --material SERUM" "chu-toulouse" '" ".join(x["i
 is "biobanks --disease G20: biocruces (Parkinson)" "biocruces" '" ".join(x["institution"] for x in r)' query biobanks --disease G20
 is "biobanks --disease G20 --material SERUM: none" 0 'len(r)' query biobanks --disease G20 --material SERUM
 is "projects --programme Interreg" "proj-refbio2" "$IDS" query projects --programme interreg
+is "projects --programme Erasmus: none" 0 'len(r)' query projects --programme Erasmus
+is "projects --country FR: none owned there" 0 'len(r)' query projects --country FR
 is "projects --institution: a partner named in institutions" "proj-refbio2" "$IDS" query projects --institution chu-toulouse
 is "projects --institution biocruces: not a partner" 0 'len(r)' query projects --institution biocruces
 
@@ -139,6 +144,8 @@ is "facts --age 40-60 takes only decades inside 40..60" "40-49 50-59" \
 is "facts --age 45-55: no decade lies inside" 0 'len(r)' query facts --age 45-55
 is "facts --availability exhausted" "exhausted" '" ".join(sorted(set(x["availability"] for x in r)))' query facts --availability exhausted
 is "facts --sex MALE of a women-only collection: none" 0 'len(r)' query facts --sex MALE --collection example:navarrabiomed:coll-breast
+is "facts --collection unknown: none" 0 'len(r)' query facts --collection example:nowhere:coll
+is "facts --disease ORPHA:399 --country FR" "chu-toulouse" '" ".join(sorted(set(x["institution"] for x in r)))' query facts --disease ORPHA:399 --country FR
 is "fact rows carry their institution" 1 'int(all(x["institution"] and x["id"] for x in r))' query facts --limit 5
 # counted by institution: chu-toulouse's hand-made total is not added to
 # the detail rows it sums up (30 + 40, not 1070), and the per-sex rows of
@@ -162,6 +169,7 @@ grep_out "--count-by material of groups is refused" "applies to collections, fac
 	bf a query groups --count-by material
 is "samples are this node's only" "navarrabiomed 1500" \
 	'" ".join(str(v) for x in r for v in (x["institution"], x["samples"]))' query samples --count-by institution
+is "samples --sex MALE of breast cancer: none" 0 'len(r)' query samples --sex MALE --disease C50
 is "samples --disease C50 --age 40-49 --sex FEMALE" 1 'int(0 < len(r) < 1500 and all(x["diagnosis"].startswith("C50.") and 40 <= x["age"] <= 49 for x in r))' \
 	query samples --disease C50 --age 40-49 --sex FEMALE
 
