@@ -320,6 +320,68 @@ int daemon_lacks(const struct daemon *d, const struct vv *their)
 	return 0;
 }
 
+/* --- closing sockets ------------------------------------------------------ */
+
+/*
+ * nng 1.5.2's TLS transport can lose a send that races with the close of
+ * its connection (a partial write continued on an aio the close already
+ * stopped).  That connection is then never reaped, and as the reaper is
+ * shared, every later nng_close waits for ever.  So sockets are closed on
+ * a thread of their own, after every aio of ours on them was stopped: the
+ * main loop goes on, and the cron reports a close that does not finish.
+ */
+static atomic_int closing;
+static atomic_ullong closing_since_ms;
+
+static void *closer_thread(void *arg)
+{
+	nng_socket *s = arg;
+
+	nng_close(*s);
+	free(s);
+	atomic_fetch_sub(&closing, 1);
+	return NULL;
+}
+
+void daemon_close_socket(nng_socket s)
+{
+	nng_socket *p = malloc(sizeof(*p));
+	pthread_t t;
+
+	if (p) {
+		*p = s;
+		if (atomic_fetch_add(&closing, 1) == 0)
+			atomic_store(&closing_since_ms, bf_now_ms());
+		if (pthread_create(&t, NULL, closer_thread, p) == 0) {
+			pthread_detach(t);
+			return;
+		}
+		atomic_fetch_sub(&closing, 1);
+		free(p);
+	}
+	nng_close(s); /* no thread: close here */
+}
+
+/* Logs, once, a socket close that has not finished in 10 s. */
+static void check_closing(void)
+{
+	static int reported;
+
+	if (atomic_load(&closing) == 0) {
+		reported = 0;
+		return;
+	}
+	if (!reported &&
+	    bf_now_ms() - atomic_load(&closing_since_ms) > 10000) {
+		reported = 1;
+		log_msg(LOG_ERROR, "nng-stuck",
+			"%d socket close(s) pending for over 10 s (nng 1.5.2 "
+			"loses a TLS send that races with a close): connections "
+			"that end are no longer cleaned up; restart biofedd",
+			atomic_load(&closing));
+	}
+}
+
 /* --- events -------------------------------------------------------------- */
 
 void daemon_purge(struct daemon *d, const void *obj, size_t size)
@@ -664,6 +726,8 @@ static void *signal_thread(void *arg)
 			continue;
 		e->type = EV_SIGNAL;
 		e->sig = sig;
+		if (sig != SIGHUP)
+			atomic_store(&d->stop_requested, 1);
 		pthread_mutex_lock(&d->lock);
 		if (d->tail)
 			d->tail->next = e;
@@ -792,6 +856,7 @@ static void cron(struct daemon *d, uint64_t *last_check)
 		if (log_mark(d) != d->log_mark && daemon_refresh_vector(d))
 			daemon_changed(d);
 		server_check_refusals(d);
+		check_closing();
 	}
 	server_wake(d, 0);
 	for (size_t i = 0; i < d->npeers; i++)
@@ -912,13 +977,23 @@ int main(int argc, char **argv)
 	server_close(d);
 	if (d->ctl_open) {
 		char path[PATH_MAX + 64];
-		nng_close(d->ctl);
+		for (int i = 0; i < 2; i++)
+			if (d->ctl_ctx[i].aio)
+				nng_aio_stop(d->ctl_ctx[i].aio);
+		daemon_close_socket(d->ctl);
 		for (int i = 0; i < 2; i++)
 			if (d->ctl_ctx[i].aio)
 				nng_aio_free(d->ctl_ctx[i].aio);
 		node_file(&d->node, CONTROL_FILE, path, sizeof(path));
 		unlink(path);
 	}
+	/* the closes run on their own threads: wait a little, not for ever */
+	for (int i = 0; i < 300 && atomic_load(&closing) > 0; i++)
+		usleep(10000);
+	if (atomic_load(&closing) > 0)
+		log_msg(LOG_WARN, "close-stuck",
+			"%d socket close(s) did not finish; exiting anyway",
+			atomic_load(&closing));
 	/* events posted while closing carry messages to free */
 	for (struct event *e; (e = next_event(d, 0)) != NULL;) {
 		if (e->msg)

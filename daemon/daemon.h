@@ -14,6 +14,7 @@
 #include <nng/nng.h>
 #include <nng/supplemental/tls/tls.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "log.h"
@@ -149,6 +150,9 @@ struct daemon {
 	pthread_cond_t cond;
 	struct event *head, *tail;
 	int stopping;
+	/* set by the signal thread at SIGTERM/SIGINT: a batch being applied
+	 * stops after the change set in hand (the rest comes next time) */
+	atomic_int stop_requested;
 	/* the local vector and a counter of log rows, to notice commits made
 	 * by other processes (biofed publish) */
 	struct vv local;
@@ -208,6 +212,10 @@ int daemon_collect(struct daemon *d, const struct vv *their, size_t max_bytes,
 
 /* Does a node with vector `their` lack anything this node holds? */
 int daemon_lacks(const struct daemon *d, const struct vv *their);
+/* Closes an nng socket on a thread of its own: nng 1.5.2's nng_close can
+ * wait for ever (see biofedd.c), and the main loop must not.  Every aio of
+ * ours on the socket must be stopped first. */
+void daemon_close_socket(nng_socket s);
 /* Drops queued events whose object lies in [obj, obj + size). */
 void daemon_purge(struct daemon *d, const void *obj, size_t size);
 

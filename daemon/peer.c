@@ -107,16 +107,20 @@ void peer_close(struct peer *p)
 {
 	if (!p->open)
 		return;
-	nng_close(p->sock);
-	if (p->pull.aio) {
+	/* Cancel our requests before closing the socket: a request sent while
+	 * the connection closes is what nng 1.5.2 can lose, which wedges
+	 * every later close (see daemon_close_socket).  Once stopped, no aio
+	 * of ours is left on the socket, so it can close on its own thread. */
+	if (p->pull.aio)
 		nng_aio_stop(p->pull.aio);
-		nng_aio_free(p->pull.aio);
-	}
-	if (p->push.aio) {
+	if (p->push.aio)
 		nng_aio_stop(p->push.aio);
+	if (p->pull.aio)
+		nng_aio_free(p->pull.aio);
+	if (p->push.aio)
 		nng_aio_free(p->push.aio);
-	}
 	p->pull.aio = p->push.aio = NULL;
+	daemon_close_socket(p->sock);
 	p->open = 0;
 	daemon_purge(p->d, p, sizeof(*p));
 }
@@ -184,7 +188,9 @@ static void send_push(struct daemon *d, struct peer *p)
 
 void peer_tick(struct daemon *d, struct peer *p)
 {
-	if (!p->open)
+	/* nothing new once SIGTERM came: a request sent now would race with
+	 * the close (see peer_close) */
+	if (!p->open || atomic_load(&d->stop_requested))
 		return;
 	if (p->state == PEER_IDLE) {
 		if (!p->pull.busy && !p->push.busy && bf_now_ms() >= p->retry_at_ms)
@@ -276,11 +282,15 @@ static void on_hello_ok(struct daemon *d, struct peer *p,
 static void on_batch(struct daemon *d, struct peer *p, const struct wire_msg *m)
 {
 	size_t applied = 0;
+	int stop = 0;
 
 	daemon_note_vector(d, &p->their);
 	for (size_t i = 0; i < m->ncs; i++) {
-		int rc = daemon_apply(d, p->slug, (const uint8_t *)m->cs[i].p,
-				      m->cs[i].len);
+		int rc;
+		if ((stop = atomic_load(&d->stop_requested)) != 0)
+			break;
+		rc = daemon_apply(d, p->slug, (const uint8_t *)m->cs[i].p,
+				  m->cs[i].len);
 		if (rc == 0)
 			applied++;
 		else if (rc < 0)
@@ -289,6 +299,8 @@ static void on_batch(struct daemon *d, struct peer *p, const struct wire_msg *m)
 	p->applied += applied;
 	if (applied && daemon_refresh_vector(d))
 		daemon_changed(d);
+	if (stop)
+		return; /* SIGTERM: the rest is pulled after a restart */
 	/* more may be waiting when this batch carried any: ask at once */
 	send_pull(d, p, m->ncs ? 0 : LONGPOLL_MS);
 }

@@ -242,7 +242,8 @@ static void on_push(struct daemon *d, struct srv_ctx *c,
 	uint64_t applied = 0, rejected = 0;
 	struct bf_buf b;
 
-	for (size_t i = 0; i < m->ncs; i++) {
+	for (size_t i = 0; i < m->ncs && !atomic_load(&d->stop_requested);
+	     i++) {
 		int rc = daemon_apply(d, in->slug, (const uint8_t *)m->cs[i].p,
 				      m->cs[i].len);
 		if (rc == 0)
@@ -460,6 +461,18 @@ int server_start(struct daemon *d)
 void server_stop(struct daemon *d)
 {
 	if (d->listening) {
+		/* Close the connections first, each through its protocol.
+		 * nng 1.5.2's TLS transport, when the listener closes them,
+		 * shuts their sending half before the protocol stops: a reply
+		 * queued behind another is then lost, the pipe is never
+		 * reaped, and every later nng_close hangs (the reaper is
+		 * shared).  Connections that never said hello have no reply
+		 * queued. */
+		for (size_t i = 0; i < d->nin; i++) {
+			nng_pipe p = NNG_PIPE_INITIALIZER;
+			p.id = d->in[i].pipe;
+			nng_pipe_close(p);
+		}
 		nng_listener_close(d->listener);
 		d->listening = 0;
 	}
@@ -470,7 +483,12 @@ void server_close(struct daemon *d)
 	server_stop(d);
 	if (!d->srv_open)
 		return;
-	nng_close(d->srv);
+	/* no aio of ours left on the socket: it may close on its own thread
+	 * (daemon_close_socket) */
+	for (int i = 0; i < SRV_CONTEXTS; i++)
+		if (d->srv_ctx[i].aio)
+			nng_aio_stop(d->srv_ctx[i].aio);
+	daemon_close_socket(d->srv);
 	for (int i = 0; i < SRV_CONTEXTS; i++) {
 		if (d->srv_ctx[i].aio)
 			nng_aio_free(d->srv_ctx[i].aio);

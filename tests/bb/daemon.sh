@@ -167,10 +167,12 @@ before=$(seq_of "$T/f3/$C" $A)
 "$FED" start-node "$T/f3" $C >/dev/null 2>&1
 t0=$(now_ms)
 while [ "$(seq_of "$T/f3/$C" $A)" -le "$before" ] && [ $(($(now_ms) - t0)) -lt 30000 ]; do sleep 0.01; done
+t0=$(now_ms)
 "$FED" stop-node "$T/f3" $C
+t1=$(now_ms)
 at=$(seq_of "$T/f3/$C" $A)
 if [ "$at" -gt "$before" ] && [ "$at" -lt "$target" ]; then
-	ok "SIGTERM landed during the catch-up (A's change set $at of $target applied at C)"
+	ok "SIGTERM landed during the catch-up (A's change set $at of $target applied at C; stopped in $((t1 - t0)) ms)"
 else
 	fail "SIGTERM landed during the catch-up (at $at; before $before, target $target)"
 fi
