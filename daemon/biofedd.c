@@ -90,6 +90,41 @@ int vv_put(struct bf_buf *b, const struct vv *v)
 	return rc;
 }
 
+static int vv_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct vv_entry *)a)->origin,
+		      ((const struct vv_entry *)b)->origin);
+}
+
+int vv_after(struct vv *out, const struct vv *v, const struct wire_msg *m)
+{
+	out->n = 0;
+	for (size_t i = 0; i < v->n; i++)
+		if (vv_add(out, v->e[i].origin, strlen(v->e[i].origin),
+			   v->e[i].seq, v->e[i].hash))
+			return BF_ENOMEM;
+	for (size_t i = 0; i < m->ncs; i++) {
+		struct cs_header h;
+		uint8_t hash[CS_HASH_LEN];
+		struct vv_entry *e;
+		struct bf_err err;
+
+		if (cs_peek_header((const uint8_t *)m->cs[i].p, m->cs[i].len,
+				   &h, hash, &err))
+			continue;
+		e = (struct vv_entry *)vv_find(out, h.origin);
+		if (!e && h.seq == 1) {
+			if (vv_add(out, h.origin, strlen(h.origin), 1, hash))
+				return BF_ENOMEM;
+			qsort(out->e, out->n, sizeof(*out->e), vv_cmp);
+		} else if (e && h.seq == e->seq + 1) {
+			e->seq = h.seq;
+			memcpy(e->hash, hash, CS_HASH_LEN);
+		}
+	}
+	return 0;
+}
+
 static int vv_cb(void *ctx, const struct store_vv_entry *e)
 {
 	return vv_add(ctx, e->origin, strlen(e->origin), e->seq, e->hash);

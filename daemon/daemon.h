@@ -223,6 +223,9 @@ int vv_from_wire(struct vv *v, const struct wire_msg *m);
 void vv_free(struct vv *v);
 const struct vv_entry *vv_find(const struct vv *v, const char *origin);
 int vv_put(struct bf_buf *b, const struct vv *v);
+/* out = v as it will be once the change sets of batch m (in order) are
+ * applied: what a pull may ask with before applying them. */
+int vv_after(struct vv *out, const struct vv *v, const struct wire_msg *m);
 /* Sends a reply/request message built in b on an aio (takes a copy). */
 int daemon_send(nng_aio *aio, const struct bf_buf *b);
 

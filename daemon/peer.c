@@ -160,16 +160,22 @@ static void send_hello(struct daemon *d, struct peer *p)
 	bf_buf_free(&b);
 }
 
-static void send_pull(struct daemon *d, struct peer *p, int wait_ms)
+static void send_pull_vv(struct daemon *d, struct peer *p, int wait_ms,
+			 const struct vv *v)
 {
 	struct bf_buf b;
 
 	bf_buf_init(&b, 0);
 	if (!(wire_put_header(&b, WIRE_PULL) ||
 	      bf_put_uvarint(&b, (uint64_t)wait_ms) ||
-	      bf_put_uvarint(&b, BATCH_BYTES) || vv_put(&b, &d->local)))
+	      bf_put_uvarint(&b, BATCH_BYTES) || vv_put(&b, v)))
 		chan_send(p, &p->pull, &b, WIRE_PULL, wait_ms + 15000);
 	bf_buf_free(&b);
+}
+
+static void send_pull(struct daemon *d, struct peer *p, int wait_ms)
+{
+	send_pull_vv(d, p, wait_ms, &d->local);
 }
 
 static void send_push(struct daemon *d, struct peer *p)
@@ -282,9 +288,21 @@ static void on_hello_ok(struct daemon *d, struct peer *p,
 static void on_batch(struct daemon *d, struct peer *p, const struct wire_msg *m)
 {
 	size_t applied = 0;
-	int stop = 0;
+	int stop = 0, asked = 0;
+	struct vv next = {0};
 
 	daemon_note_vector(d, &p->their);
+	/* Ask for the next batch before applying this one, with the vector
+	 * this one leads to: the peer collects and sends it while we apply
+	 * (a catch-up is then bound by the apply alone).  Should a change
+	 * set here be refused, what follows it is refused as a gap and the
+	 * next plain pull asks again. */
+	if (m->ncs && !atomic_load(&d->stop_requested) &&
+	    vv_after(&next, &d->local, m) == 0) {
+		send_pull_vv(d, p, 0, &next);
+		asked = p->pull.busy;
+	}
+	vv_free(&next);
 	for (size_t i = 0; i < m->ncs; i++) {
 		int rc;
 		if ((stop = atomic_load(&d->stop_requested)) != 0)
@@ -299,7 +317,7 @@ static void on_batch(struct daemon *d, struct peer *p, const struct wire_msg *m)
 	p->applied += applied;
 	if (applied && daemon_refresh_vector(d))
 		daemon_changed(d);
-	if (stop)
+	if (stop || asked)
 		return; /* SIGTERM: the rest is pulled after a restart */
 	/* more may be waiting when this batch carried any: ask at once */
 	send_pull(d, p, m->ncs ? 0 : LONGPOLL_MS);
