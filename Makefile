@@ -78,7 +78,7 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libbiofed.a
 check: $(BUILD)/biofed $(BUILD)/biofedd $(UNIT_BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) tests/run.sh $(UNIT_BIN)
 
-bench: $(BUILD)/biofed $(BENCH_BIN)
+bench: $(BUILD)/biofed $(BUILD)/biofedd $(BENCH_BIN)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 FUZZ_SECONDS ?= 20

@@ -22,10 +22,7 @@
 #include "publish.h"
 #include "roster.h"
 
-static double secs(uint64_t a, uint64_t b)
-{
-	return (double)(b - a) / 1e9;
-}
+#include "benchlib.h"
 
 static void die(const char *what, const struct bf_err *err)
 {
@@ -33,20 +30,12 @@ static void die(const char *what, const struct bf_err *err)
 	exit(1);
 }
 
-static const char *const sexes[] = {"FEMALE", "MALE"};
-static const char *const ages[] = {"0-17", "18-39", "40-49", "50-59",
-				   "60-69", "70-"};
-static const char *const mats[] = {"DNA", "SERUM", "PLASMA", "RNA",
-				   "TISSUE_FROZEN", "WHOLE_BLOOD"};
-static const char *const dis[] = {"C50.9", "C18.7", "C34.1", "I25.1",
-				  "G30.9", "ORPHA:558", "E11.9", "C61"};
-static const char *const av[] = {"available", "reserved", "exhausted"};
-
 static void gen_row(FILE *f, size_t i)
 {
 	fprintf(f, "fact-%08zu,coll-%04zu,%s,%s,%s,%s,%zu,%zu,%s\n", i,
-		i % 1000, sexes[i % 2], ages[(i / 2) % 6], mats[(i / 12) % 6],
-		dis[(i / 72) % 8], 10 + i % 500, 10 + i % 250, av[i % 3]);
+		i % 1000, bench_sexes[i % 2], bench_ages[(i / 2) % 6],
+		bench_mats[(i / 12) % 6], bench_dis[(i / 72) % 8], 10 + i % 500,
+		10 + i % 250, bench_av[i % 3]);
 }
 
 struct collect {
@@ -69,78 +58,6 @@ static int collect_cb(void *ctx, const struct store_cs_entry *e)
 	return 0;
 }
 
-static void machine(void)
-{
-	char line[256], model[256] = "unknown";
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "model name", 10) == 0) {
-			char *p = strchr(line, ':');
-			snprintf(model, sizeof(model), "%s", p ? p + 2 : line);
-			model[strcspn(model, "\n")] = 0;
-			break;
-		}
-	if (f)
-		fclose(f);
-	printf("machine: %ld cores, %s; SQLite %s\n",
-	       sysconf(_SC_NPROCESSORS_ONLN), model, sqlite3_libversion());
-}
-
-/* The floor: the same rows, the same table, plain INSERTs. */
-static double plain_insert(const char *dir, size_t rows)
-{
-	char path[512];
-	struct store *s;
-	struct bf_err err;
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	uint64_t t0, t1;
-	uint8_t hash[16] = {0};
-	char id[32], coll[32];
-
-	snprintf(path, sizeof(path), "%s/plain.db", dir);
-	if (store_open(path, STORE_CREATE, &s, &err))
-		die("plain store", &err);
-	db = store_db(s);
-	sqlite3_exec(db, "PRAGMA synchronous=NORMAL", 0, 0, 0);
-	if (sqlite3_prepare_v2(
-		    db,
-		    "INSERT INTO collection_fact(owner, id, rowhash, age_range, "
-		    "availability, collection, disease, number_of_donors, "
-		    "number_of_samples, sample_type, sex) "
-		    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-		    -1, &st, NULL) != SQLITE_OK)
-		die(sqlite3_errmsg(db), NULL);
-	t0 = bf_mono_ns();
-	for (size_t i = 0; i < rows; i++) {
-		if (i % 1000 == 0)
-			sqlite3_exec(db, "BEGIN", 0, 0, 0);
-		snprintf(id, sizeof(id), "fact-%08zu", i);
-		snprintf(coll, sizeof(coll), "coll-%04zu", i % 1000);
-		hash[0] = (uint8_t)i;
-		sqlite3_bind_text(st, 1, "bench", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_blob(st, 3, hash, 16, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 4, ages[(i / 2) % 6], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, av[i % 3], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, coll, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 7, dis[(i / 72) % 8], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 8, (sqlite3_int64)(10 + i % 250));
-		sqlite3_bind_int64(st, 9, (sqlite3_int64)(10 + i % 500));
-		sqlite3_bind_text(st, 10, mats[(i / 12) % 6], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 11, sexes[i % 2], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			die(sqlite3_errmsg(db), NULL);
-		sqlite3_reset(st);
-		if (i % 1000 == 999 || i == rows - 1)
-			sqlite3_exec(db, "COMMIT", 0, 0, 0);
-	}
-	t1 = bf_mono_ns();
-	sqlite3_finalize(st);
-	store_close(s);
-	return (double)rows / secs(t0, t1);
-}
-
 int main(int argc, char **argv)
 {
 	size_t rows = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
@@ -161,7 +78,7 @@ int main(int argc, char **argv)
 
 	if (!dir)
 		die("mkdtemp", NULL);
-	machine();
+	bench_machine();
 	snprintf(path, sizeof(path), "%s/collection_facts.csv", dir);
 	f = fopen(path, "w");
 	fprintf(f, "id,collection,sex,age_range,sample_type,disease,"
@@ -190,7 +107,7 @@ int main(int argc, char **argv)
 	if (publish_file(&a, &po, &res, &err))
 		die("publish", &err);
 	t1 = bf_mono_ns();
-	pub_s = secs(t0, t1);
+	pub_s = bench_secs(t0, t1);
 	printf("publish: %zu rows in %zu change sets: %.2f s, %.0f rows/s\n",
 	       res.inserted, res.changesets, pub_s, (double)rows / pub_s);
 
@@ -198,7 +115,7 @@ int main(int argc, char **argv)
 	if (publish_file(&a, &po, &res, &err))
 		die("re-publish", &err);
 	t1 = bf_mono_ns();
-	repub_s = secs(t0, t1);
+	repub_s = bench_secs(t0, t1);
 	printf("re-publish unchanged: %.2f s, %zu change sets written "
 	       "(target < 3 s, 0 change sets)\n",
 	       repub_s, res.changesets);
@@ -224,10 +141,10 @@ int main(int argc, char **argv)
 		applied_rows += r;
 	}
 	t1 = bf_mono_ns();
-	apply_s = secs(t0, t1);
+	apply_s = bench_secs(t0, t1);
 	node_close(&b);
 
-	floor_rps = plain_insert(dir, rows);
+	floor_rps = bench_plain_insert(dir, rows);
 	printf("apply at a fresh replica: %zu rows in %zu change sets: %.2f s, "
 	       "%.0f rows/s (synchronous=FULL, signature checked per change "
 	       "set)\n",
