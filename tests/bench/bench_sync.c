@@ -24,6 +24,7 @@
  *   bench_sync [ROWS]
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -509,6 +510,13 @@ static void bench_initial(const char *tmp, size_t nrows)
 	stop_federations();
 }
 
+/* Interrupted: exit() so that the daemons are stopped (atexit). */
+static void on_signal(int sig)
+{
+	(void)sig;
+	exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	size_t rows = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
@@ -521,6 +529,10 @@ int main(int argc, char **argv)
 	if (!(tmp = mkdtemp(tmpl)))
 		die("mkdtemp", NULL);
 	atexit(stop_federations);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN); /* output cut short: carry on, then clean up */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bench_machine();
 	bench_initial(tmp, rows);
