@@ -135,9 +135,17 @@ hostile "a 100 MiB message cuts the connection" 'connection closed by the node' 
 hostile "random bytes cut the connection" 'connection closed by the node' "$url" random
 hostile "random bytes before any hello cut the connection" 'connection closed by the node' "$url" random-noauth
 hostile "a truncated message cuts the connection" 'connection closed by the node' "$url" truncated
-# the node logs each refusal (a TLS refusal at its next look, twice a second)
-sleep 0.6
-lg=$(log_since f3 $B "$mark")
+# the node logs each refusal; refusals below the protocol (TLS, cut
+# connections) at its next look at nng's counters: poll, do not guess
+t0=$(now_ms)
+while :; do
+	lg=$(log_since f3 $B "$mark")
+	printf '%s\n' "$lg" | grep -q 'peer-down inbound=biocruces cut=' &&
+		printf '%s\n' "$lg" | grep -q 'peer-down inbound=(no hello)' &&
+		printf '%s\n' "$lg" | grep -q 'peer-refused .*auth=1' && break
+	[ $(($(now_ms) - t0)) -gt 10000 ] && break
+	sleep 0.1
+done
 for pat in 'peer-refused .*auth=1' \
 	'changeset-rejected from=biocruces reason="changeset biocruces/[0-9]*: signature does not verify' \
 	'changeset-rejected from=biocruces reason="changeset (biodonostia|bioef|biocruces|chu-toulouse)/[0-9]*: signature does not verify' \
