@@ -899,7 +899,8 @@ int publish_check_member(struct node *n, struct bf_err *err)
 			       "than this node's sign.key; the coordinator must "
 			       "admit this key (biofed roster add --key-from)",
 			       n->cfg.slug);
-	return 0;
+	/* peers hold later change sets of this origin: signing now forks */
+	return node_check_not_behind(n, err);
 }
 
 int publish_file(struct node *n, const struct publish_opts *o,

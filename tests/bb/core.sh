@@ -109,3 +109,9 @@ grep_out "change sets of a revoked member are refused" "revoked" bf a changes im
 out=$("$BIOFED" --dir "$T/a" frobnicate 2>&1); rc=$?
 [ $rc -eq 2 ] && ok "unknown command exits 2" || fail "unknown command exits 2 (rc=$rc)"
 grep_out "a directory without a node is named" "not a biofed node directory" "$BIOFED" --dir "$T/nothing" log
+
+# --- a node restored from a backup must not fork its own log ----------------
+echo 999 > "$T/b/origin-behind"
+grep_out "publish refuses while peers hold later change sets of this origin" "would fork the log" \
+	bf b publish "$DATA/biobanks.csv"
+rm -f "$T/b/origin-behind"
