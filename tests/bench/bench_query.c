@@ -27,6 +27,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "benchlib.h"
 #include "node.h"
 #include "publish.h"
 #include "query.h"
@@ -56,31 +57,6 @@ static void die(const char *what, const struct bf_err *err)
 {
 	fprintf(stderr, "bench_query: %s: %s\n", what, err ? err->msg : "");
 	exit(1);
-}
-
-static void machine(void)
-{
-	char line[256], model[256] = "unknown";
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "model name", 10) == 0) {
-			char *p = strchr(line, ':');
-			snprintf(model, sizeof(model), "%s", p ? p + 2 : line);
-			model[strcspn(model, "\n")] = 0;
-			break;
-		}
-	if (f)
-		fclose(f);
-	printf("machine: %ld cores, %s; SQLite %s",
-	       sysconf(_SC_NPROCESSORS_ONLN), model, sqlite3_libversion());
-	/* the load says whether the figures had the machine to themselves */
-	f = fopen("/proc/loadavg", "r");
-	if (f && fgets(line, sizeof(line), f))
-		printf("; load average %.14s", line);
-	if (f)
-		fclose(f);
-	printf("\n");
 }
 
 static const char *const mats[] = {"DNA", "SERUM", "PLASMA", "RNA",
@@ -322,7 +298,7 @@ int main(int argc, char **argv)
 
 	if (!dir)
 		die("mkdtemp", NULL);
-	machine();
+	bench_machine();
 	snprintf(path, sizeof(path), "%s/collections.csv", dir);
 	write_collections(path);
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
