@@ -7,8 +7,10 @@
  */
 #include <nng/nng.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <nng/protocol/pair0/pair.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -315,16 +317,30 @@ int daemon_apply(struct daemon *d, const char *from, const uint8_t *cs,
 	return rc;
 }
 
+/* The roster's writer is the coordinator: its seq tells when to look. */
+static uint64_t coordinator_seq(const struct daemon *d)
+{
+	const struct vv_entry *co = vv_find(&d->local, SCHEMA_COORDINATOR);
+
+	return co ? co->seq : 0;
+}
+
 void daemon_changed(struct daemon *d)
 {
 	uint8_t digest[CS_HASH_LEN];
 
+	uint64_t roster_seq = coordinator_seq(d);
+
 	/* a new roster may admit or revoke certificates: the TLS
-	 * configurations are rebuilt by the main loop, outside any handler */
-	tlsconf_roster_digest(d, digest);
-	if (memcmp(digest, d->roster_digest, sizeof(digest)) != 0) {
-		memcpy(d->roster_digest, digest, sizeof(digest));
-		d->tls_dirty = 1;
+	 * configurations are rebuilt by the main loop, outside any handler.
+	 * Only the coordinator writes the roster: look when it moved. */
+	if (roster_seq != d->roster_seq) {
+		d->roster_seq = roster_seq;
+		tlsconf_roster_digest(d, digest);
+		if (memcmp(digest, d->roster_digest, sizeof(digest)) != 0) {
+			memcpy(d->roster_digest, digest, sizeof(digest));
+			d->tls_dirty = 1;
+		}
 	}
 	server_wake(d, 1);
 	for (size_t i = 0; i < d->npeers; i++)
@@ -358,13 +374,25 @@ int daemon_lacks(const struct daemon *d, const struct vv *their)
 /* --- closing sockets ------------------------------------------------------ */
 
 /*
- * nng 1.5.2's TLS transport can lose a send that races with the close of
- * its connection (a partial write continued on an aio the close already
- * stopped).  That connection is then never reaped, and as the reaper is
- * shared, every later nng_close waits for ever.  So sockets are closed on
- * a thread of their own, after every aio of ours on them was stopped: the
- * main loop goes on, and the cron reports a close that does not finish.
+ * nng 1.5.2's TLS layer can lose a send that races with the end of its
+ * connection: once the TCP side failed, a partial write continued into a
+ * full 16 KiB TLS buffer is queued and never finished, not even by the
+ * close (its cancel aborts a TCP send that is no longer running).  The
+ * pipe is then never reaped, and as nng has one reaper thread for
+ * everything, no connection is cleaned up again and every later nng_close
+ * waits for ever.  A peer that vanishes while this node streams a batch
+ * to it is enough.  Nothing in nng's API undoes it, so biofedd
+ *  - closes sockets on threads of their own, the main loop goes on;
+ *  - every few seconds closes a canary (two inproc sockets with a pipe
+ *    between them), whose close needs the reaper;
+ *  - when a close has not finished in CLOSE_STUCK_MS, stops as for
+ *    SIGTERM and executes itself again in place (main): same pid, same
+ *    arguments, a fresh nng.  Committed work is in the replica; peers
+ *    reconnect and anti-entropy resumes where it was.
  */
+#define CLOSE_STUCK_MS 5000
+#define CANARY_EVERY_MS 2000
+
 static atomic_int closing;
 static atomic_ullong closing_since_ms;
 
@@ -397,24 +425,44 @@ void daemon_close_socket(nng_socket s)
 	nng_close(s); /* no thread: close here */
 }
 
-/* Logs, once, a socket close that has not finished in 10 s. */
-static void check_closing(void)
+/* Two pair sockets joined over inproc, then closed: the close waits for
+ * their pipe to be reaped. */
+static void canary(struct daemon *d)
 {
-	static int reported;
+	char url[96];
+	nng_socket a, b;
 
-	if (atomic_load(&closing) == 0) {
-		reported = 0;
+	if (atomic_load(&closing) > 0 ||
+	    bf_now_ms() - d->last_canary < CANARY_EVERY_MS)
+		return;
+	d->last_canary = bf_now_ms();
+	snprintf(url, sizeof(url), "inproc://biofedd-canary-%ld-%llu",
+		 (long)getpid(), (unsigned long long)d->last_canary);
+	if (nng_pair0_open(&a) != 0)
+		return;
+	if (nng_pair0_open(&b) != 0) {
+		nng_close(a);
 		return;
 	}
-	if (!reported &&
-	    bf_now_ms() - atomic_load(&closing_since_ms) > 10000) {
-		reported = 1;
-		log_msg(LOG_ERROR, "nng-stuck",
-			"%d socket close(s) pending for over 10 s (nng 1.5.2 "
-			"loses a TLS send that races with a close): connections "
-			"that end are no longer cleaned up; restart biofedd",
-			atomic_load(&closing));
-	}
+	if (nng_listen(a, url, NULL, 0) == 0)
+		nng_dial(b, url, NULL, 0); /* inproc: the pipe exists now */
+	daemon_close_socket(b);
+	daemon_close_socket(a);
+}
+
+/* A close pending for too long: nng is stuck, restart in place. */
+static void check_closing(struct daemon *d)
+{
+	if (atomic_load(&closing) == 0 || d->restart ||
+	    bf_now_ms() - atomic_load(&closing_since_ms) <= CLOSE_STUCK_MS)
+		return;
+	log_msg(LOG_ERROR, "nng-stuck",
+		"%d socket close(s) pending for over %d s (nng 1.5.2 lost a "
+		"TLS send that raced with a closing connection): restarting "
+		"biofedd in place",
+		atomic_load(&closing), CLOSE_STUCK_MS / 1000);
+	d->restart = 1;
+	d->stopping = 1;
 }
 
 /* --- events -------------------------------------------------------------- */
@@ -891,8 +939,9 @@ static void cron(struct daemon *d, uint64_t *last_check)
 		if (log_mark(d) != d->log_mark && daemon_refresh_vector(d))
 			daemon_changed(d);
 		server_check_refusals(d);
-		check_closing();
+		check_closing(d);
 	}
+	canary(d);
 	server_wake(d, 0);
 	for (size_t i = 0; i < d->npeers; i++)
 		peer_tick(d, &d->peers[i]);
@@ -900,6 +949,22 @@ static void cron(struct daemon *d, uint64_t *last_check)
 		d->last_fetch_check = now;
 		fetch_tick(d);
 	}
+}
+
+/* Runs this program again in place: same pid, same arguments.  nng's
+ * sockets are not close-on-exec, so every descriptor but the standard
+ * ones is marked so first: nothing of this image reaches the next. */
+static void exec_self(char **argv)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = 3; fd < (int)max; fd++)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	log_msg(LOG_INFO, "restarting", "pid=%ld", (long)getpid());
+	execv("/proc/self/exe", argv);
+	log_msg(LOG_ERROR, "restart-failed", "exec: %s", strerror(errno));
 }
 
 static int usage(void)
@@ -952,6 +1017,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "biofedd: %s\n", err.msg);
 		return 1;
 	}
+	/* this connection applies other nodes' change sets and signs none
+	 * (the fetch worker signs on a connection of its own): a power loss
+	 * may take back the last ones applied, which are pulled again */
+	if (store_set_durable(d->node.store, 0, &err))
+		log_msg(LOG_WARN, "sqlite", "%s", err.msg);
 	node_file(&d->node, NODE_CONF, d->conf_path, sizeof(d->conf_path));
 	lvl = log_level_parse(d->node.cfg.log_level);
 	if (lvl > 0)
@@ -974,6 +1044,7 @@ int main(int argc, char **argv)
 	d->started_ms = bf_now_ms();
 	daemon_refresh_vector(d);
 	tlsconf_roster_digest(d, d->roster_digest);
+	d->roster_seq = coordinator_seq(d);
 	if (pthread_create(&sig_tid, NULL, signal_thread, d) != 0) {
 		fprintf(stderr, "biofedd: cannot start the signal thread\n");
 		return 1;
@@ -1005,7 +1076,7 @@ int main(int argc, char **argv)
 			sd_notify(0, "WATCHDOG=1");
 		}
 	}
-	sd_notify(0, "STOPPING=1");
+	sd_notify(0, d->restart ? "RELOADING=1" : "STOPPING=1");
 	if (d->fetching)
 		pthread_join(d->fetch_tid, NULL); /* bounded by its timeouts */
 	close_peers(d);
@@ -1022,8 +1093,10 @@ int main(int argc, char **argv)
 		node_file(&d->node, CONTROL_FILE, path, sizeof(path));
 		unlink(path);
 	}
-	/* the closes run on their own threads: wait a little, not for ever */
-	for (int i = 0; i < 300 && atomic_load(&closing) > 0; i++)
+	/* the closes run on their own threads: wait a little, not for ever
+	 * (not at all when nng is known to be stuck) */
+	for (int i = 0; i < (d->restart ? 0 : 300) && atomic_load(&closing) > 0;
+	     i++)
 		usleep(10000);
 	if (atomic_load(&closing) > 0)
 		log_msg(LOG_WARN, "close-stuck",
@@ -1041,5 +1114,9 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "stopped", "applied=%llu rejected=%llu",
 		(unsigned long long)d->applied,
 		(unsigned long long)d->rejected);
+	if (d->restart) {
+		exec_self(argv);
+		return 1; /* a service manager restarts it */
+	}
 	return 0;
 }

@@ -150,6 +150,10 @@ struct daemon {
 	pthread_cond_t cond;
 	struct event *head, *tail;
 	int stopping;
+	/* nng's reaper is stuck: stop as for SIGTERM, then exec this
+	 * program again in place (same pid) with the same arguments */
+	int restart;
+	uint64_t last_canary;
 	/* set by the signal thread at SIGTERM/SIGINT: a batch being applied
 	 * stops after the change set in hand (the rest comes next time) */
 	atomic_int stop_requested;
@@ -165,6 +169,7 @@ struct daemon {
 	struct inbound *in;
 	size_t nin, capin;
 	uint8_t roster_digest[CS_HASH_LEN];
+	uint64_t roster_seq; /* the coordinator's seq at the last digest */
 	int tls_dirty;
 	/* clients */
 	struct peer *peers;

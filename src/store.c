@@ -755,6 +755,13 @@ struct sqlite3 *store_db(struct store *s)
 	return s->db;
 }
 
+int store_set_durable(struct store *s, int full, struct bf_err *err)
+{
+	return exec_sql(s, full ? "PRAGMA synchronous = FULL"
+				: "PRAGMA synchronous = NORMAL",
+			err);
+}
+
 void store_set_coordinator(struct store *s, const uint8_t key[CS_KEY_LEN])
 {
 	memcpy(s->coord, key, CS_KEY_LEN);

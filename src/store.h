@@ -47,6 +47,15 @@ void store_close(struct store *s);
 /* The underlying connection, for query code. */
 struct sqlite3 *store_db(struct store *s);
 
+/* A connection opens with synchronous=FULL: every commit is on disk before
+ * it returns, which a node's own signed change sets need (losing one
+ * would let the node sign that seq again: a fork).  A connection that
+ * only applies other nodes' change sets may trade that for speed
+ * (full = 0: synchronous=NORMAL, WAL synced at checkpoints): what a power
+ * loss takes back is consistent (data and vector go together) and is
+ * pulled again from the peers, byte for byte the same. */
+int store_set_durable(struct store *s, int full, struct bf_err *err);
+
 /* Sets the pinned coordinator key (from the configuration).  Until it is
  * set every change set is rejected. */
 void store_set_coordinator(struct store *s, const uint8_t key[CS_KEY_LEN]);

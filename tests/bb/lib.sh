@@ -7,7 +7,7 @@ BUILD=${BUILD:-build}
 TOOLS="$ROOT/$BUILD/tools"
 DATA="$ROOT/tests/bb/data"
 T=$(mktemp -d /tmp/biofed-bb.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+[ -n "$BB_KEEP" ] || trap 'rm -rf "$T"' EXIT
 n=0
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }

@@ -20,6 +20,9 @@
  *   random         authenticate, send 64 KiB of random bytes
  *   truncated      authenticate, send a PUSH cut off in its change set
  *   random-noauth  send 64 KiB of random bytes without a hello
+ *   vanish         authenticate, PULL everything, and hang up as soon as
+ *                  the node's reply (megabytes) starts arriving: a peer
+ *                  that disappears while the node is sending to it
  *
  * Output, one line each: "connected", "authenticated as S to T", and
  * "answer: ..." with the node's reply, or "answer: connection closed by
@@ -42,6 +45,7 @@
 
 #define BIG_MSG (100u << 20)
 #define RANDOM_MSG (64u << 10)
+#define VANISH_MAX (64u << 10) /* under a BATCH, over a hello */
 
 static atomic_int pipe_closed, pipe_added;
 static uint32_t next_id = 1;
@@ -271,7 +275,7 @@ int main(int argc, char **argv)
 		return die("usage: hostile -d MEMBER_DIR [-c CA_CERT] "
 			   "[--cert F --key F] [-t MS] URL ACTION\n"
 			   "  ACTION: hello | push KIND | big | random | "
-			   "truncated | random-noauth\n  KIND: " CRAFT_KINDS);
+			   "truncated | random-noauth | vanish\n  KIND: " CRAFT_KINDS);
 	url = argv[i];
 	action = argv[i + 1];
 	if (strcmp(action, "push") == 0) {
@@ -296,7 +300,11 @@ int main(int argc, char **argv)
 	nng_pipe_notify(s, NNG_PIPE_EV_REM_POST, pipe_cb, NULL);
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 100);
 	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, timeout_ms);
-	nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, WIRE_MAX_MSG);
+	/* vanish: this side refuses the node's large reply after its first
+	 * bytes and hangs up while the node is still sending it */
+	nng_socket_set_size(s, NNG_OPT_RECVMAXSZ,
+			    strcmp(action, "vanish") == 0 ? VANISH_MAX
+							  : WIRE_MAX_MSG);
 	if ((rv = nng_dialer_create(&dl, s, url)) != 0)
 		return die(nng_strerror(rv));
 	/* one connection: no redial after the node hangs up */
@@ -336,6 +344,15 @@ int main(int argc, char **argv)
 			r = exchange(s, big, BIG_MSG, &why);
 			print_answer(r, why);
 			free(big);
+		}
+	} else if (strcmp(action, "vanish") == 0) {
+		/* PULL everything at once, no wait: the BATCH is megabytes */
+		if (wire_put_header(&b, WIRE_PULL) == 0 &&
+		    bf_put_uvarint(&b, 0) == 0 &&
+		    bf_put_uvarint(&b, WIRE_MAX_MSG) == 0 &&
+		    bf_put_uvarint(&b, 0) == 0) {
+			r = exchange(s, b.p, b.len, &why);
+			print_answer(r, why);
 		}
 	} else if (strcmp(action, "random") == 0 ||
 		   strcmp(action, "random-noauth") == 0) {
