@@ -38,9 +38,19 @@ struct ent {
 	uint8_t hash[CS_ROWHASH_LEN];
 };
 
+/*
+ * The ids of one table: the rows the node owns (read from the replica in
+ * id order) and those of the file.  The replica's come first and stay
+ * sorted: they are found by the hint (a file in the same order hits it
+ * every time) or by binary search, without hashing a million ids that a
+ * re-publish finds unchanged anyway.  Ids added after them (new in the
+ * file, or a replica that did not come sorted) go in the hash table.
+ */
 struct idmap {
 	struct ent *e;      /* dense, in insertion order */
 	size_t n, cap_e;
+	size_t nsorted;     /* e[0..nsorted) sorted by id, not hashed */
+	int unsorted;       /* an id came out of order: hash everything */
 	uint64_t *slot;     /* 0: empty; else hash tag << 32 | (index + 1) */
 	size_t cap;         /* power of two */
 	size_t hint;        /* index tried first */
@@ -90,6 +100,57 @@ static int idmap_rehash(struct idmap *m, size_t ncap)
 	return 0;
 }
 
+/* SQLite's BINARY order: bytes, then the shorter first. */
+static int id_cmp(const struct idmap *m, size_t i, const char *id, size_t len)
+{
+	size_t el = m->e[i].id_len;
+	int c = memcmp(m->ids.p + m->e[i].id_off, id, el < len ? el : len);
+
+	return c ? c : (el > len) - (el < len);
+}
+
+static struct ent *sorted_find(struct idmap *m, const char *id, size_t len)
+{
+	size_t lo = 0, hi = m->nsorted;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = id_cmp(m, mid, id, len);
+		if (c == 0) {
+			m->hint = mid + 1;
+			return &m->e[mid];
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Appends an entry for id to the dense array; its slot is the caller's. */
+static struct ent *idmap_push(struct idmap *m, const char *id, size_t len)
+{
+	size_t i;
+
+	if (m->n == m->cap_e) {
+		size_t nc = m->cap_e ? m->cap_e * 2 : 4096;
+		struct ent *ne = realloc(m->e, nc * sizeof(*ne));
+		if (!ne)
+			return NULL;
+		m->e = ne;
+		m->cap_e = nc;
+	}
+	i = m->n;
+	memset(&m->e[i], 0, sizeof(m->e[i]));
+	m->e[i].id_off = (uint32_t)m->ids.len;
+	m->e[i].id_len = (uint16_t)len;
+	if (bf_buf_add(&m->ids, id, len) || bf_buf_addc(&m->ids, 0))
+		return NULL;
+	m->n++;
+	return &m->e[i];
+}
+
 /* Finds id; when absent and create is set, adds it (state 0).  The
  * returned pointer is valid until the next call. */
 static struct ent *idmap_get(struct idmap *m, const char *id, size_t len,
@@ -97,12 +158,15 @@ static struct ent *idmap_get(struct idmap *m, const char *id, size_t len,
 {
 	size_t j = 0, i;
 	uint64_t h;
+	struct ent *e;
 
 	if (m->hint < m->n && ent_is(m, m->hint, id, len))
 		return &m->e[m->hint++];
 	if (len > UINT16_MAX || m->ids.len > UINT32_MAX - len - 1 ||
 	    m->n >= UINT32_MAX - 1)
 		return NULL;
+	if (m->nsorted && (e = sorted_find(m, id, len)) != NULL)
+		return e;
 	h = fnv1a(id, len);
 	if (m->cap) {
 		for (j = h & (m->cap - 1); m->slot[j];
@@ -125,27 +189,53 @@ static struct ent *idmap_get(struct idmap *m, const char *id, size_t len,
 		     j = (j + 1) & (m->cap - 1))
 			;
 	}
-	if (m->n == m->cap_e) {
-		size_t nc = m->cap_e ? m->cap_e * 2 : 4096;
-		struct ent *ne = realloc(m->e, nc * sizeof(*ne));
-		if (!ne)
-			return NULL;
-		m->e = ne;
-		m->cap_e = nc;
-	}
 	/* j is the empty slot the search ended on */
-	i = m->n++;
-	m->slot[j] = SLOT_TAG(h) | (uint64_t)(i + 1);
-	memset(&m->e[i], 0, sizeof(m->e[i]));
-	m->e[i].id_off = (uint32_t)m->ids.len;
-	m->e[i].id_len = (uint16_t)len;
-	if (bf_buf_add(&m->ids, id, len) || bf_buf_addc(&m->ids, 0)) {
-		m->n--;
-		m->slot[j] = 0;
+	i = m->n;
+	if (!idmap_push(m, id, len))
 		return NULL;
-	}
+	m->slot[j] = SLOT_TAG(h) | (uint64_t)(i + 1);
 	m->hint = i + 1;
 	return &m->e[i];
+}
+
+/* Adds an id read from the replica, which reads them in id order: kept
+ * in the sorted prefix while they come sorted (and before any id of the
+ * file).  One out of order moves the prefix into the hash table. */
+static struct ent *idmap_add_owned(struct idmap *m, const char *id,
+				   size_t len)
+{
+	size_t n = m->nsorted;
+
+	if (!m->unsorted && n == m->n && len <= UINT16_MAX &&
+	    m->ids.len <= UINT32_MAX - len - 1 && m->n < UINT32_MAX - 1 &&
+	    (n == 0 || id_cmp(m, n - 1, id, len) < 0)) {
+		struct ent *e = idmap_push(m, id, len);
+		if (e)
+			m->nsorted++;
+		return e;
+	}
+	if (!m->unsorted) {
+		/* hash what the prefix holds, then carry on as for any id */
+		size_t cap = 65536;
+		m->unsorted = 1;
+		while (cap < (m->n + 1) * 2)
+			cap *= 2;
+		for (size_t i = 0; i < m->nsorted; i++) {
+			const char *p = (const char *)m->ids.p + m->e[i].id_off;
+			uint64_t h = fnv1a(p, m->e[i].id_len);
+			size_t j;
+			if (!m->slot || (i + 1) * 2 > m->cap) {
+				if (idmap_rehash(m, m->cap ? m->cap * 2 : cap))
+					return NULL;
+			}
+			for (j = h & (m->cap - 1); m->slot[j];
+			     j = (j + 1) & (m->cap - 1))
+				;
+			m->slot[j] = SLOT_TAG(h) | (uint64_t)(i + 1);
+		}
+		m->nsorted = 0;
+	}
+	return idmap_get(m, id, len, 1);
 }
 
 static void idmap_free(struct idmap *m)
@@ -210,7 +300,7 @@ static int owned_cb(void *vctx, const char *id, size_t id_len,
 		    const uint8_t hash[CS_ROWHASH_LEN])
 {
 	struct idmap *m = vctx;
-	struct ent *e = idmap_get(m, id, id_len, 1);
+	struct ent *e = idmap_add_owned(m, id, id_len);
 
 	if (!e)
 		return BF_ENOMEM;
