@@ -18,7 +18,7 @@ BUILD ?= build$(if $(SAN),-san,)
 
 WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
        -Wmissing-prototypes -Wpointer-arith -Wvla -Wundef \
-       -Wimplicit-fallthrough -Wno-unused-parameter
+       -Wimplicit-fallthrough -Wconversion -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) -Isrc -MMD -MP
 ifneq ($(CI),)

@@ -83,7 +83,7 @@ static void coll_values(int c, const char *m[3], const char *d[3])
 {
 	for (int k = 0; k < 3; k++) {
 		m[k] = mats[(c + k * 2) % 6];
-		d[k] = dis[(c * 3 + k) % NDIS];
+		d[k] = dis[(size_t)(c * 3 + k) % NDIS];
 	}
 }
 
