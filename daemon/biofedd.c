@@ -53,6 +53,7 @@ static int vv_add(struct vv *v, const char *origin, size_t olen, uint64_t seq,
 	v->e[v->n].origin[olen] = 0;
 	v->e[v->n].seq = seq;
 	memcpy(v->e[v->n].hash, hash, CS_HASH_LEN);
+	v->e[v->n].forked_at = 0;
 	v->n++;
 	return 0;
 }
@@ -129,7 +130,12 @@ int vv_after(struct vv *out, const struct vv *v, const struct wire_msg *m)
 
 static int vv_cb(void *ctx, const struct store_vv_entry *e)
 {
-	return vv_add(ctx, e->origin, strlen(e->origin), e->seq, e->hash);
+	struct vv *v = ctx;
+	int rc = vv_add(v, e->origin, strlen(e->origin), e->seq, e->hash);
+
+	if (rc == 0)
+		v->e[v->n - 1].forked_at = e->forked_at;
+	return rc;
 }
 
 static int64_t log_mark(struct daemon *d)
@@ -314,6 +320,10 @@ int daemon_apply(struct daemon *d, const char *from, const uint8_t *cs,
 		rc == BF_EFORK ? "fork-detected" : "changeset-rejected",
 		"from=%s reason=\"%s\"", from,
 		log_escape(err.msg, strlen(err.msg), esc, sizeof(esc)));
+	/* the evidence and the fork point were committed: status shows
+	 * them from the vector */
+	if (rc == BF_EFORK)
+		daemon_refresh_vector(d);
 	return rc;
 }
 
@@ -359,6 +369,55 @@ int daemon_send(nng_aio *aio, const struct bf_buf *b)
 	}
 	nng_aio_set_msg(aio, m);
 	return 0;
+}
+
+int daemon_fork_adjust(struct daemon *d, struct vv *their,
+		       struct fork_marks *marks, const char *peer)
+{
+	int found = 0;
+
+	for (size_t i = 0; i < their->n; i++) {
+		struct vv_entry *t = &their->e[i];
+		const struct vv_entry *mine = vv_find(&d->local, t->origin);
+		uint8_t h[CS_HASH_LEN];
+		char a[2 * 8 + 1], b[2 * 8 + 1];
+		struct bf_err err;
+		size_t k;
+
+		if (!mine || t->seq == 0 || t->seq > mine->seq)
+			continue; /* nothing here to compare with */
+		if (t->seq == mine->seq)
+			memcpy(h, mine->hash, CS_HASH_LEN);
+		else if (store_log_hash(d->node.store, t->origin, t->seq, h,
+					&err) != BF_OK)
+			continue;
+		if (!memcmp(h, t->hash, CS_HASH_LEN))
+			continue;
+		for (k = 0; k < marks->n; k++)
+			if (marks->m[k].seq == t->seq &&
+			    !strcmp(marks->m[k].origin, t->origin))
+				break;
+		if (k < marks->n || marks->n == FORK_MARKS)
+			continue; /* answered already (or enough of them) */
+		snprintf(marks->m[marks->n].origin,
+			 sizeof(marks->m[0].origin), "%s", t->origin);
+		marks->m[marks->n++].seq = t->seq;
+		bf_hex(h, 8, a);
+		bf_hex(t->hash, 8, b);
+		log_msg(LOG_ERROR, "fork-detected",
+			"origin=%s seq=%llu peer=%s here=%s... there=%s... "
+			"reason=\"two change sets at one seq, seen in the "
+			"vectors: sending ours as evidence\"",
+			t->origin, (unsigned long long)t->seq, peer, a, b);
+		/* they get this node's change sets from the fork on */
+		t->seq--;
+		if (t->seq == 0 ||
+		    store_log_hash(d->node.store, t->origin, t->seq, t->hash,
+				   &err) != BF_OK)
+			memset(t->hash, 0, CS_HASH_LEN);
+		found++;
+	}
+	return found;
 }
 
 int daemon_lacks(const struct daemon *d, const struct vv *their)
@@ -592,10 +651,11 @@ static json_t *status_json(struct daemon *d)
 		}
 		json_array_append_new(
 			origins,
-			json_pack("{s:s, s:I, s:I, s:I}", "origin", e->origin,
-				  "seq", (json_int_t)e->seq, "highest_seen",
-				  (json_int_t)high, "lag",
-				  (json_int_t)(high - e->seq)));
+			json_pack("{s:s, s:I, s:I, s:I, s:I}", "origin",
+				  e->origin, "seq", (json_int_t)e->seq,
+				  "highest_seen", (json_int_t)high, "lag",
+				  (json_int_t)(high - e->seq), "forked_at",
+				  (json_int_t)e->forked_at));
 	}
 	return json_pack("{s:s, s:i, s:I, s:s, s:b, s:I, s:I, s:o, s:o, s:o}",
 			 "node", d->node.cfg.slug, "pid", (int)getpid(),

@@ -51,6 +51,7 @@ struct vv {
 		char origin[CS_MAX_ORIGIN + 1];
 		uint64_t seq;
 		uint8_t hash[CS_HASH_LEN];
+		uint64_t forked_at; /* the local replica's: 0 unless forked */
 	} *e;
 	size_t n, cap;
 };
@@ -72,8 +73,20 @@ struct srv_ctx {
 };
 
 /* An inbound connection's hello state. */
+/* Forks this side has answered on one connection: (origin, seq) pairs,
+ * so that each is sent once (daemon_fork_adjust). */
+#define FORK_MARKS 8
+struct fork_marks {
+	struct {
+		char origin[CS_MAX_ORIGIN + 1];
+		uint64_t seq;
+	} m[FORK_MARKS];
+	size_t n;
+};
+
 struct inbound {
 	uint32_t pipe;
+	struct fork_marks forks;
 	char slug[CS_MAX_ORIGIN + 1]; /* claimed in HELLO */
 	uint8_t client_nonce[WIRE_NONCE], server_nonce[WIRE_NONCE];
 	int authenticated;
@@ -117,6 +130,7 @@ struct peer {
 	struct peer_chan pull, push;
 	uint8_t nonce[WIRE_NONCE];
 	struct vv their; /* its vector as last heard */
+	struct fork_marks forks;
 	int have_their;
 	uint64_t backoff_ms, retry_at_ms, last_contact_ms, push_hold_ms;
 	uint64_t bytes_in, bytes_out, errors, applied;
@@ -215,6 +229,13 @@ void daemon_changed(struct daemon *d);
 int daemon_collect(struct daemon *d, const struct vv *their, size_t max_bytes,
 		   struct bf_buf *b, size_t *count, int *more);
 
+/* Forks across the wire: where their vector names a seq of an origin
+ * whose hash differs from this log's at that seq, lowers their entry to
+ * the seq before, so that what is sent to them next starts with this
+ * node's change set at the fork: they keep it as evidence.  Once per
+ * (origin, seq) per connection (marks).  Returns how many were found. */
+int daemon_fork_adjust(struct daemon *d, struct vv *their,
+		       struct fork_marks *marks, const char *peer);
 /* Does a node with vector `their` lack anything this node holds? */
 int daemon_lacks(const struct daemon *d, const struct vv *their);
 /* Closes an nng socket on a thread of its own: nng 1.5.2's nng_close can

@@ -134,6 +134,7 @@ static void reset(struct peer *p, const char *why)
 			p->slug, p->endpoint, why);
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
 	p->state = PEER_IDLE;
+	p->forks.n = 0; /* a new connection answers forks again */
 	p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : 100;
 	if (p->backoff_ms > 5000)
 		p->backoff_ms = 5000;
@@ -383,6 +384,7 @@ void peer_handle(struct daemon *d, struct peer_chan *ch, int result,
 		}
 		p->have_their = 1;
 		daemon_note_vector(d, &p->their);
+		daemon_fork_adjust(d, &p->their, &p->forks, p->slug);
 		p->state = PEER_READY;
 		p->backoff_ms = 0;
 		log_msg(LOG_INFO, "peer-up", "peer=%s endpoint=%s%s", p->slug,
@@ -395,6 +397,7 @@ void peer_handle(struct daemon *d, struct peer_chan *ch, int result,
 			reset(p, "unexpected reply to pull");
 			break;
 		}
+		daemon_fork_adjust(d, &p->their, &p->forks, p->slug);
 		on_batch(d, p, &m);
 		peer_tick(d, p);
 		break;
@@ -403,6 +406,7 @@ void peer_handle(struct daemon *d, struct peer_chan *ch, int result,
 			reset(p, "unexpected reply to push");
 			break;
 		}
+		daemon_fork_adjust(d, &p->their, &p->forks, p->slug);
 		if (m.rejected) {
 			log_msg(LOG_WARN, "push-rejected", "peer=%s rejected=%llu",
 				p->slug, (unsigned long long)m.rejected);

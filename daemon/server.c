@@ -307,6 +307,7 @@ void server_handle(struct daemon *d, struct srv_ctx *c, nng_msg *msg)
 			break;
 		}
 		daemon_note_vector(d, &c->their);
+		daemon_fork_adjust(d, &c->their, &in->forks, in->slug);
 		c->max_bytes = m.max_bytes < 4096 ? 4096
 			       : m.max_bytes > BATCH_BYTES ? BATCH_BYTES
 							   : m.max_bytes;

@@ -50,11 +50,17 @@ static void print_table(json_t *st)
 			       ? "authenticated"
 			       : "in hello",
 		       num(v, "errors"));
-	printf("\n%-20s %10s %12s %8s\n", "ORIGIN", "SEQ", "HIGHEST SEEN",
-	       "LAG");
-	json_array_foreach(json_object_get(st, "origins"), i, v)
-		printf("%-20s %10lld %12lld %8lld\n", str(v, "origin"),
-		       num(v, "seq"), num(v, "highest_seen"), num(v, "lag"));
+	printf("\n%-20s %10s %12s %8s  %s\n", "ORIGIN", "SEQ",
+	       "HIGHEST SEEN", "LAG", "FORK");
+	json_array_foreach(json_object_get(st, "origins"), i, v) {
+		char fork[48] = "-";
+		if (num(v, "forked_at") > 0)
+			snprintf(fork, sizeof(fork), "FORKED at seq %lld",
+				 num(v, "forked_at"));
+		printf("%-20s %10lld %12lld %8lld  %s\n", str(v, "origin"),
+		       num(v, "seq"), num(v, "highest_seen"), num(v, "lag"),
+		       fork);
+	}
 }
 
 int cmd_status(struct cli *c, int argc, char **argv)

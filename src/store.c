@@ -1321,6 +1321,33 @@ static int store_fork(struct store *s, const struct changeset *cs,
 	return step_done(s, st, err);
 }
 
+int store_log_hash(struct store *s, const char *origin, uint64_t seq,
+		   uint8_t out[CS_HASH_LEN], struct bf_err *err)
+{
+	int rc = prep(s, &s->log_hash,
+		      "SELECT hash FROM cs_log WHERE origin = ?1 AND seq = ?2",
+		      err);
+
+	if (rc)
+		return rc;
+	if (seq > INT64_MAX)
+		return BF_ENOENT;
+	sqlite3_bind_text(s->log_hash, 1, origin, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->log_hash, 2, (int64_t)seq);
+	rc = sqlite3_step(s->log_hash);
+	if (rc == SQLITE_ROW &&
+	    sqlite3_column_bytes(s->log_hash, 0) == CS_HASH_LEN) {
+		memcpy(out, sqlite3_column_blob(s->log_hash, 0), CS_HASH_LEN);
+		rc = BF_OK;
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		rc = BF_ENOENT;
+	} else {
+		rc = sql_fail(s, err, "reading the log");
+	}
+	sqlite3_reset(s->log_hash);
+	return rc;
+}
+
 /* Rule 4: seq and prev against the origin's head. */
 static int check_sequence(struct store *s, const struct changeset *cs,
 			  struct bf_err *err)
@@ -1334,32 +1361,23 @@ static int check_sequence(struct store *s, const struct changeset *cs,
 	if ((rc = read_head(s, origin, &h, err)) != 0)
 		return rc;
 	if (seq <= h.seq) {
-		rc = prep(s, &s->log_hash,
-			  "SELECT hash FROM cs_log WHERE origin = ?1 AND "
-			  "seq = ?2",
-			  err);
+		uint8_t have[CS_HASH_LEN];
+
+		rc = store_log_hash(s, origin, seq, have, err);
+		if (rc == BF_ENOENT)
+			rc = bf_errf(err, BF_EIO,
+				     "the log lacks applied seq %llu (corrupt "
+				     "replica?)",
+				     (unsigned long long)seq);
 		if (rc)
 			return rc;
-		sqlite3_bind_text(s->log_hash, 1, origin, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s->log_hash, 2, (int64_t)seq);
-		rc = sqlite3_step(s->log_hash);
-		if (rc != SQLITE_ROW ||
-		    sqlite3_column_bytes(s->log_hash, 0) != CS_HASH_LEN) {
-			rc = rc == SQLITE_ROW || rc == SQLITE_DONE
-				     ? bf_errf(err, BF_EIO,
-					       "the log lacks applied seq "
-					       "%llu (corrupt replica?)",
-					       (unsigned long long)seq)
-				     : sql_fail(s, err, "reading the log");
-		} else if (!memcmp(sqlite3_column_blob(s->log_hash, 0),
-				   cs->hash, CS_HASH_LEN)) {
+		if (!memcmp(have, cs->hash, CS_HASH_LEN)) {
 			rc = bf_errf(err, BF_EDUP, "already applied");
 		} else {
-			bf_hex(sqlite3_column_blob(s->log_hash, 0), 8, a);
+			bf_hex(have, 8, a);
 			bf_hex(cs->hash, 8, b);
 			rc = BF_EFORK;
 		}
-		sqlite3_reset(s->log_hash);
 		if (rc == BF_EFORK) {
 			if ((rc = store_fork(s, cs, err)) != 0)
 				return rc;

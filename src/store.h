@@ -101,6 +101,11 @@ typedef int (*store_cs_cb)(void *ctx, const struct store_cs_entry *e);
 int store_changesets(struct store *s, const char *origin, uint64_t after_seq,
 		     store_cs_cb cb, void *ctx, struct bf_err *err);
 
+/* The hash of origin's change set seq in the log: BF_OK, or BF_ENOENT
+ * when the log does not hold it. */
+int store_log_hash(struct store *s, const char *origin, uint64_t seq,
+		   uint8_t out[CS_HASH_LEN], struct bf_err *err);
+
 /* Writes rows of local-only tables (SCH_T_LOCAL: samples) owned by owner
  * in one transaction, all or nothing: upserts carry their row encoding as
  * in cs_row_in, deletes only the id.  These rows never enter a change set
