@@ -228,12 +228,6 @@ static void write_records(const char *dir, size_t n)
 	fclose(c);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* Median wall time of RUNS runs of a query, output to /dev/null. */
 static double time_query(sqlite3 *db, const struct query_opts *q,
 			 const char *search)
@@ -257,8 +251,7 @@ static double time_query(sqlite3 *db, const struct query_opts *q,
 		t[r] = secs(t0, bf_mono_ns()) * 1e3;
 	}
 	fclose(devnull);
-	qsort(t, RUNS, sizeof(t[0]), cmp_double);
-	return t[RUNS / 2];
+	return percentile(t, RUNS, 50);
 }
 
 static long count_rows(sqlite3 *db, const char *sql)

@@ -92,22 +92,6 @@ static void sleep_ms(double ms)
 	nanosleep(&ts, NULL);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts v and returns its p-th percentile (nearest rank). */
-static double percentile(double *v, size_t n, double p)
-{
-	size_t k;
-
-	qsort(v, n, sizeof(*v), cmp_double);
-	k = (size_t)(p / 100.0 * (double)n + 0.999999);
-	return v[k ? (k > n ? n - 1 : k - 1) : 0];
-}
-
 /* The federation's node slugs, from DIR/nodes. */
 static size_t read_nodes(const char *dir, char slugs[MAX_NODES][64])
 {
@@ -432,6 +416,8 @@ static double local_apply_rate(const char *tmp, struct node *o)
 	if (store_open(path, STORE_CREATE, &a.to, &err))
 		die("local apply", &err);
 	store_set_coordinator(a.to, o->cfg.coordinator_key);
+	if (store_set_durable(a.to, 0, &err)) /* as biofedd applies */
+		die("local apply", &err);
 	t0 = now_ms();
 	if (store_changesets(o->store, NULL, 0, apply_cb, &a, &err))
 		die("local apply", &err);

@@ -91,6 +91,23 @@ static inline int bench_fact_rowenc(size_t i, struct bf_buf *b)
 	return cs_rowenc(b, f, 8);
 }
 
+static inline int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts v and returns its p-th percentile (nearest rank; 0: the lowest,
+ * 50: the median). */
+static inline double percentile(double *v, size_t n, double p)
+{
+	size_t k;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	k = (size_t)(p / 100.0 * (double)n + 0.999999);
+	return v[k ? (k > n ? n - 1 : k - 1) : 0];
+}
+
 /* The floor: rows collection_fact rows written with a plain prepared
  * INSERT into the same table shape, 1,000 rows per transaction, WAL,
  * synchronous=NORMAL.  Returns rows/s, or -1. */
