@@ -327,31 +327,30 @@ int daemon_apply(struct daemon *d, const char *from, const uint8_t *cs,
 	return rc;
 }
 
-/* The roster's writer is the coordinator: its seq tells when to look. */
-static uint64_t coordinator_seq(const struct daemon *d)
+/* Did the roster's certificates change since the last look?  Only the
+ * coordinator writes the roster: its seq tells when to look at all. */
+static int roster_moved(struct daemon *d)
 {
 	const struct vv_entry *co = vv_find(&d->local, SCHEMA_COORDINATOR);
+	uint64_t seq = co ? co->seq : 0;
+	uint8_t digest[CS_HASH_LEN];
 
-	return co ? co->seq : 0;
+	if (seq == d->roster_seq)
+		return 0;
+	d->roster_seq = seq;
+	tlsconf_roster_digest(d, digest);
+	if (!memcmp(digest, d->roster_digest, sizeof(digest)))
+		return 0;
+	memcpy(d->roster_digest, digest, sizeof(digest));
+	return 1;
 }
 
 void daemon_changed(struct daemon *d)
 {
-	uint8_t digest[CS_HASH_LEN];
-
-	uint64_t roster_seq = coordinator_seq(d);
-
 	/* a new roster may admit or revoke certificates: the TLS
-	 * configurations are rebuilt by the main loop, outside any handler.
-	 * Only the coordinator writes the roster: look when it moved. */
-	if (roster_seq != d->roster_seq) {
-		d->roster_seq = roster_seq;
-		tlsconf_roster_digest(d, digest);
-		if (memcmp(digest, d->roster_digest, sizeof(digest)) != 0) {
-			memcpy(d->roster_digest, digest, sizeof(digest));
-			d->tls_dirty = 1;
-		}
-	}
+	 * configurations are rebuilt by the main loop, outside any handler */
+	if (roster_moved(d))
+		d->tls_dirty = 1;
 	server_wake(d, 1);
 	for (size_t i = 0; i < d->npeers; i++)
 		peer_tick(d, &d->peers[i]);
@@ -371,11 +370,9 @@ int daemon_send(nng_aio *aio, const struct bf_buf *b)
 	return 0;
 }
 
-int daemon_fork_adjust(struct daemon *d, struct vv *their,
-		       struct fork_marks *marks, const char *peer)
+void daemon_fork_adjust(struct daemon *d, struct vv *their,
+			struct fork_marks *marks, const char *peer)
 {
-	int found = 0;
-
 	for (size_t i = 0; i < their->n; i++) {
 		struct vv_entry *t = &their->e[i];
 		const struct vv_entry *mine = vv_find(&d->local, t->origin);
@@ -415,9 +412,7 @@ int daemon_fork_adjust(struct daemon *d, struct vv *their,
 		    store_log_hash(d->node.store, t->origin, t->seq, t->hash,
 				   &err) != BF_OK)
 			memset(t->hash, 0, CS_HASH_LEN);
-		found++;
 	}
-	return found;
 }
 
 int daemon_lacks(const struct daemon *d, const struct vv *their)
@@ -1103,8 +1098,10 @@ int main(int argc, char **argv)
 	pthread_cond_init(&d->cond, NULL);
 	d->started_ms = bf_now_ms();
 	daemon_refresh_vector(d);
+	/* the roster the TLS setup below starts with (also when it is
+	 * empty), then the coordinator's seq it belongs to */
 	tlsconf_roster_digest(d, d->roster_digest);
-	d->roster_seq = coordinator_seq(d);
+	(void)roster_moved(d);
 	if (pthread_create(&sig_tid, NULL, signal_thread, d) != 0) {
 		fprintf(stderr, "biofedd: cannot start the signal thread\n");
 		return 1;

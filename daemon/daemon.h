@@ -72,7 +72,6 @@ struct srv_ctx {
 	struct vv their;
 };
 
-/* An inbound connection's hello state. */
 /* Forks this side has answered on one connection: (origin, seq) pairs,
  * so that each is sent once (daemon_fork_adjust). */
 #define FORK_MARKS 8
@@ -84,6 +83,7 @@ struct fork_marks {
 	size_t n;
 };
 
+/* An inbound connection's hello state. */
 struct inbound {
 	uint32_t pipe;
 	struct fork_marks forks;
@@ -233,8 +233,8 @@ int daemon_collect(struct daemon *d, const struct vv *their, size_t max_bytes,
  * whose hash differs from this log's at that seq, lowers their entry to
  * the seq before, so that what is sent to them next starts with this
  * node's change set at the fork: they keep it as evidence.  Once per
- * (origin, seq) per connection (marks).  Returns how many were found. */
-int daemon_fork_adjust(struct daemon *d, struct vv *their,
+ * (origin, seq) per connection (marks). */
+void daemon_fork_adjust(struct daemon *d, struct vv *their,
 		       struct fork_marks *marks, const char *peer);
 /* Does a node with vector `their` lack anything this node holds? */
 int daemon_lacks(const struct daemon *d, const struct vv *their);

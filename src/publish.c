@@ -49,8 +49,8 @@ struct ent {
 struct idmap {
 	struct ent *e;      /* dense, in insertion order */
 	size_t n, cap_e;
-	size_t nsorted;     /* e[0..nsorted) sorted by id, not hashed */
-	int unsorted;       /* an id came out of order: hash everything */
+	size_t nsorted;     /* e[0..nsorted) sorted by id, not hashed; once
+			     * an id came out of order, 0 for good */
 	uint64_t *slot;     /* 0: empty; else hash tag << 32 | (index + 1) */
 	size_t cap;         /* power of two */
 	size_t hint;        /* index tried first */
@@ -74,25 +74,22 @@ static int ent_is(const struct idmap *m, size_t i, const char *id,
 
 #define SLOT_TAG(h) ((h) & 0xffffffff00000000ull)
 
+/* A new table of ncap slots holding every entry past the sorted prefix
+ * (those are the hashed ones). */
 static int idmap_rehash(struct idmap *m, size_t ncap)
 {
 	uint64_t *ns = calloc(ncap, sizeof(*ns));
 
 	if (!ns)
 		return BF_ENOMEM;
-	for (size_t i = 0; i < m->cap; i++) {
+	for (size_t i = m->nsorted; i < m->n; i++) {
+		uint64_t h = fnv1a((const char *)m->ids.p + m->e[i].id_off,
+				   m->e[i].id_len);
 		size_t j;
-		uint64_t h;
 
-		if (!m->slot[i])
-			continue;
-		/* the full hash is not kept: recompute it */
-		h = fnv1a((const char *)m->ids.p +
-				  m->e[(m->slot[i] & 0xffffffffu) - 1].id_off,
-			  m->e[(m->slot[i] & 0xffffffffu) - 1].id_len);
 		for (j = h & (ncap - 1); ns[j]; j = (j + 1) & (ncap - 1))
 			;
-		ns[j] = m->slot[i];
+		ns[j] = SLOT_TAG(h) | (uint64_t)(i + 1);
 	}
 	free(m->slot);
 	m->slot = ns;
@@ -206,7 +203,7 @@ static struct ent *idmap_add_owned(struct idmap *m, const char *id,
 {
 	size_t n = m->nsorted;
 
-	if (!m->unsorted && n == m->n && len <= UINT16_MAX &&
+	if (n == m->n && len <= UINT16_MAX &&
 	    m->ids.len <= UINT32_MAX - len - 1 && m->n < UINT32_MAX - 1 &&
 	    (n == 0 || id_cmp(m, n - 1, id, len) < 0)) {
 		struct ent *e = idmap_push(m, id, len);
@@ -214,26 +211,17 @@ static struct ent *idmap_add_owned(struct idmap *m, const char *id,
 			m->nsorted++;
 		return e;
 	}
-	if (!m->unsorted) {
-		/* hash what the prefix holds, then carry on as for any id */
+	if (n > 0) {
+		/* out of order: the prefix joins the hashed entries, then
+		 * this id is added as any other */
 		size_t cap = 65536;
-		m->unsorted = 1;
 		while (cap < (m->n + 1) * 2)
 			cap *= 2;
-		for (size_t i = 0; i < m->nsorted; i++) {
-			const char *p = (const char *)m->ids.p + m->e[i].id_off;
-			uint64_t h = fnv1a(p, m->e[i].id_len);
-			size_t j;
-			if (!m->slot || (i + 1) * 2 > m->cap) {
-				if (idmap_rehash(m, m->cap ? m->cap * 2 : cap))
-					return NULL;
-			}
-			for (j = h & (m->cap - 1); m->slot[j];
-			     j = (j + 1) & (m->cap - 1))
-				;
-			m->slot[j] = SLOT_TAG(h) | (uint64_t)(i + 1);
-		}
 		m->nsorted = 0;
+		if (idmap_rehash(m, cap)) {
+			m->nsorted = n;
+			return NULL;
+		}
 	}
 	return idmap_get(m, id, len, 1);
 }

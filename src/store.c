@@ -708,7 +708,7 @@ int store_open(const char *path, int flags, struct store **out,
 		/* a node's own log must survive power loss: losing a
 		 * signed change set would let it sign that seq again, which
 		 * is a fork */
-		if ((rc = exec_sql(s, "PRAGMA synchronous = FULL", err)) != 0)
+		if ((rc = store_set_durable(s, 1, err)) != 0)
 			goto out;
 	}
 	if ((rc = migrate(s, path, err)) != 0)

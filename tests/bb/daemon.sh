@@ -22,7 +22,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # pub FED SLUG: the partner publishes its example data
 pub() {
 	for t in research_groups persons biobanks collections services; do
@@ -43,11 +42,6 @@ facts() {
 				sx[i % 2 + 1], ag[int(i / 2) % 6 + 1], mt[int(i / 12) % 6 + 1],
 				ds[int(i / 72) % 8 + 1], 10 + i % 500, 10 + i % 250, av[i % 3 + 1]
 	}' > "$1"
-}
-# seq_of NODE_DIR ORIGIN: the origin's seq in that replica (0 when none)
-seq_of() {
-	"$BIOFED" --dir "$1" changes vector 2>/dev/null | tr -d ' \n' |
-		sed -n "s/.*\"$2\":{\"hash\":\"[0-9a-f]*\",\"seq\":\([0-9]*\)}.*/\1/p" | grep . || echo 0
 }
 # converge FED TIMEOUT "description": ok/not ok with the time taken
 converge() {
@@ -115,16 +109,20 @@ dB=$(digest "f3/$B")
 mark=$(log_size f3 $B)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout "$T/stranger.key" -out "$T/stranger.crt" -subj /CN=localhost -days 1 2>/dev/null
-hostile() { # hostile "description" PATTERN ARGS...: the tool's answer must match
-	desc=$1; pat=$2; shift 2
-	# B may be restarting itself in place (nng-stuck, see deploy/README.md):
-	# its port is closed for that moment; try again for up to 15 s
+# run_hostile ARGS...: the tool as A, against B; sets out.  B may be
+# restarting itself in place (nng-stuck, see deploy/README.md): its port
+# is closed for that moment; try again for up to 15 s
+run_hostile() {
 	tries=0
 	while :; do
 		out=$(timeout 60 "$HOSTILE" -d "$T/f3/$A" -c "$T/f3/$B/tls.crt" "$@" 2>&1)
 		printf '%s\n' "$out" | grep -q 'Connection refused' && [ $tries -lt 30 ] || break
 		tries=$((tries + 1)); sleep 0.5
 	done
+}
+hostile() { # hostile "description" PATTERN ARGS...: the tool's answer must match
+	desc=$1; pat=$2; shift 2
+	run_hostile "$@"
 	if printf '%s\n' "$out" | grep -Eq -- "$pat"; then
 		ok "$desc: $(printf '%s\n' "$out" | grep -E '^(answer|refused)' | tail -1)"
 	else fail "$desc" "$out"; fi
@@ -147,11 +145,7 @@ hostile "a truncated message cuts the connection" 'connection closed by the node
 # itself in place (nng-stuck), and keep serving either way
 vanished=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
-	out=$(timeout 60 "$HOSTILE" -d "$T/f3/$A" -c "$T/f3/$B/tls.crt" "$url" vanish 2>&1)
-	if printf '%s\n' "$out" | grep -q 'Connection refused'; then # restarting
-		sleep 1
-		out=$(timeout 60 "$HOSTILE" -d "$T/f3/$A" -c "$T/f3/$B/tls.crt" "$url" vanish 2>&1)
-	fi
+	run_hostile "$url" vanish
 	printf '%s\n' "$out" | grep -q '^answer: connection closed' && vanished=$((vanished + 1))
 done
 [ $vanished -eq 10 ] && ok "ten peers vanish in the middle of a batch from B" ||

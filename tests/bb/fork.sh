@@ -17,17 +17,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # fact FILE VALUE: one collection_fact row whose count is VALUE
 fact() {
 	mkdir -p "$(dirname "$1")"
 	printf '%s\n%s\n' \
 		"id,collection,sex,age_range,sample_type,disease,number_of_samples,number_of_donors,availability" \
 		"fact-1,coll-1,FEMALE,40-49,SERUM,C50.9,$2,10,available" > "$1"
-}
-seq_of() { # seq_of NODE ORIGIN
-	"$BIOFED" --dir "$T/f/$1" changes vector 2>/dev/null | tr -d ' \n' |
-		sed -n "s/.*\"$2\":{\"hash\":\"[0-9a-f]*\",\"seq\":\([0-9]*\)}.*/\1/p" | grep . || echo 0
 }
 # wait_for DESCRIPTION SECONDS COMMAND...: until the command succeeds
 wait_for() {
@@ -43,7 +38,7 @@ wait_for() {
 	ok "$desc ($(($(now_ms) - t0)) ms)"
 }
 logged() { grep -Eq -- "$2" "$T/f/$1/biofedd.log"; }
-has_seq() { [ "$(seq_of "$1" "$2")" = "$3" ]; } # has_seq NODE ORIGIN SEQ
+has_seq() { [ "$(seq_of "$T/f/$1" "$2")" = "$3" ]; } # has_seq NODE ORIGIN SEQ
 evidence() { # evidence NODE ORIGIN SEQ: a fork_evidence row is there
 	[ "$(bf "f/$1" sql --format csv "SELECT count(*) FROM fork_evidence WHERE origin = '$2' AND seq = $3" | tail -1)" = 1 ]
 }
@@ -95,7 +90,7 @@ grep -q "changeset-applied origin=$A seq=2" "$T/b.log" &&
 # the other origins keep flowing, both ways
 fact "$T/v4/collection_facts.csv" 44
 bf "f/$B" publish "$T/v4/collection_facts.csv" >/dev/null
-want=$(seq_of "$B" "$B")
+want=$(seq_of "$T/f/$B" "$B")
 wait_for "$B's new change set still reaches $A" 30 has_seq "$A" "$B" "$want"
 kill -0 "$(cat "$T/f/$A/biofedd.pid")" && kill -0 "$(cat "$T/f/$B/biofedd.pid")" &&
 	ok "both daemons still run" || fail "both daemons still run"

@@ -28,3 +28,9 @@ grep_out() {
 }
 bf() { d=$1; shift; "$BIOFED" --dir "$T/$d" "$@"; }
 digest() { bf "$1" verify | sed -n 's/^digest: //p'; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# seq_of NODE_DIR ORIGIN: the origin's seq in that replica (0 when none)
+seq_of() {
+	"$BIOFED" --dir "$1" changes vector 2>/dev/null | tr -d ' \n' |
+		sed -n "s/.*\"$2\":{\"hash\":\"[0-9a-f]*\",\"seq\":\([0-9]*\)}.*/\1/p" | grep . || echo 0
+}
