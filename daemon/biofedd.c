@@ -664,25 +664,29 @@ static json_t *status_json(struct daemon *d)
 			 "origins", origins);
 }
 
+nng_msg *daemon_ctx_received(nng_ctx ctx, nng_aio *aio, int *sending)
+{
+	int rv = nng_aio_result(aio);
+
+	if (*sending) {
+		*sending = 0;
+		if (rv != 0)
+			nng_msg_free(nng_aio_get_msg(aio));
+	} else if (rv == 0) {
+		return nng_aio_get_msg(aio);
+	}
+	if (rv != NNG_ECLOSED)
+		nng_ctx_recv(ctx, aio);
+	return NULL;
+}
+
 static void ctl_cb(void *arg)
 {
 	struct ctl_ctx *c = arg;
-	int rv = nng_aio_result(c->aio);
+	nng_msg *m = daemon_ctx_received(c->ctx, c->aio, &c->sending);
 
-	if (c->sending) {
-		c->sending = 0;
-		if (rv != 0)
-			nng_msg_free(nng_aio_get_msg(c->aio));
-		if (rv != NNG_ECLOSED)
-			nng_ctx_recv(c->ctx, c->aio);
-		return;
-	}
-	if (rv != 0) {
-		if (rv != NNG_ECLOSED)
-			nng_ctx_recv(c->ctx, c->aio);
-		return;
-	}
-	daemon_post(c->d, EV_CONTROL_REQ, c, 0, nng_aio_get_msg(c->aio), 0);
+	if (m)
+		daemon_post(c->d, EV_CONTROL_REQ, c, 0, m, 0);
 }
 
 static void ctl_handle(struct daemon *d, struct ctl_ctx *c, nng_msg *msg)

@@ -252,6 +252,11 @@ int vv_put(struct bf_buf *b, const struct vv *v);
 /* out = v as it will be once the change sets of batch m (in order) are
  * applied: what a pull may ask with before applying them. */
 int vv_after(struct vv *out, const struct vv *v, const struct wire_msg *m);
+/* The common part of a rep context's aio callback (server and control
+ * socket): a finished send (freeing the message if it failed) or a failed
+ * receive arms the next receive, unless the socket closed; returns the
+ * request received, else NULL. */
+nng_msg *daemon_ctx_received(nng_ctx ctx, nng_aio *aio, int *sending);
 /* Sends a reply/request message built in b on an aio (takes a copy). */
 int daemon_send(nng_aio *aio, const struct bf_buf *b);
 

@@ -17,25 +17,11 @@
 static void srv_cb(void *arg)
 {
 	struct srv_ctx *c = arg;
-	int rv = nng_aio_result(c->aio);
-	nng_msg *m;
+	nng_msg *m = daemon_ctx_received(c->ctx, c->aio, &c->sending);
 
-	if (c->sending) {
-		c->sending = 0;
-		if (rv != 0)
-			nng_msg_free(nng_aio_get_msg(c->aio));
-		if (rv != NNG_ECLOSED)
-			nng_ctx_recv(c->ctx, c->aio);
-		return;
-	}
-	if (rv != 0) {
-		if (rv != NNG_ECLOSED)
-			nng_ctx_recv(c->ctx, c->aio);
-		return;
-	}
-	m = nng_aio_get_msg(c->aio);
-	daemon_post(c->d, EV_SERVER_REQ, c, 0, m,
-		    (uint32_t)nng_pipe_id(nng_msg_get_pipe(m)));
+	if (m)
+		daemon_post(c->d, EV_SERVER_REQ, c, 0, m,
+			    (uint32_t)nng_pipe_id(nng_msg_get_pipe(m)));
 }
 
 static uint64_t check_refusals(struct daemon *d, int take_other);
