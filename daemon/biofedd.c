@@ -12,12 +12,15 @@
 #include <jansson.h>
 #include <nng/protocol/pair0/pair.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,21 +141,6 @@ static int vv_cb(void *ctx, const struct store_vv_entry *e)
 	return rc;
 }
 
-static int64_t log_mark(struct daemon *d)
-{
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	if (sqlite3_prepare_v2(store_db(d->node.store),
-			       "SELECT coalesce(max(rowid), 0) FROM cs_log", -1,
-			       &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 /* Keeps the origin-behind marker (node.h) in step with what peers say
  * about this node's own origin. */
 void daemon_note_vector(struct daemon *d, const struct vv *their)
@@ -206,7 +194,7 @@ int daemon_refresh_vector(struct daemon *d)
 		  (nv.n && memcmp(nv.e, d->local.e, nv.n * sizeof(*nv.e)) != 0);
 	vv_free(&d->local);
 	d->local = nv;
-	d->log_mark = log_mark(d);
+	d->log_mark = store_log_mark(d->node.store);
 	clear_behind(d);
 	return changed;
 }
@@ -697,6 +685,7 @@ static void ctl_handle(struct daemon *d, struct ctl_ctx *c, nng_msg *msg)
 	char *text;
 	uint64_t uid = (uint64_t)-1;
 	nng_msg *out;
+	int woken = 0;
 
 	/* the socket file is 0600; the caller's uid is checked as well */
 	if (nng_pipe_get_uint64(nng_msg_get_pipe(msg), NNG_OPT_IPC_PEER_UID,
@@ -713,8 +702,9 @@ static void ctl_handle(struct daemon *d, struct ctl_ctx *c, nng_msg *msg)
 		if (cmd && strcmp(cmd, "status") == 0) {
 			rep = status_json(d);
 		} else if (cmd && strcmp(cmd, "wake") == 0) {
-			if (daemon_refresh_vector(d))
-				daemon_changed(d);
+			/* answered first: the caller (a publish) goes on
+			 * while the news goes out */
+			woken = 1;
 			rep = json_pack("{s:b}", "ok", 1);
 		} else {
 			rep = json_pack("{s:s}", "error",
@@ -728,13 +718,15 @@ static void ctl_handle(struct daemon *d, struct ctl_ctx *c, nng_msg *msg)
 	if (!text || nng_msg_alloc(&out, 0) != 0) {
 		free(text);
 		nng_ctx_recv(c->ctx, c->aio);
-		return;
+	} else {
+		nng_msg_append(out, text, strlen(text));
+		free(text);
+		c->sending = 1;
+		nng_aio_set_msg(c->aio, out);
+		nng_ctx_send(c->ctx, c->aio);
 	}
-	nng_msg_append(out, text, strlen(text));
-	free(text);
-	c->sending = 1;
-	nng_aio_set_msg(c->aio, out);
-	nng_ctx_send(c->ctx, c->aio);
+	if (woken && daemon_refresh_vector(d))
+		daemon_changed(d);
 }
 
 static int control_start(struct daemon *d)
@@ -764,6 +756,77 @@ static int control_start(struct daemon *d)
 		nng_ctx_recv(c->ctx, c->aio);
 	}
 	return 0;
+}
+
+/* --- wake socket (control.h) ---------------------------------------------- */
+
+static void *wake_thread(void *arg)
+{
+	struct daemon *d = arg;
+	char buf[64];
+
+	while (!atomic_load(&d->stop_requested)) {
+		struct pollfd pfd = {d->wake_fd, POLLIN, 0};
+		int any = 0;
+
+		if (poll(&pfd, 1, 250) <= 0)
+			continue;
+		while (recv(d->wake_fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+			any = 1;
+		if (any && !atomic_exchange(&d->wake_queued, 1))
+			daemon_post(d, EV_WAKE, NULL, 0, NULL, 0);
+	}
+	return NULL;
+}
+
+/* Without a wake socket the control socket's "wake" and the periodic look
+ * at the log still work: a failure is logged, not fatal. */
+static void wake_start(struct daemon *d)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char path[PATH_MAX + 64];
+	mode_t old;
+	int rc;
+
+	d->wake_fd = -1;
+	node_file(&d->node, WAKE_FILE, path, sizeof(path));
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_msg(LOG_WARN, "wake-failed", "path too long: %s", path);
+		return;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	unlink(path); /* a stale socket of a previous run */
+	if ((d->wake_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+		log_msg(LOG_WARN, "wake-failed", "socket: %s", strerror(errno));
+		return;
+	}
+	old = umask(0177); /* created 0600: only this user may wake us */
+	rc = bind(d->wake_fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc != 0 ||
+	    pthread_create(&d->wake_tid, NULL, wake_thread, d) != 0) {
+		log_msg(LOG_WARN, "wake-failed", "%s: %s", path,
+			rc ? strerror(errno) : "cannot start its thread");
+		if (rc == 0)
+			unlink(path);
+		close(d->wake_fd);
+		d->wake_fd = -1;
+	}
+}
+
+static void wake_stop(struct daemon *d)
+{
+	char path[PATH_MAX + 64];
+
+	if (d->wake_fd < 0)
+		return;
+	/* the thread looks four times a second */
+	atomic_store(&d->stop_requested, 1);
+	pthread_join(d->wake_tid, NULL);
+	close(d->wake_fd);
+	d->wake_fd = -1;
+	node_file(&d->node, WAKE_FILE, path, sizeof(path));
+	unlink(path);
 }
 
 /* --- external programme data ---------------------------------------------- */
@@ -948,6 +1011,11 @@ static void handle(struct daemon *d, struct event *e)
 	case EV_PIPE_GONE:
 		server_pipe_gone(d, e->pipe);
 		break;
+	case EV_WAKE:
+		atomic_store(&d->wake_queued, 0);
+		if (daemon_refresh_vector(d))
+			daemon_changed(d);
+		break;
 	case EV_FETCH_DONE:
 		pthread_join(d->fetch_tid, NULL);
 		d->fetching = 0;
@@ -995,7 +1063,8 @@ static void cron(struct daemon *d, uint64_t *last_check)
 	/* commits by other processes (biofed publish) when no wake came */
 	if (now - *last_check >= 500) {
 		*last_check = now;
-		if (log_mark(d) != d->log_mark && daemon_refresh_vector(d))
+		if (store_log_mark(d->node.store) != d->log_mark &&
+		    daemon_refresh_vector(d))
 			daemon_changed(d);
 		server_check_refusals(d);
 		check_closing(d);
@@ -1112,6 +1181,7 @@ int main(int argc, char **argv)
 	}
 	if ((rv = control_start(d)) != 0)
 		log_msg(LOG_ERROR, "control-failed", "%s", nng_strerror(rv));
+	wake_start(d);
 	if (server_start(d) != 0 && d->node.cfg.npeers == 0) {
 		log_msg(LOG_ERROR, "listen-failed", "and no peers to dial");
 		return 1;
@@ -1140,6 +1210,7 @@ int main(int argc, char **argv)
 	sd_notify(0, d->restart ? "RELOADING=1" : "STOPPING=1");
 	if (d->fetching)
 		pthread_join(d->fetch_tid, NULL); /* bounded by its timeouts */
+	wake_stop(d);
 	close_peers(d);
 	server_close(d);
 	if (d->ctl_open) {

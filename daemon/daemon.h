@@ -33,6 +33,7 @@ enum ev_type {
 	EV_PIPE_GONE,    /* an inbound connection closed */
 	EV_SIGNAL,
 	EV_FETCH_DONE,   /* the fetch worker finished */
+	EV_WAKE,         /* a datagram on the wake socket */
 };
 
 struct event {
@@ -197,6 +198,11 @@ struct daemon {
 		nng_aio *aio;
 		int sending;
 	} ctl_ctx[2];
+	/* wake socket (control.h): a thread turns datagrams into EV_WAKE,
+	 * at most one queued at a time */
+	int wake_fd;
+	pthread_t wake_tid;
+	atomic_int wake_queued;
 	uint64_t started_ms;
 	uint64_t applied, rejected;
 	/* the listener's refusal counters at the last look (server.c) */

@@ -239,6 +239,18 @@ static void on_push(struct daemon *d, struct srv_ctx *c,
 	}
 	if (rejected)
 		in->errors += rejected;
+	/* what it pushed, it holds: its parked pull must not get it back */
+	for (int i = 0; i < SRV_CONTEXTS; i++) {
+		struct srv_ctx *o = &d->srv_ctx[i];
+		struct vv next = {0};
+		if (!o->parked || o->pipe != c->pipe ||
+		    vv_after(&next, &o->their, m) != 0) {
+			vv_free(&next);
+			continue;
+		}
+		vv_free(&o->their);
+		o->their = next;
+	}
 	if (applied)
 		daemon_refresh_vector(d);
 	bf_buf_init(&b, 0);

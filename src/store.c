@@ -69,6 +69,10 @@ struct store {
 	/* prepared on first use */
 	sqlite3_stmt *vv_get, *vv_put, *vv_fork, *log_hash, *log_put;
 	sqlite3_stmt *evidence_put, *member;
+	sqlite3_stmt *begin, *commit, *walk, *vv_all, *log_mark;
+	/* walk or vv_all is stepping: a callback that reads the same way
+	 * again gets a statement of its own */
+	int walking, vv_walking;
 	struct bf_buf enc;    /* row encoding of the row being applied */
 	struct bf_buf lists;  /* JSON text of its list columns */
 	struct list_bind *lb; /* one slot per list field of the widest table */
@@ -118,6 +122,22 @@ static int step_done(struct store *s, sqlite3_stmt *st, struct bf_err *err)
 		return bf_errf(err, BF_EIO, "sqlite: %s",
 			       sqlite3_errmsg(s->db));
 	return BF_OK;
+}
+
+/* BEGIN IMMEDIATE and COMMIT, prepared once: the daemon runs them for
+ * every change set it applies. */
+static int tx_begin(struct store *s, struct bf_err *err)
+{
+	int rc = prep(s, &s->begin, "BEGIN IMMEDIATE", err);
+
+	return rc ? rc : step_done(s, s->begin, err);
+}
+
+static int tx_commit(struct store *s, struct bf_err *err)
+{
+	int rc = prep(s, &s->commit, "COMMIT", err);
+
+	return rc ? rc : step_done(s, s->commit, err);
 }
 
 /* memcmp order, a proper prefix first: the order of names in a row. */
@@ -530,7 +550,7 @@ static int migrate(struct store *s, const char *path, struct bf_err *err)
 				       path);
 		return BF_OK;
 	}
-	if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err)) != 0)
+	if ((rc = tx_begin(s, err)) != 0)
 		goto out;
 	in_tx = 1;
 	if ((rc = user_version(s, &uv, err)) != 0)
@@ -558,7 +578,7 @@ static int migrate(struct store *s, const char *path, struct bf_err *err)
 		if ((rc = exec_sql(s, sql, err)) != 0)
 			goto out;
 	}
-	rc = exec_sql(s, "COMMIT", err);
+	rc = tx_commit(s, err);
 	in_tx = rc != 0;
 out:
 	if (in_tx)
@@ -743,6 +763,11 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->log_put);
 	sqlite3_finalize(s->evidence_put);
 	sqlite3_finalize(s->member);
+	sqlite3_finalize(s->begin);
+	sqlite3_finalize(s->commit);
+	sqlite3_finalize(s->walk);
+	sqlite3_finalize(s->vv_all);
+	sqlite3_finalize(s->log_mark);
 	sqlite3_close(s->db);
 	bf_buf_free(&s->enc);
 	bf_buf_free(&s->lists);
@@ -1445,6 +1470,36 @@ static int log_append(struct store *s, const struct changeset *cs,
 	return step_done(s, st, err);
 }
 
+/* A change set this log holds byte for byte (the same body hash at its
+ * origin and seq) is a duplicate: relays and pushes overlap, so most
+ * copies a node receives are.  It was decoded, verified and applied when
+ * it first came, so it is answered BF_EDUP from the header alone, without
+ * the full decode, the signature check (the costly part) or the write
+ * lock.  Anything else (new, or a different body at a held seq: a fork)
+ * returns 0 and takes the full path. */
+static int known_already(struct store *s, const uint8_t *bytes, size_t len,
+			 struct cs_header *hdr_out, struct bf_err *err)
+{
+	struct cs_header h;
+	uint8_t hash[CS_HASH_LEN], have[CS_HASH_LEN];
+	struct head hd;
+	struct bf_err e2;
+
+	if (cs_peek_header(bytes, len, &h, NULL, &e2) != 0 ||
+	    read_head(s, h.origin, &hd, &e2) != 0 || h.seq > hd.seq ||
+	    h.seq > INT64_MAX)
+		return 0;
+	cs_peek_header(bytes, len, &h, hash, &e2);
+	if (store_log_hash(s, h.origin, h.seq, have, &e2) != 0 ||
+	    memcmp(have, hash, CS_HASH_LEN) != 0)
+		return 0;
+	if (hdr_out)
+		*hdr_out = h;
+	return bf_errf(err, BF_EDUP,
+		       "changeset %s/%llu: already applied", h.origin,
+		       (unsigned long long)h.seq);
+}
+
 int store_apply(struct store *s, const uint8_t *bytes, size_t len,
 		struct cs_header *hdr_out, size_t *rows_out, struct bf_err *err)
 {
@@ -1459,6 +1514,8 @@ int store_apply(struct store *s, const uint8_t *bytes, size_t len,
 	if (!s->have_coord)
 		return bf_errf(err, BF_EINVAL,
 			       "changeset: no coordinator key configured");
+	if ((rc = known_already(s, bytes, len, hdr_out, err)) != 0)
+		return rc;
 	if ((rc = cs_decode(bytes, len, &cs, err)) != 0)
 		return rc;
 	decoded = 1;
@@ -1472,7 +1529,7 @@ int store_apply(struct store *s, const uint8_t *bytes, size_t len,
 	/* everything from the roster lookup on sees one snapshot and holds
 	 * the write lock, so no other writer can slip in between check and
 	 * write */
-	if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err)) != 0)
+	if ((rc = tx_begin(s, err)) != 0)
 		goto out;
 	in_tx = 1;
 	if ((rc = store_origin_key(s, cs.h.origin, cs.h.seq, key, err)) != 0)
@@ -1497,7 +1554,7 @@ int store_apply(struct store *s, const uint8_t *bytes, size_t len,
 	}
 	if ((rc = apply_rows(s, &cs, err)) != 0 ||
 	    (rc = log_append(s, &cs, err)) != 0 ||
-	    (rc = exec_sql(s, "COMMIT", err)) != 0)
+	    (rc = tx_commit(s, err)) != 0)
 		goto out;
 	in_tx = 0;
 	if (rows_out)
@@ -1579,7 +1636,7 @@ int store_write_local(struct store *s, const char *owner,
 	local_rows = rows;
 	qsort(keys, n, sizeof(*keys), local_key_cmp);
 	local_rows = NULL;
-	if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err)) != 0)
+	if ((rc = tx_begin(s, err)) != 0)
 		goto out;
 	in_tx = 1;
 	for (size_t i = 0; i < n; i++) {
@@ -1610,7 +1667,7 @@ int store_write_local(struct store *s, const char *owner,
 		if (rc)
 			goto out;
 	}
-	if ((rc = exec_sql(s, "COMMIT", err)) != 0)
+	if ((rc = tx_commit(s, err)) != 0)
 		goto out;
 	in_tx = 0;
 out:
@@ -1639,15 +1696,18 @@ int store_head(struct store *s, const char *origin, uint64_t *seq,
 int store_vector(struct store *s, store_vv_cb cb, void *ctx,
 		 struct bf_err *err)
 {
+	static const char sql[] = "SELECT origin, seq, hash, forked_at FROM vv "
+				  "ORDER BY origin";
 	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc, own = s->vv_walking; /* nested: a statement of its own */
 
-	/* a statement of its own: cb may call back into the store */
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT origin, seq, hash, forked_at FROM vv "
-			       "ORDER BY origin",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (own ? sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK
+		: prep(s, &s->vv_all, sql, err) != 0)
 		return sql_fail(s, err, "reading the vector");
+	if (!own) {
+		st = s->vv_all;
+		s->vv_walking = 1;
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_vv_entry e;
 
@@ -1664,23 +1724,46 @@ int store_vector(struct store *s, store_vv_cb cb, void *ctx,
 	}
 	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading the vector");
 out:
-	sqlite3_finalize(st);
+	if (own) {
+		sqlite3_finalize(st);
+	} else {
+		sqlite3_reset(st);
+		s->vv_walking = 0;
+	}
 	return rc;
+}
+
+int64_t store_log_mark(struct store *s)
+{
+	struct bf_err err;
+	int64_t v = -1;
+
+	if (prep(s, &s->log_mark, "SELECT coalesce(max(rowid), 0) FROM cs_log",
+		 &err) != 0)
+		return -1;
+	if (sqlite3_step(s->log_mark) == SQLITE_ROW)
+		v = sqlite3_column_int64(s->log_mark, 0);
+	sqlite3_reset(s->log_mark);
+	return v;
 }
 
 /* Walks one origin's log from after_seq on. */
 static int walk_origin(struct store *s, const char *origin, uint64_t after,
 		       store_cs_cb cb, void *ctx, struct bf_err *err)
 {
+	static const char sql[] = "SELECT seq, time_ms, nrows, hash, bytes "
+				  "FROM cs_log WHERE origin = ?1 AND seq > ?2 "
+				  "ORDER BY seq";
 	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc, own = s->walking; /* nested: a statement of its own */
 
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT seq, time_ms, nrows, hash, bytes FROM "
-			       "cs_log WHERE origin = ?1 AND seq > ?2 ORDER "
-			       "BY seq",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (own ? sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK
+		: prep(s, &s->walk, sql, err) != 0)
 		return sql_fail(s, err, "reading the log");
+	if (!own) {
+		st = s->walk;
+		s->walking = 1;
+	}
 	sqlite3_bind_text(st, 1, origin, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, after > INT64_MAX ? INT64_MAX
 						    : (int64_t)after);
@@ -1699,7 +1782,13 @@ static int walk_origin(struct store *s, const char *origin, uint64_t after,
 	}
 	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading the log");
 out:
-	sqlite3_finalize(st);
+	if (own) {
+		sqlite3_finalize(st);
+	} else {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		s->walking = 0;
+	}
 	return rc;
 }
 

@@ -84,6 +84,11 @@ typedef int (*store_vv_cb)(void *ctx, const struct store_vv_entry *e);
 int store_vector(struct store *s, store_vv_cb cb, void *ctx,
 		 struct bf_err *err);
 
+/* A number that grows with every change set the log takes (from any
+ * process): the daemon compares it to notice commits made by others.
+ * -1 on error. */
+int64_t store_log_mark(struct store *s);
+
 /* Calls cb for each stored change set of origin (NULL: all origins, the
  * coordinator's first, then by origin) with seq > after_seq, in sequence
  * order.  The bytes are valid during the callback only.  A non-zero

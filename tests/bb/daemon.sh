@@ -66,6 +66,11 @@ A=biocruces B=biodonostia C=bioef
 for s in $A $B $C; do pub f3 $s || fail "$s publishes"; done
 converge f3 30 "three nodes converge: one state digest after each published"
 grep_out "their replicas verify" "problems: 0" bf "f3/$C" verify
+for f in control.sock wake.sock; do
+	mode=$(stat -c '%a %F' "$T/f3/$A/$f" 2>&1)
+	[ "$mode" = "600 socket" ] && ok "$f is an owner-only socket" ||
+		fail "$f is an owner-only socket" "$mode"
+done
 
 # --- relay: A - B - C, A and C never meet ----------------------------------
 FED_TOPOLOGY=chain "$FED" start 3 "$T/chain" >/dev/null 2>&1 ||
@@ -210,6 +215,11 @@ else
 	fail "SIGTERM landed during the catch-up (at $at; before $before, target $target)"
 fi
 grep_out "C stopped cleanly" "info stopped applied=" tail -1 "$T/f3/$C/biofedd.log"
+if [ -e "$T/f3/$C/control.sock" ] || [ -e "$T/f3/$C/wake.sock" ]; then
+	fail "a stopped node leaves no socket files" "$(ls -l "$T/f3/$C")"
+else
+	ok "a stopped node leaves no socket files"
+fi
 grep_out "C's replica verifies after SIGTERM" "problems: 0" bf "f3/$C" verify
 "$FED" start-node "$T/f3" $C >/dev/null 2>&1
 converge f3 60 "after restart C converges: nothing was lost"

@@ -21,7 +21,11 @@
  * `biofed` reads it) every millisecond.  Run by `make bench` from the
  * source tree (it calls deploy/federation.sh and $BUILD/biofedd).
  *
- *   bench_sync [ROWS]
+ * Under (b) it also prints the CPU time the federation's daemons spent per
+ * one-row change set (from /proc): on a small machine that, not the
+ * network, bounds the latency.
+ *
+ *   bench_sync [ROWS [initial|nine]]   (both parts unless one is named)
  */
 #include <pthread.h>
 #include <signal.h>
@@ -138,6 +142,41 @@ static uint64_t head_of(struct store *s, const char *origin)
 	return seq;
 }
 
+/* CPU time (user + system, ms) used so far by the daemons of the
+ * federation in dir; 0 for a node whose pid cannot be read. */
+static double daemons_cpu_ms(const char *dir, char slugs[MAX_NODES][64],
+			     size_t n)
+{
+	double ms = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char path[800], line[1024], *p;
+		unsigned long long ut = 0, st = 0;
+		long pid = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s/biofedd.pid", dir,
+			 slugs[i]);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if (pid <= 0 || !(f = fopen(path, "r")))
+			continue;
+		/* fields 14 and 15, counted after the ")" that ends comm */
+		if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')) &&
+		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+				  "%llu %llu",
+			   &ut, &st) == 2)
+			ms += (double)(ut + st) * 1000 /
+			      (double)sysconf(_SC_CLK_TCK);
+		fclose(f);
+	}
+	return ms;
+}
+
 /* Writes one change set of rows [first, first + n) at node o, the way
  * publish does after its diff.  Returns the new seq. */
 static uint64_t write_changeset(struct node *o, const char *prefix,
@@ -247,7 +286,7 @@ static void latency(const char *dir, char slugs[MAX_NODES][64],
 		    struct node *o, struct poller *p, size_t reps, int targets)
 {
 	size_t warm = 10;
-	double lat[200], t0, wsum = 0, wake_sum = 0, p50, p99;
+	double lat[200], t0, wsum = 0, wake_sum = 0, p50, p99, cpu0 = 0;
 
 	if (reps > 200)
 		reps = 200;
@@ -256,6 +295,8 @@ static void latency(const char *dir, char slugs[MAX_NODES][64],
 		size_t have = 0;
 		t0 = now_ms();
 		seq = write_changeset(o, "lat", r, 1);
+		if (r == warm)
+			cpu0 = daemons_cpu_ms(dir, slugs, p->npeers + 1);
 		if (r >= warm)
 			wsum += now_ms() - t0;
 		wake(dir, slugs[0]);
@@ -275,6 +316,7 @@ static void latency(const char *dir, char slugs[MAX_NODES][64],
 			lat[r - warm] = now_ms() - t0;
 		sleep_ms(10);
 	}
+	cpu0 = daemons_cpu_ms(dir, slugs, p->npeers + 1) - cpu0;
 	p50 = percentile(lat, reps, 50);
 	p99 = percentile(lat, reps, 99);
 	printf("(b) one-row change set at %s until present at all %zu nodes, "
@@ -283,6 +325,9 @@ static void latency(const char *dir, char slugs[MAX_NODES][64],
 	printf("    of which, on average: writing and committing at the "
 	       "origin %.1f ms, waking its daemon %.1f ms (polling: 1 ms)\n",
 	       wsum / (double)reps, (wake_sum - wsum) / (double)reps);
+	printf("    CPU used by the %zu daemons: %.2f ms per change set (all "
+	       "cores together; %.0f ms in all, 10 ms ticks)\n",
+	       p->npeers + 1, cpu0 / (double)reps, cpu0);
 	if (targets)
 		printf("    targets: p50 < 5 ms (%s), p99 < 25 ms (%s)\n",
 		       p50 < 5 ? "met" : "NOT met",
@@ -506,6 +551,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	size_t rows = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
+	const char *part = argc > 2 ? argv[2] : "";
 	char tmpl[] = "/tmp/biofed-bench-sync.XXXXXX";
 	char *tmp;
 
@@ -521,8 +567,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN); /* output cut short: carry on, then clean up */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bench_machine();
-	bench_initial(tmp, rows);
-	bench_nine(tmp);
+	if (*part && strcmp(part, "initial") && strcmp(part, "nine"))
+		die("usage: bench_sync [ROWS [initial|nine]]", NULL);
+	if (strcmp(part, "nine"))
+		bench_initial(tmp, rows);
+	if (strcmp(part, "initial"))
+		bench_nine(tmp);
 	run("rm -rf '%s'", tmp);
 	return 0;
 }
