@@ -611,6 +611,16 @@ static void test_duplicate(void **state)
 	chain_next(&f->m1, &c, &p, &len);
 	apply_ok(f->s, p, len);
 	expect_reject(f->s, p, len, BF_EDUP, "changeset m1/1: already applied");
+	/* a copy is known by its body: one with a spoilt signature is the
+	 * same duplicate (nothing of it is applied, and no check is spent
+	 * on it); a new change set with a spoilt signature is refused */
+	p[len - 1] ^= 1;
+	expect_reject(f->s, p, len, BF_EDUP, "changeset m1/1: already applied");
+	free(p);
+	member_data(&c, "2");
+	chain_next(&f->m1, &c, &p, &len);
+	p[len - 1] ^= 1;
+	expect_reject(f->s, p, len, BF_ECRYPTO, "signature does not verify");
 	free(p);
 	/* the roster too */
 	roster_row(&c, "m1", &k_m1, NULL, 0);
