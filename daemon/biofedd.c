@@ -104,31 +104,61 @@ static int vv_cmp(const void *a, const void *b)
 
 int vv_after(struct vv *out, const struct vv *v, const struct wire_msg *m)
 {
+	/* per origin, the last change set that advanced it: only its hash
+	 * enters the vector, so only it is hashed (a batch holds megabytes) */
+	struct last {
+		char origin[CS_MAX_ORIGIN + 1];
+		size_t i;
+	} *last = m->ncs ? calloc(m->ncs, sizeof(*last)) : NULL;
+	size_t nlast = 0;
+	int rc = 0;
+
+	if (m->ncs && !last)
+		return BF_ENOMEM;
 	out->n = 0;
-	for (size_t i = 0; i < v->n; i++)
-		if (vv_add(out, v->e[i].origin, strlen(v->e[i].origin),
-			   v->e[i].seq, v->e[i].hash))
-			return BF_ENOMEM;
-	for (size_t i = 0; i < m->ncs; i++) {
+	for (size_t i = 0; i < v->n && !rc; i++)
+		rc = vv_add(out, v->e[i].origin, strlen(v->e[i].origin),
+			    v->e[i].seq, v->e[i].hash);
+	for (size_t i = 0; i < m->ncs && !rc; i++) {
 		struct cs_header h;
-		uint8_t hash[CS_HASH_LEN];
 		struct vv_entry *e;
 		struct bf_err err;
+		size_t k;
 
 		if (cs_peek_header((const uint8_t *)m->cs[i].p, m->cs[i].len,
-				   &h, hash, &err))
+				   &h, NULL, &err))
 			continue;
 		e = (struct vv_entry *)vv_find(out, h.origin);
 		if (!e && h.seq == 1) {
-			if (vv_add(out, h.origin, strlen(h.origin), 1, hash))
-				return BF_ENOMEM;
+			if ((rc = vv_add(out, h.origin, strlen(h.origin), 1,
+					 (const uint8_t[CS_HASH_LEN]){0})))
+				break;
 			qsort(out->e, out->n, sizeof(*out->e), vv_cmp);
 		} else if (e && h.seq == e->seq + 1) {
 			e->seq = h.seq;
-			memcpy(e->hash, hash, CS_HASH_LEN);
+		} else {
+			continue;
 		}
+		for (k = 0; k < nlast && strcmp(last[k].origin, h.origin); k++)
+			;
+		if (k == nlast)
+			memcpy(last[nlast++].origin, h.origin,
+			       sizeof(last[0].origin));
+		last[k].i = i;
 	}
-	return 0;
+	for (size_t k = 0; k < nlast && !rc; k++) {
+		const struct cs_str *c = &m->cs[last[k].i];
+		struct vv_entry *e =
+			(struct vv_entry *)vv_find(out, last[k].origin);
+		struct cs_header h;
+		struct bf_err err;
+
+		if (e)
+			cs_peek_header((const uint8_t *)c->p, c->len, &h,
+				       e->hash, &err);
+	}
+	free(last);
+	return rc;
 }
 
 static int vv_cb(void *ctx, const struct store_vv_entry *e)

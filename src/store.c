@@ -720,6 +720,11 @@ int store_open(const char *path, int flags, struct store **out,
 				     sqlite3_errmsg(s->db));
 			goto out;
 		}
+		/* a page cache of 32 MiB (SQLite's default is 2 MiB): a
+		 * replica's indexes outgrow the default at a few hundred
+		 * thousand rows, and every apply then reads pages back */
+		if ((rc = exec_sql(s, "PRAGMA cache_size = -32768", err)) != 0)
+			goto out;
 		/* Keep -wal and -shm after the last writer closes: a
 		 * read-only opener cannot create them, and needs them to
 		 * read a WAL database. */
