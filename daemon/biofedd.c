@@ -374,6 +374,12 @@ void daemon_changed(struct daemon *d)
 		peer_tick(d, &d->peers[i]);
 }
 
+void daemon_refresh(struct daemon *d)
+{
+	if (daemon_refresh_vector(d))
+		daemon_changed(d);
+}
+
 int daemon_send(nng_aio *aio, const struct bf_buf *b)
 {
 	nng_msg *m;
@@ -755,8 +761,8 @@ static void ctl_handle(struct daemon *d, struct ctl_ctx *c, nng_msg *msg)
 		nng_aio_set_msg(c->aio, out);
 		nng_ctx_send(c->ctx, c->aio);
 	}
-	if (woken && daemon_refresh_vector(d))
-		daemon_changed(d);
+	if (woken)
+		daemon_refresh(d);
 }
 
 static int control_start(struct daemon *d)
@@ -1043,14 +1049,12 @@ static void handle(struct daemon *d, struct event *e)
 		break;
 	case EV_WAKE:
 		atomic_store(&d->wake_queued, 0);
-		if (daemon_refresh_vector(d))
-			daemon_changed(d);
+		daemon_refresh(d);
 		break;
 	case EV_FETCH_DONE:
 		pthread_join(d->fetch_tid, NULL);
 		d->fetching = 0;
-		if (daemon_refresh_vector(d))
-			daemon_changed(d);
+		daemon_refresh(d);
 		break;
 	case EV_SIGNAL:
 		if (e->sig == SIGHUP) {
@@ -1093,9 +1097,8 @@ static void cron(struct daemon *d, uint64_t *last_check)
 	/* commits by other processes (biofed publish) when no wake came */
 	if (now - *last_check >= 500) {
 		*last_check = now;
-		if (store_log_mark(d->node.store) != d->log_mark &&
-		    daemon_refresh_vector(d))
-			daemon_changed(d);
+		if (store_log_mark(d->node.store) != d->log_mark)
+			daemon_refresh(d);
 		server_check_refusals(d);
 		check_closing(d);
 	}

@@ -229,6 +229,8 @@ void daemon_note_vector(struct daemon *d, const struct vv *their);
 int daemon_refresh_vector(struct daemon *d);
 /* After the local vector changed: wake parked pulls, push to peers. */
 void daemon_changed(struct daemon *d);
+/* Both: re-reads the local vector, and if it moved, daemon_changed. */
+void daemon_refresh(struct daemon *d);
 /* Appends to b the change sets that a node with vector `their` lacks, at
  * most max_bytes (at least one), coordinator first.  *count gets how
  * many; *more is set when some were left for later. */

@@ -316,8 +316,8 @@ static void on_batch(struct daemon *d, struct peer *p, const struct wire_msg *m)
 			p->errors++;
 	}
 	p->applied += applied;
-	if (applied && daemon_refresh_vector(d))
-		daemon_changed(d);
+	if (applied)
+		daemon_refresh(d);
 	if (stop || asked)
 		return; /* SIGTERM: the rest is pulled after a restart */
 	/* more may be waiting when this batch carried any: ask at once */

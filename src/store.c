@@ -70,9 +70,7 @@ struct store {
 	sqlite3_stmt *vv_get, *vv_put, *vv_fork, *log_hash, *log_put;
 	sqlite3_stmt *evidence_put, *member;
 	sqlite3_stmt *begin, *commit, *walk, *vv_all, *log_mark;
-	/* walk or vv_all is stepping: a callback that reads the same way
-	 * again gets a statement of its own */
-	int walking, vv_walking;
+	int walking, vv_walking; /* walk, vv_all lent out (borrow) */
 	struct bf_buf enc;    /* row encoding of the row being applied */
 	struct bf_buf lists;  /* JSON text of its list columns */
 	struct list_bind *lb; /* one slot per list field of the widest table */
@@ -138,6 +136,35 @@ static int tx_commit(struct store *s, struct bf_err *err)
 	int rc = prep(s, &s->commit, "COMMIT", err);
 
 	return rc ? rc : step_done(s, s->commit, err);
+}
+
+/* A read statement prepared once and stepped through while a callback
+ * runs: should the callback read the same way again (*busy), it gets a
+ * statement of its own.  give_back resets the cached one or finalizes
+ * the extra one. */
+static int borrow(struct store *s, sqlite3_stmt **cache, int *busy,
+		  const char *sql, sqlite3_stmt **st, struct bf_err *err)
+{
+	if (*busy)
+		return sqlite3_prepare_v2(s->db, sql, -1, st, NULL) == SQLITE_OK
+			       ? BF_OK
+			       : BF_EIO;
+	if (prep(s, cache, sql, err) != 0)
+		return BF_EIO;
+	*st = *cache;
+	*busy = 1;
+	return BF_OK;
+}
+
+static void give_back(sqlite3_stmt *st, sqlite3_stmt *cache, int *busy)
+{
+	if (st != cache) {
+		sqlite3_finalize(st);
+		return;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	*busy = 0;
 }
 
 /* memcmp order, a proper prefix first: the order of names in a row. */
@@ -1704,15 +1731,10 @@ int store_vector(struct store *s, store_vv_cb cb, void *ctx,
 	static const char sql[] = "SELECT origin, seq, hash, forked_at FROM vv "
 				  "ORDER BY origin";
 	sqlite3_stmt *st = NULL;
-	int rc, own = s->vv_walking; /* nested: a statement of its own */
+	int rc;
 
-	if (own ? sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK
-		: prep(s, &s->vv_all, sql, err) != 0)
+	if (borrow(s, &s->vv_all, &s->vv_walking, sql, &st, err) != 0)
 		return sql_fail(s, err, "reading the vector");
-	if (!own) {
-		st = s->vv_all;
-		s->vv_walking = 1;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_vv_entry e;
 
@@ -1729,12 +1751,7 @@ int store_vector(struct store *s, store_vv_cb cb, void *ctx,
 	}
 	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading the vector");
 out:
-	if (own) {
-		sqlite3_finalize(st);
-	} else {
-		sqlite3_reset(st);
-		s->vv_walking = 0;
-	}
+	give_back(st, s->vv_all, &s->vv_walking);
 	return rc;
 }
 
@@ -1760,15 +1777,10 @@ static int walk_origin(struct store *s, const char *origin, uint64_t after,
 				  "FROM cs_log WHERE origin = ?1 AND seq > ?2 "
 				  "ORDER BY seq";
 	sqlite3_stmt *st = NULL;
-	int rc, own = s->walking; /* nested: a statement of its own */
+	int rc;
 
-	if (own ? sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK
-		: prep(s, &s->walk, sql, err) != 0)
+	if (borrow(s, &s->walk, &s->walking, sql, &st, err) != 0)
 		return sql_fail(s, err, "reading the log");
-	if (!own) {
-		st = s->walk;
-		s->walking = 1;
-	}
 	sqlite3_bind_text(st, 1, origin, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, after > INT64_MAX ? INT64_MAX
 						    : (int64_t)after);
@@ -1787,13 +1799,7 @@ static int walk_origin(struct store *s, const char *origin, uint64_t after,
 	}
 	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading the log");
 out:
-	if (own) {
-		sqlite3_finalize(st);
-	} else {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		s->walking = 0;
-	}
+	give_back(st, s->walk, &s->walking);
 	return rc;
 }
 
