@@ -282,6 +282,10 @@ struct ctx {
 	char warned[64][64];
 	size_t nwarned;
 	struct bf_err *err;
+	/* the record at hand, once its id is known (for keep_going) */
+	struct tstate *cur_table;
+	const char *cur_id;
+	size_t cur_id_len;
 };
 
 static int owned_cb(void *vctx, const char *id, size_t id_len,
@@ -715,7 +719,7 @@ static int check_row(struct ctx *c, const struct rec *r, const char *id,
 	return 1;
 }
 
-static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
+static int record_fields(void *vctx, const struct rec *r, struct bf_err *err)
 {
 	struct ctx *c = vctx;
 	const struct sch_table *t = c->default_table;
@@ -761,6 +765,9 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 			  : "required (a string)");
 		return 0;
 	}
+	c->cur_table = ts;
+	c->cur_id = id;
+	c->cur_id_len = id_len;
 	/* for messages; cheap enough per record, no printf */
 	{
 		size_t k = id_len > 64 ? 64 : id_len;
@@ -884,6 +891,30 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 	if (add_change(c, CS_UPSERT, t, id, id_len, c->enc.p, c->enc.len,
 		       hash))
 		return bf_errf(err, BF_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* One record: its fields, or its errors.  A record with errors that has
+ * an id counts as seen, so that replace keeps the row it had. */
+static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
+{
+	struct ctx *c = vctx;
+	size_t before = c->res->errors;
+	int rc;
+
+	c->cur_table = NULL;
+	c->cur_id = NULL;
+	rc = record_fields(c, r, err);
+	if (rc || c->res->errors == before)
+		return rc;
+	c->res->skipped++;
+	if (c->cur_table && c->cur_id) {
+		struct ent *e = idmap_get(&c->cur_table->map, c->cur_id,
+					  c->cur_id_len, 1);
+		if (!e)
+			return bf_errf(err, BF_ENOMEM, "out of memory");
+		e->state |= ENT_SEEN;
+	}
 	return 0;
 }
 
@@ -1066,7 +1097,7 @@ int publish_file(struct node *n, const struct publish_opts *o,
 	}
 	if (rc)
 		goto out;
-	if (res->errors) {
+	if (res->errors && !o->keep_going) {
 		size_t max = o->max_errors ? o->max_errors : 50;
 		if (res->errors > max)
 			fprintf(c->warn, "... and %zu more errors\n",

@@ -30,6 +30,11 @@ struct publish_opts {
 	int replace;
 	int dry_run;
 	size_t max_errors;   /* errors reported before giving up; 0: 50 */
+	/* Invalid records are reported (as errors) and left out; the valid
+	 * ones are published.  A left-out record keeps the row it had
+	 * (replace does not delete it).  Fetch uses this: one bad record
+	 * must not sink a source. */
+	int keep_going;
 	FILE *warnings;      /* where warnings go (NULL: stderr) */
 	/* Records from a reader instead of the file (fetch hands over a
 	 * source's mapped records this way): read calls cb(cb_ctx, ...) per
@@ -67,6 +72,7 @@ struct publish_result {
 	size_t changesets;
 	uint64_t first_seq, last_seq;
 	size_t errors;
+	size_t skipped; /* keep_going: records left out for their errors */
 };
 
 /* Publishes a file for node n (opened with NODE_KEY, unless local). */
