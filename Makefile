@@ -34,7 +34,10 @@ TEST_LIBS = -lcmocka
 
 LIB_SRC = $(filter-out src/biofed.c src/cmd_%.c,$(wildcard src/*.c))
 CLI_SRC = src/biofed.c $(wildcard src/cmd_*.c)
-LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The Directory's ontologies and model, compiled into tables (src/vocab.h)
+VOCAB_DATA = $(wildcard src/directory/ontologies/*.csv) src/directory/molgenis.csv
+VOCAB_C = $(BUILD)/gen/vocab_data.c
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/vocab_data.o
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -52,6 +55,18 @@ all: $(BUILD)/biofed $(BUILD)/biofedd
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/vocabgen: src/directory/vocabgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcsv
+
+$(VOCAB_C): $(BUILD)/vocabgen $(VOCAB_DATA)
+	@mkdir -p $(dir $@)
+	$(BUILD)/vocabgen src/directory $@
+
+# generated data: no debug info to speak of, and it never changes by hand
+$(BUILD)/gen/vocab_data.o: $(VOCAB_C)
+	$(CC) $(CFLAGS) -g0 -c $< -o $@
 
 $(BUILD)/libbiofed.a: $(LIB_OBJ)
 	@rm -f $@
@@ -84,7 +99,8 @@ bench: $(BUILD)/biofed $(BUILD)/biofedd $(BENCH_BIN)
 FUZZ_SECONDS ?= 20
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-FUZZ_LIB_SRC = $(LIB_SRC)
+# the generated tables of the plain build (make fuzz runs without SAN)
+FUZZ_LIB_SRC = $(LIB_SRC) build/gen/vocab_data.c
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p build-fuzz
 	clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Isrc \

@@ -5,234 +5,18 @@
 #include "publish.h"
 
 #include <errno.h>
-#include <jansson.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "csvin.h"
+#include "drydiff.h"
+#include "idmap.h"
 #include "jsonin.h"
+#include "mapfile.h"
 #include "schema.h"
-
-/* --- id -> row hash map -------------------------------------------------
- *
- * Entries are kept densely in the order they were added (the owned rows
- * arrive from the replica in id order); an open-addressing table finds
- * them.  A file exported by the same system as last time usually lists
- * rows in the same order, so the entry after the last hit is tried first:
- * then a lookup touches memory sequentially instead of at random in a
- * table of a million rows.  Files whose ids come in random order (sample
- * exports) take the table: each slot holds 32 bits of the id's hash
- * beside the index, so that a probe compares ids only when those match,
- * and the table stays at most half full to keep probe runs short.
- */
-
-enum { ENT_OWNED = 1, ENT_SEEN = 2 };
-
-struct ent {
-	uint32_t id_off; /* into the map's arena, NUL-terminated */
-	uint16_t id_len;
-	uint8_t state;   /* ENT_OWNED and/or ENT_SEEN */
-	uint8_t pad;
-	uint8_t hash[CS_ROWHASH_LEN];
-};
-
-/*
- * The ids of one table: the rows the node owns (read from the replica in
- * id order) and those of the file.  The replica's come first and stay
- * sorted: they are found by the hint (a file in the same order hits it
- * every time) or by binary search, without hashing a million ids that a
- * re-publish finds unchanged anyway.  Ids added after them (new in the
- * file, or a replica that did not come sorted) go in the hash table.
- */
-struct idmap {
-	struct ent *e;      /* dense, in insertion order */
-	size_t n, cap_e;
-	size_t nsorted;     /* e[0..nsorted) sorted by id, not hashed; once
-			     * an id came out of order, 0 for good */
-	uint64_t *slot;     /* 0: empty; else hash tag << 32 | (index + 1) */
-	size_t cap;         /* power of two */
-	size_t hint;        /* index tried first */
-	struct bf_buf ids;
-};
-
-static uint64_t fnv1a(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
-	return h ^ (h >> 29);
-}
-
-static int ent_is(const struct idmap *m, size_t i, const char *id,
-		  size_t len)
-{
-	return m->e[i].id_len == len &&
-	       memcmp(m->ids.p + m->e[i].id_off, id, len) == 0;
-}
-
-#define SLOT_TAG(h) ((h) & 0xffffffff00000000ull)
-
-/* A new table of ncap slots holding every entry past the sorted prefix
- * (those are the hashed ones). */
-static int idmap_rehash(struct idmap *m, size_t ncap)
-{
-	uint64_t *ns = calloc(ncap, sizeof(*ns));
-
-	if (!ns)
-		return BF_ENOMEM;
-	for (size_t i = m->nsorted; i < m->n; i++) {
-		uint64_t h = fnv1a((const char *)m->ids.p + m->e[i].id_off,
-				   m->e[i].id_len);
-		size_t j;
-
-		for (j = h & (ncap - 1); ns[j]; j = (j + 1) & (ncap - 1))
-			;
-		ns[j] = SLOT_TAG(h) | (uint64_t)(i + 1);
-	}
-	free(m->slot);
-	m->slot = ns;
-	m->cap = ncap;
-	return 0;
-}
-
-/* SQLite's BINARY order: bytes, then the shorter first. */
-static int id_cmp(const struct idmap *m, size_t i, const char *id, size_t len)
-{
-	size_t el = m->e[i].id_len;
-	int c = memcmp(m->ids.p + m->e[i].id_off, id, el < len ? el : len);
-
-	return c ? c : (el > len) - (el < len);
-}
-
-static struct ent *sorted_find(struct idmap *m, const char *id, size_t len)
-{
-	size_t lo = 0, hi = m->nsorted;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = id_cmp(m, mid, id, len);
-		if (c == 0) {
-			m->hint = mid + 1;
-			return &m->e[mid];
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* Appends an entry for id to the dense array; its slot is the caller's. */
-static struct ent *idmap_push(struct idmap *m, const char *id, size_t len)
-{
-	size_t i;
-
-	if (m->n == m->cap_e) {
-		size_t nc = m->cap_e ? m->cap_e * 2 : 4096;
-		struct ent *ne = realloc(m->e, nc * sizeof(*ne));
-		if (!ne)
-			return NULL;
-		m->e = ne;
-		m->cap_e = nc;
-	}
-	i = m->n;
-	memset(&m->e[i], 0, sizeof(m->e[i]));
-	m->e[i].id_off = (uint32_t)m->ids.len;
-	m->e[i].id_len = (uint16_t)len;
-	if (bf_buf_add(&m->ids, id, len) || bf_buf_addc(&m->ids, 0))
-		return NULL;
-	m->n++;
-	return &m->e[i];
-}
-
-/* Finds id; when absent and create is set, adds it (state 0).  The
- * returned pointer is valid until the next call. */
-static struct ent *idmap_get(struct idmap *m, const char *id, size_t len,
-			     int create)
-{
-	size_t j = 0, i;
-	uint64_t h;
-	struct ent *e;
-
-	if (m->hint < m->n && ent_is(m, m->hint, id, len))
-		return &m->e[m->hint++];
-	if (len > UINT16_MAX || m->ids.len > UINT32_MAX - len - 1 ||
-	    m->n >= UINT32_MAX - 1)
-		return NULL;
-	if (m->nsorted && (e = sorted_find(m, id, len)) != NULL)
-		return e;
-	h = fnv1a(id, len);
-	if (m->cap) {
-		for (j = h & (m->cap - 1); m->slot[j];
-		     j = (j + 1) & (m->cap - 1)) {
-			if (SLOT_TAG(m->slot[j]) != SLOT_TAG(h))
-				continue;
-			i = (m->slot[j] & 0xffffffffu) - 1;
-			if (ent_is(m, i, id, len)) {
-				m->hint = i + 1;
-				return &m->e[i];
-			}
-		}
-	}
-	if (!create)
-		return NULL;
-	if ((m->n + 1) * 2 > m->cap) {
-		if (idmap_rehash(m, m->cap ? m->cap * 2 : 65536))
-			return NULL;
-		for (j = h & (m->cap - 1); m->slot[j];
-		     j = (j + 1) & (m->cap - 1))
-			;
-	}
-	/* j is the empty slot the search ended on */
-	i = m->n;
-	if (!idmap_push(m, id, len))
-		return NULL;
-	m->slot[j] = SLOT_TAG(h) | (uint64_t)(i + 1);
-	m->hint = i + 1;
-	return &m->e[i];
-}
-
-/* Adds an id read from the replica, which reads them in id order: kept
- * in the sorted prefix while they come sorted (and before any id of the
- * file).  One out of order moves the prefix into the hash table. */
-static struct ent *idmap_add_owned(struct idmap *m, const char *id,
-				   size_t len)
-{
-	size_t n = m->nsorted;
-
-	if (n == m->n && len <= UINT16_MAX &&
-	    m->ids.len <= UINT32_MAX - len - 1 && m->n < UINT32_MAX - 1 &&
-	    (n == 0 || id_cmp(m, n - 1, id, len) < 0)) {
-		struct ent *e = idmap_push(m, id, len);
-		if (e)
-			m->nsorted++;
-		return e;
-	}
-	if (n > 0) {
-		/* out of order: the prefix joins the hashed entries, then
-		 * this id is added as any other */
-		size_t cap = 65536;
-		while (cap < (m->n + 1) * 2)
-			cap *= 2;
-		m->nsorted = 0;
-		if (idmap_rehash(m, cap)) {
-			m->nsorted = n;
-			return NULL;
-		}
-	}
-	return idmap_get(m, id, len, 1);
-}
-
-static void idmap_free(struct idmap *m)
-{
-	free(m->e);
-	free(m->slot);
-	bf_buf_free(&m->ids);
-	memset(m, 0, sizeof(*m));
-}
+#include "value.h"
+#include "vocab.h"
 
 /* --- publishing context ----------------------------------------------- */
 
@@ -246,8 +30,9 @@ struct change {
 
 struct tstate {
 	const struct sch_table *t;
+	const struct vocab_table *model; /* the Directory's, or NULL */
 	struct idmap map;
-	int loaded;
+	int in_file; /* the file holds this table (replace applies to it) */
 };
 
 struct fieldref {
@@ -256,31 +41,51 @@ struct fieldref {
 	size_t voff, vlen; /* into ctx.vals */
 };
 
-#define MAX_ITEMS 4096
+/* A reference publish could not settle when it read the record: checked
+ * once the whole file is read (the row named may come later). */
+struct pending_ref {
+	const struct sch_table *to;
+	size_t line, index;   /* of the record */
+	size_t off;           /* into ctx.refs: id, field, value (NULs) */
+};
+
+/* What is known of one column position of a CSV header (the decoder
+ * hands the same name pointers for every row). */
+struct colinfo {
+	const char *name; /* the header's pointer, the key */
+	const struct sch_table *t;
+	const char *field; /* after the mapping file; NULL: left out */
+	int fi;            /* index in t->fields, or -1 */
+	const struct vocab_column *mc; /* the model's column, or NULL */
+};
+
+#define MAX_COLCACHE 128
 
 struct ctx {
 	struct node *node;
 	const struct publish_opts *o;
 	struct publish_result *res;
 	FILE *warn;
+	struct mapfile *map;
 	const struct sch_table *default_table;
-	struct tstate tables[16];
+	struct tstate tables[32];
 	size_t ntables;
 	struct bf_buf arena; /* ids and encodings of changed rows */
 	struct change *changes;
 	size_t nchanges, capchanges;
-	struct bf_buf vals, enc;
+	struct bf_buf vals, enc, old, recode;
 	struct fieldref fields[CS_MAX_FIELDS];
 	struct cs_field *checkf; /* for publish_opts.check, made on first use */
-	struct cs_str items[MAX_ITEMS]; /* list items of the cell at hand */
-	/* field index by column position (see field_lookup) */
-#define MAX_COLCACHE 64
-	const char *col_name[MAX_COLCACHE];
-	const struct sch_table *col_table[MAX_COLCACHE];
-	int col_field[MAX_COLCACHE];
-	/* unknown columns already warned about */
-	char warned[64][64];
-	size_t nwarned;
+	struct cs_str items[VALUE_MAX_ITEMS]; /* items of the cell at hand */
+	struct colinfo cols[MAX_COLCACHE];
+	/* column names already warned or refused about */
+	char named[64][64];
+	size_t nnamed;
+	size_t fatal; /* errors that keep_going cannot skip (typos) */
+	struct pending_ref *pend;
+	size_t npend, cappend;
+	struct bf_buf refs;
+	int whole_rows;
 	struct bf_err *err;
 	/* the record at hand, once its id is known (for keep_going) */
 	struct tstate *cur_table;
@@ -292,11 +97,11 @@ static int owned_cb(void *vctx, const char *id, size_t id_len,
 		    const uint8_t hash[CS_ROWHASH_LEN])
 {
 	struct idmap *m = vctx;
-	struct ent *e = idmap_add_owned(m, id, id_len);
+	struct idmap_ent *e = idmap_add_owned(m, id, id_len);
 
 	if (!e)
 		return BF_ENOMEM;
-	e->state = ENT_OWNED;
+	e->state = IDMAP_OWNED;
 	memcpy(e->hash, hash, CS_ROWHASH_LEN);
 	return 0;
 }
@@ -313,290 +118,64 @@ static struct tstate *table_state(struct ctx *c, const struct sch_table *t)
 	ts = &c->tables[c->ntables++];
 	memset(ts, 0, sizeof(*ts));
 	ts->t = t;
+	ts->model = t->export ? vocab_table(t->export) : NULL;
 	bf_buf_init(&ts->map.ids, 0);
 	if (store_owned_rows(c->node->store, t->name, c->node->cfg.slug,
 			     owned_cb, &ts->map, c->err) != 0)
 		return NULL;
-	ts->loaded = 1;
 	return ts;
 }
 
-static void report(struct ctx *c, const struct rec *r, const char *id,
-		   const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+static void vreport(FILE *f, const char *file, size_t line, const char *table,
+		    size_t index, const char *id, const char *field,
+		    const char *fmt, va_list ap)
+{
+	fprintf(f, "%s:%zu:", file, line);
+	if (table)
+		fprintf(f, " %s", table);
+	if (index)
+		fprintf(f, " record %zu", index);
+	if (id)
+		fprintf(f, " (id %s)", id);
+	if (field)
+		fprintf(f, "%s field %s", table || index || id ? ":" : "",
+			field);
+	fprintf(f, ": ");
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
+}
 
-static void report(struct ctx *c, const struct rec *r, const char *id,
-		   const char *field, const char *fmt, ...)
+/* An error of the file: counted; shown on warn up to max_errors, written
+ * to errors_to however many. */
+static void report_at(struct ctx *c, const char *file, size_t line,
+		      const char *table, size_t index, const char *id,
+		      const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+
+static void report_at(struct ctx *c, const char *file, size_t line,
+		      const char *table, size_t index, const char *id,
+		      const char *field, const char *fmt, ...)
 {
 	size_t max = c->o->max_errors ? c->o->max_errors : 50;
 	va_list ap;
 
 	c->res->errors++;
-	if (c->res->errors > max)
-		return;
-	fprintf(c->warn, "%s:%zu:", r->file, r->line);
-	if (r->table)
-		fprintf(c->warn, " %s", r->table);
-	fprintf(c->warn, " record %zu", r->index);
-	if (id)
-		fprintf(c->warn, " (id %s)", id);
-	if (field)
-		fprintf(c->warn, ": field %s", field);
-	fprintf(c->warn, ": ");
-	va_start(ap, fmt);
-	vfprintf(c->warn, fmt, ap);
-	va_end(ap);
-	fputc('\n', c->warn);
-}
-
-/* Strips the Directory's "urn:miriam:icd:" prefix so that codes are
- * stored (and queried) as plain ICD-10. */
-static void disease_canonical(const char **s, size_t *len)
-{
-	static const char urn[] = "urn:miriam:icd:";
-	if (*len > sizeof(urn) - 1 && memcmp(*s, urn, sizeof(urn) - 1) == 0) {
-		*s += sizeof(urn) - 1;
-		*len -= sizeof(urn) - 1;
+	if (c->res->errors <= max) {
+		va_start(ap, fmt);
+		vreport(c->warn, file, line, table, index, id, field, fmt, ap);
+		va_end(ap);
+	}
+	if (c->o->errors_to) {
+		va_start(ap, fmt);
+		vreport(c->o->errors_to, file, line, table, index, id, field,
+			fmt, ap);
+		va_end(ap);
 	}
 }
 
-static void trim(const char **s, size_t *len)
-{
-	while (*len && (**s == ' ' || **s == '\t')) {
-		(*s)++;
-		(*len)--;
-	}
-	while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
-		(*len)--;
-}
-
-/* One text item of a field: check it, append its canonical form. */
-static int text_item(const struct sch_field *f, const char *s, size_t len,
-		     struct cs_str *out, char *msg, size_t msglen)
-{
-	if (f && f->check == CHK_DISEASE)
-		disease_canonical(&s, &len);
-	if (f && schema_check_text(f, s, len, msg, msglen))
-		return -1;
-	out->p = s;
-	out->len = len;
-	return 0;
-}
-
-static int parse_int(const char *s, size_t len, int64_t *v)
-{
-	char tmp[32], *end;
-	long long x;
-
-	if (len == 0 || len >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, s, len);
-	tmp[len] = 0;
-	errno = 0;
-	x = strtoll(tmp, &end, 10);
-	if (errno || *end)
-		return -1;
-	*v = x;
-	return 0;
-}
-
-static int parse_real(const char *s, size_t len, double *v)
-{
-	char tmp[64], *end;
-	double x;
-
-	if (len == 0 || len >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, s, len);
-	tmp[len] = 0;
-	errno = 0;
-	x = strtod(tmp, &end);
-	if (errno || *end || !isfinite(x))
-		return -1;
-	*v = x;
-	return 0;
-}
-
-/*
- * Converts one cell to field f's type (f NULL: a field this schema does
- * not know, kept as it comes) and appends the encoded value to vals.
- * Returns 1 when the cell is empty (the field is absent), 0 when a value
- * was appended, -1 with msg on error.
- */
-static int convert(const struct sch_field *f, const struct rec_cell *cell,
-		   struct bf_buf *vals, struct cs_str *items, char *msg,
-		   size_t msglen)
-{
-	const json_t *j = cell->json;
-	const char *s = cell->text;
-	size_t len = cell->len;
-	enum sch_type type = f ? f->type : SCH_TEXT;
-	size_t n = 0;
-
-	if (j && json_is_null(j))
-		return 1;
-	if (j && !s) {
-		/* typed JSON values */
-		if (!f) {
-			if (json_is_integer(j))
-				return cs_put_int(vals, json_integer_value(j))
-					       ? -1 : 0;
-			if (json_is_real(j))
-				return cs_put_real(vals, json_real_value(j))
-					       ? -1 : 0;
-			if (json_is_boolean(j))
-				return cs_put_bool(vals, json_is_true(j)) ? -1
-									  : 0;
-			if (json_is_array(j))
-				type = SCH_LIST;
-			else {
-				snprintf(msg, msglen,
-					 "nested objects are not supported");
-				return -1;
-			}
-		}
-		switch (type) {
-		case SCH_INT:
-			if (!json_is_integer(j))
-				break;
-			if (f->min < f->max && (json_integer_value(j) < f->min ||
-						json_integer_value(j) > f->max)) {
-				snprintf(msg, msglen,
-					 "%lld is outside %lld..%lld",
-					 (long long)json_integer_value(j),
-					 (long long)f->min, (long long)f->max);
-				return -1;
-			}
-			return cs_put_int(vals, json_integer_value(j)) ? -1 : 0;
-		case SCH_REAL:
-			if (!json_is_number(j))
-				break;
-			return cs_put_real(vals, json_number_value(j)) ? -1 : 0;
-		case SCH_BOOL:
-			if (!json_is_boolean(j))
-				break;
-			return cs_put_bool(vals, json_is_true(j)) ? -1 : 0;
-		case SCH_LIST: {
-			size_t i;
-			json_t *it;
-			if (!json_is_array(j))
-				break;
-			json_array_foreach(j, i, it) {
-				const char *is;
-				size_t il;
-				if (!json_is_string(it)) {
-					snprintf(msg, msglen,
-						 "item %zu is not a string",
-						 i + 1);
-					return -1;
-				}
-				if (n == MAX_ITEMS) {
-					snprintf(msg, msglen,
-						 "more than %d items",
-						 MAX_ITEMS);
-					return -1;
-				}
-				is = json_string_value(it);
-				il = json_string_length(it);
-				trim(&is, &il);
-				if (il == 0)
-					continue;
-				if (text_item(f, is, il, &items[n], msg,
-					      msglen))
-					return -1;
-				n++;
-			}
-			if (n == 0)
-				return 1;
-			return cs_put_list(vals, items, n) ? -1 : 0;
-		}
-		case SCH_TEXT:
-			break;
-		}
-		snprintf(msg, msglen, "expected %s",
-			 type == SCH_INT    ? "an integer"
-			 : type == SCH_REAL ? "a number"
-			 : type == SCH_BOOL ? "true or false"
-			 : type == SCH_LIST ? "a list of strings"
-					    : "a string");
-		return -1;
-	}
-	/* csvin and jsonin hand over valid UTF-8 only */
-	if (!s || len == 0)
-		return 1;
-	switch (type) {
-	case SCH_TEXT: {
-		struct cs_str v;
-		if (text_item(f, s, len, &v, msg, msglen))
-			return -1;
-		return cs_put_text(vals, v.p, v.len) ? -1 : 0;
-	}
-	case SCH_INT: {
-		int64_t v;
-		trim(&s, &len);
-		if (parse_int(s, len, &v)) {
-			snprintf(msg, msglen, "\"%.*s\" is not an integer",
-				 (int)(len > 60 ? 60 : len), s);
-			return -1;
-		}
-		if (f->min < f->max && (v < f->min || v > f->max)) {
-			snprintf(msg, msglen, "%lld is outside %lld..%lld",
-				 (long long)v, (long long)f->min,
-				 (long long)f->max);
-			return -1;
-		}
-		return cs_put_int(vals, v) ? -1 : 0;
-	}
-	case SCH_REAL: {
-		double v;
-		trim(&s, &len);
-		if (parse_real(s, len, &v)) {
-			snprintf(msg, msglen, "\"%.*s\" is not a number",
-				 (int)(len > 60 ? 60 : len), s);
-			return -1;
-		}
-		return cs_put_real(vals, v) ? -1 : 0;
-	}
-	case SCH_BOOL:
-		trim(&s, &len);
-		if ((len == 4 && strncasecmp(s, "true", 4) == 0) ||
-		    (len == 5 && strncasecmp(s, "false", 5) == 0))
-			return cs_put_bool(vals, len == 4) ? -1 : 0;
-		snprintf(msg, msglen, "\"%.*s\" is not true or false",
-			 (int)(len > 60 ? 60 : len), s);
-		return -1;
-	case SCH_LIST: {
-		/* The Directory's multi-valued cells: "DNA,SERUM". */
-		const char *p = s, *end = s + len;
-		while (p <= end) {
-			const char *comma = memchr(p, ',', (size_t)(end - p));
-			const char *ie = comma ? comma : end;
-			const char *is = p;
-			size_t il = (size_t)(ie - p);
-			trim(&is, &il);
-			if (il) {
-				if (n == MAX_ITEMS) {
-					snprintf(msg, msglen,
-						 "more than %d items",
-						 MAX_ITEMS);
-					return -1;
-				}
-				if (text_item(f, is, il, &items[n], msg,
-					      msglen))
-					return -1;
-				n++;
-			}
-			if (!comma)
-				break;
-			p = comma + 1;
-		}
-		if (n == 0)
-			return 1;
-		return cs_put_list(vals, items, n) ? -1 : 0;
-	}
-	}
-	return -1;
-}
+#define report(c, r, id, field, ...)                                          \
+	report_at(c, (r)->file, (r)->line, (r)->table, (r)->index, id, field, \
+		  __VA_ARGS__)
 
 static int cmp_fieldref(const void *a, const void *b)
 {
@@ -608,19 +187,17 @@ static int cmp_fieldref(const void *a, const void *b)
 	return x->nlen < y->nlen ? -1 : x->nlen > y->nlen;
 }
 
-static void warn_unknown(struct ctx *c, const struct rec *r,
-			 const struct sch_table *t, const char *name)
+/* Whether a column name was already warned or refused about (once per
+ * file is enough); remembers it. */
+static int named_before(struct ctx *c, const char *name)
 {
-	for (size_t i = 0; i < c->nwarned; i++)
-		if (strcmp(c->warned[i], name) == 0)
-			return;
-	if (c->nwarned < 64)
-		snprintf(c->warned[c->nwarned++], sizeof(c->warned[0]), "%s",
+	for (size_t i = 0; i < c->nnamed; i++)
+		if (strcmp(c->named[i], name) == 0)
+			return 1;
+	if (c->nnamed < 64)
+		snprintf(c->named[c->nnamed++], sizeof(c->named[0]), "%s",
 			 name);
-	fprintf(c->warn,
-		"%s:%zu: warning: %s has no field \"%s\"; kept as an extra "
-		"field\n",
-		r->file, r->line, t->name, name);
+	return 0;
 }
 
 static int add_change(struct ctx *c, enum cs_op op, const struct sch_table *t,
@@ -653,26 +230,256 @@ static int add_change(struct ctx *c, enum cs_op op, const struct sch_table *t,
 	return 0;
 }
 
-/* CSV decoders hand the same header name pointers for every row: the
- * field of each column position is looked up once. */
-static int field_lookup(struct ctx *c, const struct sch_table *t, size_t col,
-			const char *name)
+/* What the column at position col of record r is: its field after the
+ * mapping file, the schema's field or the model's column it is, or a
+ * name neither knows (warned once; refused once when it looks like a
+ * typo of a known name).  CSV rows share the header's name pointers, so
+ * a position is looked at once per file. */
+static const struct colinfo *column_info(struct ctx *c, struct tstate *ts,
+					 size_t col, const struct rec *r,
+					 struct colinfo *tmp)
 {
-	if (col < MAX_COLCACHE && c->col_name[col] == name &&
-	    c->col_table[col] == t)
-		return c->col_field[col];
-	int fi = schema_field_index(t, name, strlen(name));
-	if (col < MAX_COLCACHE) {
-		c->col_name[col] = name;
-		c->col_table[col] = t;
-		c->col_field[col] = fi;
+	const char *name = r->cells[col].name;
+	struct colinfo *ci = col < MAX_COLCACHE ? &c->cols[col] : tmp;
+	const char *typo;
+	size_t len;
+
+	if (ci->name == name && ci->t == ts->t && col < MAX_COLCACHE)
+		return ci;
+	ci->name = name;
+	ci->t = ts->t;
+	ci->field = mapfile_column(c->map, name);
+	ci->fi = -1;
+	ci->mc = NULL;
+	if (!ci->field || !strcmp(ci->field, "id"))
+		return ci;
+	len = strlen(ci->field);
+	ci->fi = schema_field_index(ts->t, ci->field, len);
+	if (ci->fi >= 0)
+		return ci;
+	ci->mc = vocab_column(ts->model, ci->field, len);
+	if (ci->mc || named_before(c, ci->field))
+		return ci;
+	if ((typo = schema_typo_of(ts->t, ci->field, len)) != NULL) {
+		/* a CSV header is the file's first line */
+		report_at(c, r->file, r->table ? r->line : 1, r->table, 0,
+			  NULL, ci->field,
+			  "not a field of %s: did you mean %s? (rename the "
+			  "column, or map it in a --map file)",
+			  ts->t->name, typo);
+		c->fatal++;
+		return ci;
 	}
-	return fi;
+	fprintf(c->warn,
+		"%s:%zu: warning: %s has no field \"%s\"; kept as an extra "
+		"field\n",
+		r->file, r->line, ts->t->name, ci->field);
+	return ci;
 }
 
-/* Runs the caller's extra check (publish_opts.check) on the row just
- * encoded into c->enc: 0 when it passes, 1 when it fails (reported), a
- * negative code on error. */
+/* The cell with the mapping file's recodings of field applied (to each
+ * item of a list on its own); the cell itself when the file recodes
+ * nothing of that field.  The result lives in c->recode and *tmp. */
+static const struct rec_cell *recode(struct ctx *c, const struct rec_cell *cell,
+				     const char *field, int list,
+				     struct rec_cell *tmp)
+{
+	const char *p, *end;
+
+	if (!c->map || !cell->text || !mapfile_recodes(c->map, field))
+		return cell;
+	bf_buf_reset(&c->recode);
+	p = cell->text;
+	end = p + cell->len;
+	while (p <= end) {
+		const char *comma = list ? memchr(p, ',', (size_t)(end - p))
+					 : NULL;
+		const char *ie = comma ? comma : end, *is = p, *to;
+		size_t il = (size_t)(ie - p);
+
+		value_trim(&is, &il);
+		to = mapfile_value(c->map, field, is, il);
+		if ((c->recode.len && bf_buf_addc(&c->recode, ',')) ||
+		    (to ? bf_buf_adds(&c->recode, to)
+			: bf_buf_add(&c->recode, is, il)))
+			return NULL;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	if (!bf_buf_cstr(&c->recode))
+		return NULL;
+	tmp->name = cell->name;
+	tmp->text = (const char *)c->recode.p;
+	tmp->len = c->recode.len;
+	tmp->json = NULL;
+	return tmp;
+}
+
+/* Whether a field of the stored row was a column of record r. */
+static int column_of_record(struct ctx *c, struct tstate *ts,
+			    const struct rec *r, const uint8_t *present,
+			    const struct cs_str *name)
+{
+	int fi = schema_field_index(ts->t, name->p, name->len);
+	struct colinfo tmp;
+
+	if (fi >= 0)
+		return present[fi];
+	for (size_t i = 0; i < r->ncells; i++) {
+		const struct colinfo *ci = column_info(c, ts, i, r, &tmp);
+		if (ci->field && strlen(ci->field) == name->len &&
+		    !memcmp(ci->field, name->p, name->len))
+			return 1;
+	}
+	return 0;
+}
+
+/* Adds to the record's fields (c->fields, *nf of them) those of the
+ * stored row whose columns the file does not have: what a file leaves
+ * out stays as it was.  Sets *kept to how many.  The names point into
+ * c->old, which must live until the row is encoded. */
+static int keep_stored(struct ctx *c, struct tstate *ts, const struct rec *r,
+		       const char *id, size_t id_len, const uint8_t *present,
+		       size_t *nf, struct cs_field **old, size_t *nold,
+		       size_t *kept, struct bf_err *err)
+{
+	int rc;
+
+	*kept = 0;
+	bf_buf_reset(&c->old);
+	rc = store_owned_row(c->node->store, ts->t->name, c->node->cfg.slug, id,
+			     id_len, &c->old, err);
+	if (rc == BF_ENOENT)
+		return 0;
+	if (rc || (rc = cs_rowenc_decode(c->old.p, c->old.len, old, nold,
+					 err)) != 0)
+		return rc;
+	for (size_t i = 0; i < *nold; i++) {
+		const struct cs_field *f = &(*old)[i];
+		size_t off = c->vals.len;
+
+		if (column_of_record(c, ts, r, present, &f->name))
+			continue;
+		if (*nf == CS_MAX_FIELDS)
+			return bf_errf(err, BF_ETOOBIG, "more than %u fields",
+				       CS_MAX_FIELDS);
+		if (bf_buf_add(&c->vals, f->v.raw.p, f->v.raw.len))
+			return bf_errf(err, BF_ENOMEM, "out of memory");
+		c->fields[*nf].name = f->name.p;
+		c->fields[*nf].nlen = f->name.len;
+		c->fields[*nf].voff = off;
+		c->fields[*nf].vlen = f->v.raw.len;
+		(*nf)++;
+		(*kept)++;
+	}
+	return 0;
+}
+
+/* Sorts the record's fields by name and encodes the row into c->enc.
+ * Returns 1 when a field is given twice (reported). */
+static int encode_row(struct ctx *c, const struct rec *r, const char *idbuf,
+		      size_t nf, uint8_t hash[CS_ROWHASH_LEN],
+		      struct bf_err *err)
+{
+	/* insertion sort: a record has a handful of fields, often in order */
+	for (size_t i = 1; i < nf; i++) {
+		struct fieldref x = c->fields[i];
+		size_t j = i;
+		while (j > 0 && cmp_fieldref(&c->fields[j - 1], &x) > 0) {
+			c->fields[j] = c->fields[j - 1];
+			j--;
+		}
+		c->fields[j] = x;
+	}
+	for (size_t i = 1; i < nf; i++)
+		if (cmp_fieldref(&c->fields[i - 1], &c->fields[i]) == 0) {
+			report(c, r, idbuf, c->fields[i].name,
+			       "given twice (under its name and an alias?)");
+			return 1;
+		}
+	bf_buf_reset(&c->enc);
+	if (bf_put_uvarint(&c->enc, nf))
+		return bf_errf(err, BF_ENOMEM, "out of memory");
+	/* names are the schema's or a decoded (valid UTF-8) header's */
+	for (size_t i = 0; i < nf; i++)
+		if (bf_put_uvarint(&c->enc, c->fields[i].nlen) ||
+		    bf_buf_add(&c->enc, c->fields[i].name, c->fields[i].nlen) ||
+		    bf_buf_add(&c->enc, c->vals.p + c->fields[i].voff,
+			       c->fields[i].vlen))
+			return bf_errf(err, BF_ENOMEM, "out of memory");
+	cs_rowhash(c->enc.p, c->enc.len, hash);
+	return 0;
+}
+
+/* A reference of the record: settled now when the row it names is known,
+ * else kept for the end of the file.  Returns a negative code on error. */
+static int check_ref(struct ctx *c, const struct rec *r, const char *idbuf,
+		     const struct sch_field *f, const char *v, size_t len)
+{
+	const struct sch_table *to = schema_table(f->ref, strlen(f->ref));
+	struct tstate *rts = to ? table_state(c, to) : NULL;
+	struct idmap_ent *re;
+	struct pending_ref *p;
+
+	if (!rts)
+		return bf_errf(c->err, BF_ENOMEM, "%s: cannot load owned rows",
+			       f->ref);
+	re = idmap_get(&rts->map, v, len, 0);
+	if (re && ((re->state & IDMAP_SEEN) ||
+		   ((re->state & IDMAP_OWNED) && !c->o->replace)))
+		return 0;
+	if (c->npend == c->cappend) {
+		size_t nc = c->cappend ? c->cappend * 2 : 256;
+		struct pending_ref *np = realloc(c->pend, nc * sizeof(*np));
+		if (!np)
+			return bf_errf(c->err, BF_ENOMEM, "out of memory");
+		c->pend = np;
+		c->cappend = nc;
+	}
+	p = &c->pend[c->npend];
+	p->to = to;
+	p->line = r->line;
+	p->index = r->index;
+	p->off = c->refs.len;
+	if (bf_buf_adds(&c->refs, r->file) || bf_buf_addc(&c->refs, 0) ||
+	    bf_buf_adds(&c->refs, r->table ? r->table : "") ||
+	    bf_buf_addc(&c->refs, 0) || bf_buf_adds(&c->refs, idbuf) ||
+	    bf_buf_addc(&c->refs, 0) || bf_buf_adds(&c->refs, f->name) ||
+	    bf_buf_addc(&c->refs, 0) || bf_buf_add(&c->refs, v, len) ||
+	    bf_buf_addc(&c->refs, 0))
+		return bf_errf(c->err, BF_ENOMEM, "out of memory");
+	c->npend++;
+	return 0;
+}
+
+/* The references left for the end: each must name a row the file holds
+ * or one the institution has and keeps. */
+static void settle_refs(struct ctx *c)
+{
+	for (size_t i = 0; i < c->npend; i++) {
+		const struct pending_ref *p = &c->pend[i];
+		const char *file = (const char *)c->refs.p + p->off;
+		const char *table = file + strlen(file) + 1;
+		const char *id = table + strlen(table) + 1;
+		const char *field = id + strlen(id) + 1;
+		const char *v = field + strlen(field) + 1;
+		struct tstate *rts = table_state(c, p->to);
+		struct idmap_ent *re =
+			rts ? idmap_get(&rts->map, v, strlen(v), 0) : NULL;
+
+		if (re && ((re->state & IDMAP_SEEN) ||
+			   ((re->state & IDMAP_OWNED) &&
+			    !(c->o->replace && rts->in_file))))
+			continue;
+		report_at(c, file, p->line, *table ? table : NULL, p->index, id,
+			  field,
+			  "%s \"%.80s\" is not one of this institution's %s "
+			  "rows, nor in this file",
+			  p->to->name, v, p->to->name);
+	}
+}
+
 static int check_row(struct ctx *c, const struct rec *r, const char *id,
 		     size_t id_len, const char *idbuf, size_t nf,
 		     struct bf_err *err)
@@ -719,24 +526,34 @@ static int check_row(struct ctx *c, const struct rec *r, const char *id,
 	return 1;
 }
 
-static int record_fields(void *vctx, const struct rec *r, struct bf_err *err)
+/* The references a record makes, settled once its row is known valid. */
+struct rec_ref {
+	const struct sch_field *f;
+	const char *v;
+	size_t len;
+};
+
+static int record_fields(struct ctx *c, const struct rec *r,
+			 struct bf_err *err)
 {
-	struct ctx *c = vctx;
 	const struct sch_table *t = c->default_table;
 	struct tstate *ts;
 	const char *id = NULL;
-	size_t id_len = 0, nf = 0;
+	size_t id_len = 0, nf = 0, nrefs = 0, nold = 0, kept = 0;
 	char msg[512], idbuf[80];
-	int bad = 0;
-	uint64_t failed = 0; /* fields (by index) whose value was refused */
-	uint8_t hash[CS_ROWHASH_LEN];
-	struct ent *e;
+	int bad = 0, rc = 0;
+	uint8_t present[256], hash[CS_ROWHASH_LEN];
+	uint8_t failed[256]; /* fields whose value was refused */
+	struct rec_ref refs[8];
+	struct cs_field *old = NULL;
+	struct colinfo tmp;
+	struct idmap_ent *e;
 
-	c->res->records++;
 	if (r->table) {
 		t = schema_table(r->table, strlen(r->table));
 		if (!t || !(t->flags & (c->o->local ? SCH_T_LOCAL
 						    : SCH_T_PUBLISH))) {
+			c->res->records++;
 			report(c, r, NULL, NULL,
 			       "\"%s\" is not a table that can be %s",
 			       r->table, c->o->local ? "imported here"
@@ -748,15 +565,21 @@ static int record_fields(void *vctx, const struct rec *r, struct bf_err *err)
 	if (!ts)
 		return bf_errf(err, BF_ENOMEM, "%s: cannot load owned rows",
 			       t->name);
+	ts->in_file = 1;
+	c->res->records++;
+	memset(present, 0, sizeof(present));
+	memset(failed, 0, sizeof(failed));
 	/* the id first, so that every message can name the row */
 	for (size_t i = 0; i < r->ncells; i++) {
+		const struct colinfo *ci = column_info(c, ts, i, r, &tmp);
 		const struct rec_cell *cell = &r->cells[i];
-		if (strcmp(cell->name, "id") != 0)
+
+		if (!ci->field || strcmp(ci->field, "id") != 0)
 			continue;
 		if (cell->text) {
 			id = cell->text;
 			id_len = cell->len;
-			trim(&id, &id_len);
+			value_trim(&id, &id_len);
 		}
 	}
 	if (!id || !schema_is_row_id(id, id_len)) {
@@ -787,107 +610,119 @@ static int record_fields(void *vctx, const struct rec *r, struct bf_err *err)
 	}
 	bf_buf_reset(&c->vals);
 	for (size_t i = 0; i < r->ncells; i++) {
+		const struct colinfo *ci = column_info(c, ts, i, r, &tmp);
 		const struct rec_cell *cell = &r->cells[i];
 		const struct sch_field *f = NULL;
+		struct rec_cell rtmp;
 		size_t before = c->vals.len;
-		int fi, rc;
+		int list;
 
-		if (cell->name[0] == 'i' && strcmp(cell->name, "id") == 0)
+		if (!ci->field || !strcmp(ci->field, "id"))
 			continue;
-		fi = field_lookup(c, t, i, cell->name);
-		if (fi >= 0)
-			f = &t->fields[fi];
-		rc = convert(f, cell, &c->vals, c->items, msg, sizeof(msg));
+		if (ci->fi >= 0) {
+			f = &t->fields[ci->fi];
+			present[ci->fi] = 1;
+		}
+		list = f ? f->type == SCH_LIST
+			 : ci->mc && (ci->mc->type == VC_LIST ||
+				      ci->mc->type == VC_TERMS);
+		if (!(cell = recode(c, cell, ci->field, list, &rtmp)))
+			return bf_errf(err, BF_ENOMEM, "out of memory");
+		rc = value_convert(f, ci->mc, cell, c->o->value_flags, &c->vals,
+				   c->items, msg, sizeof(msg));
 		if (rc < 0) {
-			report(c, r, idbuf, cell->name, "%s", msg);
+			report(c, r, idbuf, ci->field, "%s", msg);
 			bad = 1;
-			if (fi >= 0 && fi < 64) /* said once: not "required" too */
-				failed |= 1ull << fi;
+			if (ci->fi >= 0) /* said once: not "required" too */
+				failed[ci->fi] = 1;
 			continue;
 		}
 		if (rc == 1)
 			continue;
-		if (!f)
-			warn_unknown(c, r, t, cell->name);
 		if (nf == CS_MAX_FIELDS) {
 			report(c, r, idbuf, NULL, "more than %u fields",
 			       CS_MAX_FIELDS);
 			return 0;
 		}
-		c->fields[nf].name = f ? f->name : cell->name;
+		if (f && f->ref && nrefs < sizeof(refs) / sizeof(refs[0])) {
+			/* the stored text: the trimmed cell (no check) */
+			refs[nrefs].f = f;
+			refs[nrefs].v = cell->text;
+			refs[nrefs].len = cell->len;
+			if (refs[nrefs].v) {
+				value_trim(&refs[nrefs].v, &refs[nrefs].len);
+				nrefs++;
+			}
+		}
+		c->fields[nf].name = f ? f->name
+				   : ci->mc ? ci->mc->name
+					    : ci->field;
 		c->fields[nf].nlen = strlen(c->fields[nf].name);
 		c->fields[nf].voff = before;
 		c->fields[nf].vlen = c->vals.len - before;
 		nf++;
 	}
 	for (size_t i = 0; i < t->nfields; i++) {
-		int present = 0;
-		if (!(t->fields[i].flags & SCH_REQUIRED) ||
-		    (i < 64 && (failed >> i & 1)))
+		int have = 0;
+		if (!(t->fields[i].flags & SCH_REQUIRED) || failed[i])
 			continue;
-		for (size_t k = 0; k < nf && !present; k++)
-			present = c->fields[k].name == t->fields[i].name;
-		if (!present) {
+		for (size_t k = 0; k < nf && !have; k++)
+			have = c->fields[k].name == t->fields[i].name;
+		/* a row that has it keeps it when the file lacks the column */
+		if (!have && (present[i] || c->whole_rows ||
+			      !(e = idmap_get(&ts->map, id, id_len, 0)) ||
+			      !(e->state & IDMAP_OWNED))) {
 			report(c, r, idbuf, t->fields[i].name, "required");
 			bad = 1;
 		}
 	}
 	if (bad)
 		return 0;
-	/* insertion sort: a record has a handful of fields, often in order */
-	for (size_t i = 1; i < nf; i++) {
-		struct fieldref x = c->fields[i];
-		size_t j = i;
-		while (j > 0 && cmp_fieldref(&c->fields[j - 1], &x) > 0) {
-			c->fields[j] = c->fields[j - 1];
-			j--;
-		}
-		c->fields[j] = x;
-	}
-	for (size_t i = 1; i < nf; i++)
-		if (cmp_fieldref(&c->fields[i - 1], &c->fields[i]) == 0) {
-			report(c, r, idbuf, c->fields[i].name,
-			       "given twice (under its name and an alias?)");
-			return 0;
-		}
-	bf_buf_reset(&c->enc);
-	if (bf_put_uvarint(&c->enc, nf))
-		return bf_errf(err, BF_ENOMEM, "out of memory");
-	/* names are the schema's or a decoded (valid UTF-8) header's */
-	for (size_t i = 0; i < nf; i++)
-		if (bf_put_uvarint(&c->enc, c->fields[i].nlen) ||
-		    bf_buf_add(&c->enc, c->fields[i].name, c->fields[i].nlen) ||
-		    bf_buf_add(&c->enc, c->vals.p + c->fields[i].voff,
-			       c->fields[i].vlen))
-			return bf_errf(err, BF_ENOMEM, "out of memory");
-	cs_rowhash(c->enc.p, c->enc.len, hash);
-
+	if ((rc = encode_row(c, r, idbuf, nf, hash, err)) != 0)
+		return rc < 0 ? rc : 0;
+	for (size_t i = 0; i < nrefs; i++)
+		if ((rc = check_ref(c, r, idbuf, refs[i].f, refs[i].v,
+				    refs[i].len)) != 0)
+			return rc;
 	e = idmap_get(&ts->map, id, id_len, 1);
 	if (!e)
 		return bf_errf(err, BF_ENOMEM, "out of memory");
-	if (e->state & ENT_SEEN) {
+	if (e->state & IDMAP_SEEN) {
 		report(c, r, idbuf, "id", "duplicate id in this file");
 		return 0;
+	}
+	if (!c->whole_rows && (e->state & IDMAP_OWNED) &&
+	    memcmp(e->hash, hash, CS_ROWHASH_LEN) != 0) {
+		rc = keep_stored(c, ts, r, id, id_len, present, &nf, &old,
+				 &nold, &kept, err);
+		if (!rc && kept)
+			rc = encode_row(c, r, idbuf, nf, hash, err);
+		cs_fields_free(old, nold);
+		if (rc)
+			return rc < 0 ? rc : 0;
+		/* the map may have moved: find the entry again */
+		e = idmap_get(&ts->map, id, id_len, 0);
 	}
 	if (c->o->check) {
 		int bad_row = check_row(c, r, id, id_len, idbuf, nf, err);
 		if (bad_row < 0)
 			return bad_row;
 		if (bad_row) {
-			e->state |= ENT_SEEN; /* a later duplicate is named */
+			e->state |= IDMAP_SEEN; /* a later duplicate is named */
 			return 0;
 		}
 	}
-	if (!(e->state & ENT_OWNED)) {
+	if (!(e->state & IDMAP_OWNED)) {
 		c->res->inserted++;
 	} else if (memcmp(e->hash, hash, CS_ROWHASH_LEN) != 0) {
 		c->res->updated++;
+		c->res->merged += kept > 0;
 	} else {
 		c->res->unchanged++;
-		e->state |= ENT_SEEN;
+		e->state |= IDMAP_SEEN;
 		return 0;
 	}
-	e->state |= ENT_SEEN;
+	e->state |= IDMAP_SEEN;
 	if (add_change(c, CS_UPSERT, t, id, id_len, c->enc.p, c->enc.len,
 		       hash))
 		return bf_errf(err, BF_ENOMEM, "out of memory");
@@ -902,6 +737,8 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 	size_t before = c->res->errors;
 	int rc;
 
+	if (c->map && !r->table && r->index <= mapfile_skip_rows(c->map))
+		return 0; /* a row of types or units, as the map says */
 	c->cur_table = NULL;
 	c->cur_id = NULL;
 	rc = record_fields(c, r, err);
@@ -909,11 +746,11 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 		return rc;
 	c->res->skipped++;
 	if (c->cur_table && c->cur_id) {
-		struct ent *e = idmap_get(&c->cur_table->map, c->cur_id,
-					  c->cur_id_len, 1);
+		struct idmap_ent *e = idmap_get(&c->cur_table->map, c->cur_id,
+						c->cur_id_len, 1);
 		if (!e)
 			return bf_errf(err, BF_ENOMEM, "out of memory");
-		e->state |= ENT_SEEN;
+		e->state |= IDMAP_SEEN;
 	}
 	return 0;
 }
@@ -1012,12 +849,170 @@ int publish_check_member(struct node *n, struct bf_err *err)
 	return node_check_not_behind(n, err);
 }
 
+/* With replace: the owned rows of the file's tables that it did not
+ * hold become deletes. */
+static int replace_deletes(struct ctx *c)
+{
+	const struct publish_opts *o = c->o;
+
+	for (size_t i = 0; i < c->ntables; i++) {
+		struct idmap *m = &c->tables[i].map;
+
+		/* tables loaded only to settle references stay whole */
+		if (!c->tables[i].in_file && c->tables[i].t != c->default_table)
+			continue;
+		for (size_t j = 0; j < m->n; j++) {
+			const char *id = idmap_id(m, j);
+
+			if (m->e[j].state != IDMAP_OWNED)
+				continue;
+			if (o->id_prefix &&
+			    strncmp(id, o->id_prefix, strlen(o->id_prefix)))
+				continue;
+			/* derived facts are the derivation's */
+			if (!o->id_prefix &&
+			    !strncmp(id, PUBLISH_DERIVED_PREFIX,
+				     sizeof(PUBLISH_DERIVED_PREFIX) - 1))
+				continue;
+			if (add_change(c, CS_DELETE, c->tables[i].t, id,
+				       m->e[j].id_len, NULL, 0, NULL))
+				return bf_errf(c->err, BF_ENOMEM,
+					       "out of memory");
+			c->res->deleted++;
+		}
+	}
+	return 0;
+}
+
+/* --dry-run: every change, field by field. */
+static int print_changes(struct ctx *c)
+{
+	FILE *out = c->o->dry_run_out ? c->o->dry_run_out : stdout;
+
+	for (size_t i = 0; i < c->nchanges; i++) {
+		const struct change *ch = &c->changes[i];
+		const char *id = (const char *)c->arena.p + ch->id_off;
+		int rc = BF_ENOENT, have;
+
+		bf_buf_reset(&c->old);
+		if (ch->op == CS_UPSERT &&
+		    (rc = store_owned_row(c->node->store, ch->t->name,
+					  c->node->cfg.slug, id, ch->id_len,
+					  &c->old, c->err)) != 0 &&
+		    rc != BF_ENOENT)
+			return rc;
+		have = rc == 0;
+		rc = drydiff_print(out, ch->op, ch->t->name, id,
+				   have ? c->old.p : NULL, c->old.len,
+				   c->arena.p + ch->enc_off, ch->enc_len,
+				   c->err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The file's records (or the reader's) through on_record. */
+static int read_records(struct ctx *c, int json)
+{
+	const struct publish_opts *o = c->o;
+
+	if (o->read)
+		return o->read(o->read_ctx, on_record, c, c->err);
+	if (json)
+		return jsonin_read_file(o->path, o->records, on_record, c,
+					c->err);
+	return csvin_read_file(o->path, o->delimiter ? o->delimiter : ',',
+			       on_record, c, c->err);
+}
+
+/* Which table the file holds, from the options or its name. */
+static int pick_table(struct ctx *c, int json)
+{
+	const struct publish_opts *o = c->o;
+	const struct sch_table *t;
+
+	if (o->table) {
+		t = schema_table(o->table, strlen(o->table));
+		if (!t)
+			return bf_errf(c->err, BF_EINVAL,
+				       "--table: no table \"%s\"", o->table);
+	} else {
+		t = table_from_path(o->path);
+	}
+	c->default_table = t;
+	if (t && o->local && !(t->flags & SCH_T_LOCAL))
+		return bf_errf(c->err, BF_EINVAL,
+			       "%s: table %s is not local-only: use `biofed "
+			       "publish`",
+			       o->path, t->name);
+	if (t && !o->local && !(t->flags & SCH_T_PUBLISH))
+		return bf_errf(c->err, BF_EINVAL,
+			       "%s: table %s is not published this way (%s)",
+			       o->path, t->name,
+			       (t->flags & SCH_T_LOCAL)
+				       ? "use `biofed samples import`"
+				       : "the coordinator writes it with "
+					 "`biofed roster`");
+	if (!t && (!json || o->records || o->read))
+		return bf_errf(c->err, BF_EINVAL,
+			       "%s: cannot tell which table the file holds "
+			       "from its name; give --table",
+			       o->path);
+	/* the whole set of the table is known even when the file is empty */
+	if (t && !table_state(c, t))
+		return BF_EIO;
+	return 0;
+}
+
+static int write_changes(struct ctx *c)
+{
+	struct node *n = c->node;
+	struct cs_row_in *rows = calloc(c->nchanges, sizeof(*rows));
+	const uint8_t **hashes = NULL;
+	int rc;
+
+	if (!rows)
+		return bf_errf(c->err, BF_ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->nchanges; i++) {
+		struct change *ch = &c->changes[i];
+		rows[i].op = ch->op;
+		rows[i].table = ch->t->name;
+		rows[i].id = (const char *)c->arena.p + ch->id_off;
+		rows[i].enc = c->arena.p + ch->enc_off;
+		rows[i].enc_len = ch->enc_len;
+	}
+	if (!c->o->local) {
+		rc = publish_commit(n->store, n->cfg.slug, &n->key, rows,
+				    c->nchanges,
+				    (size_t)n->cfg.max_changeset_rows, c->res,
+				    c->err);
+		free(rows);
+		return rc;
+	}
+	/* the row hashes computed for the diff: the store need not encode
+	 * and hash every row again */
+	hashes = calloc(c->nchanges, sizeof(*hashes));
+	if (!hashes) {
+		free(rows);
+		return bf_errf(c->err, BF_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < c->nchanges; i++)
+		if (c->changes[i].op == CS_UPSERT)
+			hashes[i] = c->arena.p + c->changes[i].enc_off +
+				    c->changes[i].enc_len;
+	rc = store_write_local(n->store, n->cfg.slug, rows, hashes, c->nchanges,
+			       c->err);
+	free(hashes);
+	free(rows);
+	return rc;
+}
+
 int publish_file(struct node *n, const struct publish_opts *o,
 		 struct publish_result *res, struct bf_err *err)
 {
 	struct ctx *c = calloc(1, sizeof(*c)); /* large: not on the stack */
 	const char *fmt = o->format;
-	struct cs_row_in *rows = NULL;
 	int rc, json;
 
 	memset(res, 0, sizeof(*res));
@@ -1028,13 +1023,19 @@ int publish_file(struct node *n, const struct publish_opts *o,
 	c->res = res;
 	c->err = err;
 	c->warn = o->warnings ? o->warnings : stderr;
+	c->whole_rows = o->clear_missing || o->read != NULL;
 	bf_buf_init(&c->arena, 0);
 	bf_buf_init(&c->vals, CS_MAX_BYTES);
 	bf_buf_init(&c->enc, CS_MAX_BYTES);
+	bf_buf_init(&c->old, CS_MAX_BYTES);
+	bf_buf_init(&c->recode, 0);
+	bf_buf_init(&c->refs, 0);
 
 	/* local rows are not signed: no roster membership needed */
 	rc = o->local ? 0 : publish_check_member(n, err);
 	if (rc)
+		goto out;
+	if (o->map && (rc = mapfile_load(o->map, &c->map, err)) != 0)
 		goto out;
 	if (!fmt)
 		fmt = o->read || strcasecmp(file_ext(o->path), "json") == 0
@@ -1042,150 +1043,48 @@ int publish_file(struct node *n, const struct publish_opts *o,
 			      : "csv";
 	json = strcmp(fmt, "json") == 0;
 	if (!json && strcmp(fmt, "csv") != 0) {
-		rc = bf_errf(err, BF_EINVAL, "--format: \"%s\" is not csv or json",
-			     fmt);
-		goto out;
-	}
-	if (o->table) {
-		c->default_table = schema_table(o->table, strlen(o->table));
-		if (!c->default_table) {
-			rc = bf_errf(err, BF_EINVAL, "--table: no table \"%s\"",
-				     o->table);
-			goto out;
-		}
-	} else {
-		c->default_table = table_from_path(o->path);
-	}
-	if (c->default_table && o->local &&
-	    !(c->default_table->flags & SCH_T_LOCAL)) {
 		rc = bf_errf(err, BF_EINVAL,
-			     "%s: table %s is not local-only: use `biofed "
-			     "publish`",
-			     o->path, c->default_table->name);
+			     "--input-format: \"%s\" is not csv or json", fmt);
 		goto out;
 	}
-	if (c->default_table && !o->local &&
-	    !(c->default_table->flags & SCH_T_PUBLISH)) {
-		rc = bf_errf(err, BF_EINVAL,
-			     "%s: table %s is not published this way (%s)",
-			     o->path, c->default_table->name,
-			     (c->default_table->flags & SCH_T_LOCAL)
-				     ? "use `biofed samples import`"
-				     : "the coordinator writes it with "
-				       "`biofed roster`");
+	if ((rc = pick_table(c, json)) != 0 || (rc = read_records(c, json)))
 		goto out;
-	}
-	if (!c->default_table && (!json || o->records || o->read)) {
-		rc = bf_errf(err, BF_EINVAL,
-			     "%s: cannot tell which table the file holds from "
-			     "its name; give --table",
-			     o->path);
-		goto out;
-	}
-	/* the whole set of the table is known even when the file is empty */
-	if (c->default_table && !table_state(c, c->default_table)) {
-		rc = BF_EIO;
-		goto out;
-	}
-	if (o->read) {
-		rc = o->read(o->read_ctx, on_record, c, err);
-	} else if (json) {
-		rc = jsonin_read_file(o->path, o->records, on_record, c, err);
-	} else {
-		rc = csvin_read_file(o->path, o->delimiter ? o->delimiter : ',',
-				     on_record, c, err);
-	}
-	if (rc)
-		goto out;
-	if (res->errors && !o->keep_going) {
+	settle_refs(c);
+	if ((res->errors && !o->keep_going) || c->fatal) {
 		size_t max = o->max_errors ? o->max_errors : 50;
 		if (res->errors > max)
-			fprintf(c->warn, "... and %zu more errors\n",
-				res->errors - max);
+			fprintf(c->warn, "... and %zu more errors%s\n",
+				res->errors - max,
+				o->errors_to ? " (all of them in the errors "
+					       "file)"
+					     : " (--errors-to FILE lists "
+					       "every one)");
 		rc = bf_errf(err, BF_EINVAL,
 			     "%s: %zu error%s; nothing was %s", o->path,
 			     res->errors, res->errors == 1 ? "" : "s",
 			     o->local ? "imported" : "published");
 		goto out;
 	}
-	if (o->replace) {
-		for (size_t i = 0; i < c->ntables; i++) {
-			struct idmap *m = &c->tables[i].map;
-			for (size_t j = 0; j < m->n; j++) {
-				struct ent *e = &m->e[j];
-				if (e->state != ENT_OWNED)
-					continue;
-				if (o->id_prefix &&
-				    strncmp((const char *)m->ids.p + e->id_off,
-					    o->id_prefix,
-					    strlen(o->id_prefix)) != 0)
-					continue;
-				/* derived facts are the derivation's */
-				if (!o->id_prefix &&
-				    !strncmp((const char *)m->ids.p + e->id_off,
-					     PUBLISH_DERIVED_PREFIX,
-					     sizeof(PUBLISH_DERIVED_PREFIX) -
-						     1))
-					continue;
-				if (add_change(c, CS_DELETE, c->tables[i].t,
-					       (const char *)m->ids.p +
-						       e->id_off,
-					       e->id_len, NULL, 0, NULL)) {
-					rc = bf_errf(err, BF_ENOMEM,
-						     "out of memory");
-					goto out;
-				}
-				res->deleted++;
-			}
-		}
-	}
-	if (o->dry_run || c->nchanges == 0) {
-		rc = 0;
+	if (o->replace && (rc = replace_deletes(c)) != 0)
+		goto out;
+	if (o->dry_run) {
+		rc = print_changes(c);
 		goto out;
 	}
-	rows = calloc(c->nchanges, sizeof(*rows));
-	if (!rows) {
-		rc = bf_errf(err, BF_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < c->nchanges; i++) {
-		struct change *ch = &c->changes[i];
-		rows[i].op = ch->op;
-		rows[i].table = ch->t->name;
-		rows[i].id = (const char *)c->arena.p + ch->id_off;
-		rows[i].enc = c->arena.p + ch->enc_off;
-		rows[i].enc_len = ch->enc_len;
-	}
-	if (o->local) {
-		/* the row hashes computed for the diff: the store need not
-		 * encode and hash every row again */
-		const uint8_t **hashes = calloc(c->nchanges, sizeof(*hashes));
-
-		if (!hashes) {
-			rc = bf_errf(err, BF_ENOMEM, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < c->nchanges; i++)
-			if (c->changes[i].op == CS_UPSERT)
-				hashes[i] = c->arena.p + c->changes[i].enc_off +
-					    c->changes[i].enc_len;
-		rc = store_write_local(n->store, n->cfg.slug, rows, hashes,
-				       c->nchanges, err);
-		free(hashes);
-	} else {
-		rc = publish_commit(n->store, n->cfg.slug, &n->key, rows,
-				    c->nchanges,
-				    (size_t)n->cfg.max_changeset_rows, res, err);
-	}
+	rc = c->nchanges ? write_changes(c) : 0;
 out:
-	free(rows);
 	for (size_t i = 0; i < c->ntables; i++)
 		idmap_free(&c->tables[i].map);
+	mapfile_free(c->map);
 	free(c->changes);
 	free(c->checkf);
+	free(c->pend);
 	bf_buf_free(&c->arena);
 	bf_buf_free(&c->vals);
 	bf_buf_free(&c->enc);
+	bf_buf_free(&c->old);
+	bf_buf_free(&c->recode);
+	bf_buf_free(&c->refs);
 	free(c);
 	return rc;
 }

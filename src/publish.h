@@ -3,12 +3,23 @@
  * change sets that hold only what differs from the rows it already owns.
  *
  * Every record is validated against schema.h (required fields, types,
- * vocabularies, ICD-10/ORPHA syntax, ids); all errors of the file are
+ * the Directory's vocabularies, ICD-10/ORPHA codes that exist, ids,
+ * references to the institution's own rows); all errors of the file are
  * collected (file:line: table id: field: what) and any error means nothing
- * is written.  Valid rows are encoded canonically and hashed; a row whose
- * hash equals the stored one is unchanged.  With `replace`, owned rows of
- * the file's tables that the file does not hold are deleted.  The
- * differences are written in (table, id) order as change sets of at most
+ * is written.  A column name that is no field but close to one (a typo:
+ * `materails`) is an error with "did you mean", since taking it as an
+ * extra field would empty the real one.
+ *
+ * A field whose column the file does not have keeps, on a row the
+ * institution already has, the value it had: a file of collections
+ * without a `materials` column leaves their materials alone.  An empty
+ * cell does empty the field.  clear_missing (and rows from a reader:
+ * fetch, derived facts) treat each record as the whole row instead.
+ *
+ * Valid rows are encoded canonically and hashed; a row whose hash equals
+ * the stored one is unchanged.  With `replace`, owned rows of the file's
+ * tables that the file does not hold are deleted.  The differences are
+ * written in (table, id) order as change sets of at most
  * max_changeset_rows rows, each signed and applied through store_apply,
  * the same path a peer's change set takes.
  */
@@ -29,7 +40,14 @@ struct publish_opts {
 	const char *records; /* JSON: path to the records array */
 	int replace;
 	int dry_run;
-	size_t max_errors;   /* errors reported before giving up; 0: 50 */
+	size_t max_errors;   /* errors shown on warnings; 0: 50, SIZE_MAX:
+			      * all (every one is counted) */
+	FILE *errors_to;     /* also every error here, however many (NULL) */
+	FILE *dry_run_out;   /* dry_run: the changes, field by field
+			      * (drydiff.h); NULL: stdout */
+	const char *map;     /* a mapping file (mapfile.h) or NULL */
+	int clear_missing;   /* a column the file lacks empties the field */
+	unsigned value_flags;/* schema_value's (SCH_NO_TERMS: benchmarks) */
 	/* Invalid records are reported (as errors) and left out; the valid
 	 * ones are published.  A left-out record keeps the row it had
 	 * (replace does not delete it).  Fetch uses this: one bad record
@@ -73,6 +91,7 @@ struct publish_result {
 	uint64_t first_seq, last_seq;
 	size_t errors;
 	size_t skipped; /* keep_going: records left out for their errors */
+	size_t merged;  /* changed rows that kept fields the file lacked */
 };
 
 /* Publishes a file for node n (opened with NODE_KEY, unless local). */

@@ -214,17 +214,21 @@ static void qb_in(struct qb *q, const struct items *it)
 
 static int norm_vocab(char *s, const void *arg, char *msg, size_t ml)
 {
-	const struct sch_vocab *v = arg;
-	int lower = v == &schema_vocab_availability;
+	/* the terms as publish stores them: the Directory's spelling */
+	const struct sch_field f = {
+		.name = "", .type = SCH_TEXT, .check = CHK_VOCAB, .vocab = arg};
+	const char *term;
+	size_t n;
 
-	for (char *p = s; *p; p++)
-		*p = (char)(lower ? tolower((unsigned char)*p)
-				  : toupper((unsigned char)*p));
-	for (const char *const *t = v->terms; *t; t++)
-		if (!strcmp(*t, s))
-			return 0;
-	snprintf(msg, ml, "unknown %s \"%.40s\"", v->name, s);
-	return 1;
+	if (schema_value(&f, s, strlen(s), 0, &term, &n, msg, ml))
+		return 1;
+	if (n >= 72) {
+		snprintf(msg, ml, "term too long");
+		return 1;
+	}
+	memmove(s, term, n);
+	s[n] = 0;
+	return 0;
 }
 
 /* Service types have their own vocabulary in the schema: check against

@@ -35,56 +35,17 @@
 #include <sys/stat.h>
 
 #include "schema.h"
-
-#define BUSY_TIMEOUT_MS 5000
-
-/* The roster: which table and fields hold the members' keys. */
-#define ROSTER_TABLE "institution"
-#define ROSTER_OLD_KEYS "old_keys"
-
-/* Columns every schema table has before its fields; field i of the table
- * is bound as parameter FIRST_FIELD_PARAM + i of its upsert. */
-#define FIRST_FIELD_PARAM 5
-
-struct table_stmts {
-	sqlite3_stmt *upsert;
-	sqlite3_stmt *del;
-};
-
-/* A list column rendered into store.lists, bound once the row is done
- * (the buffer may move while it grows). */
-struct list_bind {
-	int param;
-	size_t off, len;
-};
-
-struct store {
-	sqlite3 *db;
-	int rdonly;
-	int have_coord;
-	uint8_t coord[CS_KEY_LEN];
-	/* writers only: one upsert and one delete per schema_tables[] entry */
-	struct table_stmts *tab;
-	sqlite3_stmt *foreign_upsert, *foreign_del;
-	/* prepared on first use */
-	sqlite3_stmt *vv_get, *vv_put, *vv_fork, *log_hash, *log_put;
-	sqlite3_stmt *evidence_put, *member;
-	sqlite3_stmt *begin, *commit, *walk, *vv_all, *log_mark;
-	int walking, vv_walking; /* walk, vv_all lent out (borrow) */
-	struct bf_buf enc;    /* row encoding of the row being applied */
-	struct bf_buf lists;  /* JSON text of its list columns */
-	struct list_bind *lb; /* one slot per list field of the widest table */
-};
+#include "store_int.h"
 
 /* ---------------------------------------------------------------------- */
 /* Small helpers                                                            */
 
-static int sql_fail(struct store *s, struct bf_err *err, const char *what)
+int store_sql_fail(struct store *s, struct bf_err *err, const char *what)
 {
 	return bf_errf(err, BF_EIO, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static int exec_sql(struct store *s, const char *sql, struct bf_err *err)
+int store_exec(struct store *s, const char *sql, struct bf_err *err)
 {
 	char *msg = NULL;
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
@@ -98,7 +59,7 @@ static int exec_sql(struct store *s, const char *sql, struct bf_err *err)
 }
 
 /* Prepares *st once; later calls reuse it. */
-static int prep(struct store *s, sqlite3_stmt **st, const char *sql,
+int store_prep(struct store *s, sqlite3_stmt **st, const char *sql,
 		struct bf_err *err)
 {
 	if (*st)
@@ -111,7 +72,7 @@ static int prep(struct store *s, sqlite3_stmt **st, const char *sql,
 }
 
 /* Steps a statement that returns no rows, and resets it. */
-static int step_done(struct store *s, sqlite3_stmt *st, struct bf_err *err)
+int store_step_done(struct store *s, sqlite3_stmt *st, struct bf_err *err)
 {
 	int rc = sqlite3_step(st);
 
@@ -124,18 +85,18 @@ static int step_done(struct store *s, sqlite3_stmt *st, struct bf_err *err)
 
 /* BEGIN IMMEDIATE and COMMIT, prepared once: the daemon runs them for
  * every change set it applies. */
-static int tx_begin(struct store *s, struct bf_err *err)
+int store_tx_begin(struct store *s, struct bf_err *err)
 {
-	int rc = prep(s, &s->begin, "BEGIN IMMEDIATE", err);
+	int rc = store_prep(s, &s->begin, "BEGIN IMMEDIATE", err);
 
-	return rc ? rc : step_done(s, s->begin, err);
+	return rc ? rc : store_step_done(s, s->begin, err);
 }
 
-static int tx_commit(struct store *s, struct bf_err *err)
+int store_tx_commit(struct store *s, struct bf_err *err)
 {
-	int rc = prep(s, &s->commit, "COMMIT", err);
+	int rc = store_prep(s, &s->commit, "COMMIT", err);
 
-	return rc ? rc : step_done(s, s->commit, err);
+	return rc ? rc : store_step_done(s, s->commit, err);
 }
 
 /* A read statement prepared once and stepped through while a callback
@@ -149,7 +110,7 @@ static int borrow(struct store *s, sqlite3_stmt **cache, int *busy,
 		return sqlite3_prepare_v2(s->db, sql, -1, st, NULL) == SQLITE_OK
 			       ? BF_OK
 			       : BF_EIO;
-	if (prep(s, cache, sql, err) != 0)
+	if (store_prep(s, cache, sql, err) != 0)
 		return BF_EIO;
 	*st = *cache;
 	*busy = 1;
@@ -189,7 +150,7 @@ static const char *show(const char *p, size_t len, char *out, size_t outlen)
 	return out;
 }
 
-static int add_ident(struct bf_buf *b, const char *name)
+int store_add_ident(struct bf_buf *b, const char *name)
 {
 	int rc = bf_buf_addc(b, '"');
 
@@ -200,7 +161,7 @@ static int add_ident(struct bf_buf *b, const char *name)
 }
 
 /* The index of the schema table called exactly name, or -1. */
-static int table_index(const char *name, size_t len)
+int store_table_index(const char *name, size_t len)
 {
 	for (size_t i = 0; i < schema_ntables; i++)
 		if (strlen(schema_tables[i].name) == len &&
@@ -291,328 +252,6 @@ static int parse_old_key(const char *s, size_t len, uint8_t key[CS_KEY_LEN],
 	return BF_OK;
 }
 
-/* ---------------------------------------------------------------------- */
-/* Layout and migrations                                                    */
-
-static const char *sql_type(enum sch_type t)
-{
-	switch (t) {
-	case SCH_TEXT: return "TEXT";
-	case SCH_INT: return "INTEGER";
-	case SCH_REAL: return "REAL";
-	case SCH_BOOL: return "INTEGER";
-	case SCH_LIST: return "TEXT"; /* JSON array of strings */
-	}
-	return "BLOB";
-}
-
-static int reserved_column(const char *name)
-{
-	return !strcmp(name, "owner") || !strcmp(name, "id") ||
-	       !strcmp(name, "rowhash") || !strcmp(name, "extra");
-}
-
-static int ddl_table(struct bf_buf *b, const struct sch_table *t,
-		     struct bf_err *err)
-{
-	int rc = bf_buf_adds(b, "CREATE TABLE ");
-
-	rc = rc ? rc : add_ident(b, t->name);
-	rc = rc ? rc : bf_buf_adds(b, "(\"owner\" TEXT NOT NULL, \"id\" TEXT "
-				      "NOT NULL, \"rowhash\" BLOB NOT NULL, "
-				      "\"extra\" TEXT");
-	for (size_t i = 0; i < t->nfields && !rc; i++) {
-		if (reserved_column(t->fields[i].name))
-			return bf_errf(err, BF_EINVAL,
-				       "schema: %s.%s collides with a key "
-				       "column",
-				       t->name, t->fields[i].name);
-		rc = bf_buf_adds(b, ", ");
-		rc = rc ? rc : add_ident(b, t->fields[i].name);
-		rc = rc ? rc
-			: bf_buf_printf(b, " %s", sql_type(t->fields[i].type));
-	}
-	rc = rc ? rc : bf_buf_adds(b, ", PRIMARY KEY(\"owner\", \"id\")) "
-				      "WITHOUT ROWID;\n");
-	return rc ? bf_errf(err, rc, "schema: out of memory") : BF_OK;
-}
-
-/* Version 1: the schema's tables and the replication bookkeeping. */
-static int migrate_v1(struct store *s, struct bf_err *err)
-{
-	static const char fixed[] =
-		/* a rowid table: its rows hold whole change sets */
-		"CREATE TABLE cs_log(origin TEXT NOT NULL, seq INTEGER NOT "
-		"NULL, hash BLOB NOT NULL, prev BLOB NOT NULL, time_ms INTEGER "
-		"NOT NULL, nrows INTEGER NOT NULL, bytes BLOB NOT NULL, "
-		"UNIQUE(origin, seq));\n"
-		"CREATE TABLE vv(origin TEXT PRIMARY KEY, seq INTEGER NOT "
-		"NULL, hash BLOB NOT NULL, forked_at INTEGER NOT NULL DEFAULT "
-		"0);\n"
-		"CREATE TABLE fork_evidence(origin TEXT NOT NULL, seq INTEGER "
-		"NOT NULL, hash BLOB NOT NULL, bytes BLOB NOT NULL, seen_ms "
-		"INTEGER NOT NULL, PRIMARY KEY(origin, seq, hash));\n"
-		/* rows of tables a newer schema has; fields = row encoding */
-		"CREATE TABLE foreign_row(tbl TEXT NOT NULL, owner TEXT NOT "
-		"NULL, id TEXT NOT NULL, rowhash BLOB NOT NULL, fields BLOB "
-		"NOT NULL, PRIMARY KEY(tbl, owner, id)) WITHOUT ROWID;\n";
-	struct bf_buf b;
-	int rc;
-
-	bf_buf_init(&b, 0);
-	if ((rc = bf_buf_adds(&b, fixed)) != 0) {
-		rc = bf_errf(err, rc, "schema: out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < schema_ntables; i++)
-		if ((rc = ddl_table(&b, &schema_tables[i], err)) != 0)
-			goto out;
-	if (!bf_buf_cstr(&b)) {
-		rc = bf_errf(err, BF_ENOMEM, "schema: out of memory");
-		goto out;
-	}
-	rc = exec_sql(s, (const char *)b.p, err);
-out:
-	bf_buf_free(&b);
-	return rc;
-}
-
-/*
- * Version 2: full-text search (store.h, "Full-text search").  search_doc
- * gives every searchable row a stable integer, the FTS rowid, keyed by
- * (tbl, owner, id): the tables are WITHOUT ROWID and have none of their
- * own.  search_fts (FTS5, content kept so that deletes need no old
- * values) indexes the row's name (project: title) and its other SCH_FTS
- * fields as one body, list items flattened.  Triggers keep both in step
- * with the tables, so store_apply has no code for it; upserts run as
- * INSERT ... ON CONFLICT DO UPDATE, which fires the UPDATE triggers.
- * collection_fact and sample hold nothing to search and get no triggers:
- * bulk facts apply at full speed.  Like v1, this step reads the current
- * schema; a later step that adds SCH_FTS fields must recreate the
- * triggers and rebuild the index.
- */
-static const char *const search_tables[] = {
-	"research_group", "biobank", "collection", "service", "project",
-};
-
-/* The name column of a searchable table: "name", else "title". */
-static const char *search_name_field(const struct sch_table *t)
-{
-	return schema_field_index(t, "name", 4) >= 0 ? "name" : "title";
-}
-
-/* Appends the SQL expression of the body text of row `r` (NEW, OLD or a
- * table alias): the SCH_FTS fields but the name, space-separated. */
-static int search_body_sql(struct bf_buf *b, const struct sch_table *t,
-			   const char *r)
-{
-	const char *name = search_name_field(t);
-	int rc = BF_OK, first = 1;
-
-	for (size_t i = 0; i < t->nfields && !rc; i++) {
-		const struct sch_field *f = &t->fields[i];
-
-		if (!(f->flags & SCH_FTS) || !strcmp(f->name, name))
-			continue;
-		rc = bf_buf_adds(b, first ? "" : " || ' ' || ");
-		first = 0;
-		if (f->type == SCH_LIST)
-			rc = rc ? rc
-				: bf_buf_printf(b,
-						"coalesce((SELECT group_concat("
-						"value, ' ') FROM json_each(%s.",
-						r);
-		else
-			rc = rc ? rc : bf_buf_printf(b, "coalesce(%s.", r);
-		rc = rc ? rc : add_ident(b, f->name);
-		rc = rc ? rc
-			: bf_buf_adds(b, f->type == SCH_LIST ? ")), '')"
-							     : ", '')");
-	}
-	return rc ? rc : bf_buf_adds(b, first ? "''" : "");
-}
-
-static int search_ddl(struct bf_buf *b, const struct sch_table *t)
-{
-	const char *nm = search_name_field(t), *tn = t->name;
-	int rc;
-
-	/* initial rows */
-	rc = bf_buf_printf(b,
-			   "INSERT INTO search_doc(tbl, owner, id) SELECT '%s', "
-			   "owner, id FROM \"%s\" ORDER BY owner, id;\n"
-			   "INSERT INTO search_fts(rowid, name, body) SELECT "
-			   "d.docid, t.\"%s\", ",
-			   tn, tn, nm);
-	rc = rc ? rc : search_body_sql(b, t, "t");
-	rc = rc ? rc
-		: bf_buf_printf(b,
-				" FROM search_doc d JOIN \"%s\" t ON t.owner = "
-				"d.owner AND t.id = d.id WHERE d.tbl = '%s';\n",
-				tn, tn);
-	/* insert */
-	rc = rc ? rc
-		: bf_buf_printf(b,
-				"CREATE TRIGGER \"search_%s_ins\" AFTER INSERT "
-				"ON \"%s\" BEGIN INSERT INTO search_doc(tbl, "
-				"owner, id) VALUES('%s', NEW.owner, NEW.id); "
-				"INSERT INTO search_fts(rowid, name, body) "
-				"VALUES(last_insert_rowid(), NEW.\"%s\", ",
-				tn, tn, tn, nm);
-	rc = rc ? rc : search_body_sql(b, t, "NEW");
-	/* update: the key never changes (upserts keep owner and id) */
-	rc = rc ? rc
-		: bf_buf_printf(b,
-				"); END;\nCREATE TRIGGER \"search_%s_upd\" AFTER "
-				"UPDATE ON \"%s\" BEGIN DELETE FROM search_fts "
-				"WHERE rowid = (SELECT docid FROM search_doc "
-				"WHERE tbl = '%s' AND owner = OLD.owner AND id = "
-				"OLD.id); INSERT INTO search_fts(rowid, name, "
-				"body) SELECT docid, NEW.\"%s\", ",
-				tn, tn, tn, nm);
-	rc = rc ? rc : search_body_sql(b, t, "NEW");
-	rc = rc ? rc
-		: bf_buf_printf(b,
-				" FROM search_doc WHERE tbl = '%s' AND owner = "
-				"NEW.owner AND id = NEW.id; END;\n",
-				tn);
-	/* delete */
-	rc = rc ? rc
-		: bf_buf_printf(b,
-				"CREATE TRIGGER \"search_%s_del\" AFTER DELETE "
-				"ON \"%s\" BEGIN DELETE FROM search_fts WHERE "
-				"rowid = (SELECT docid FROM search_doc WHERE tbl "
-				"= '%s' AND owner = OLD.owner AND id = OLD.id); "
-				"DELETE FROM search_doc WHERE tbl = '%s' AND "
-				"owner = OLD.owner AND id = OLD.id; END;\n",
-				tn, tn, tn, tn);
-	return rc;
-}
-
-static int migrate_v2(struct store *s, struct bf_err *err)
-{
-	struct bf_buf b;
-	int rc;
-
-	bf_buf_init(&b, 0);
-	/* a name counts four times the body in the ranking (bm25 weights) */
-	rc = bf_buf_adds(&b,
-			 "CREATE TABLE search_doc(docid INTEGER PRIMARY KEY, "
-			 "tbl TEXT NOT NULL, owner TEXT NOT NULL, id TEXT NOT "
-			 "NULL, UNIQUE(tbl, owner, id));\n"
-			 "CREATE VIRTUAL TABLE search_fts USING fts5(name, body, "
-			 "tokenize = 'unicode61 remove_diacritics 2');\n"
-			 "INSERT INTO search_fts(search_fts, rank) "
-			 "VALUES('rank', 'bm25(4.0, 1.0)');\n");
-	for (size_t i = 0; i < sizeof(search_tables) / sizeof(search_tables[0]) &&
-			   !rc;
-	     i++) {
-		const struct sch_table *t = schema_table(
-			search_tables[i], strlen(search_tables[i]));
-
-		rc = t ? search_ddl(&b, t) : BF_EINVAL;
-	}
-	if (rc || !bf_buf_cstr(&b)) {
-		rc = bf_errf(err, rc == BF_EINVAL ? rc : BF_ENOMEM,
-			     "schema: full-text search tables");
-		goto out;
-	}
-	rc = exec_sql(s, (const char *)b.p, err);
-out:
-	bf_buf_free(&b);
-	return rc;
-}
-
-/*
- * Each step brings the database from version - 1 to version.  Append new
- * steps (FTS5 tables, new columns...) at the end; never edit a step that
- * has shipped.  Note that migrate_v1 derives its tables from the current
- * schema_tables[]: a later step that adds fields must add only the
- * columns that are missing (ALTER TABLE ... ADD COLUMN when absent), and
- * should move those fields out of `extra`; row hashes stay valid since
- * the row encoding does not change.
- */
-static const struct migration {
-	int version;
-	int (*run)(struct store *s, struct bf_err *err);
-} migrations[] = {
-	{1, migrate_v1},
-	{2, migrate_v2},
-};
-#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
-#define STORE_DB_VERSION (migrations[NMIGRATIONS - 1].version)
-
-static int user_version(struct store *s, int *out, struct bf_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		rc = sql_fail(s, err, "reading the schema version");
-		goto out;
-	}
-	*out = sqlite3_column_int(st, 0);
-	rc = BF_OK;
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int migrate(struct store *s, const char *path, struct bf_err *err)
-{
-	char sql[64];
-	int rc, uv = 0, in_tx = 0;
-
-	if (s->rdonly) {
-		if ((rc = user_version(s, &uv, err)) != 0)
-			return rc;
-		/* a newer version is fine to read: columns are only added */
-		if (uv == 0)
-			return bf_errf(err, BF_ENOENT,
-				       "%s: not an initialised biofed replica "
-				       "(open it once for writing, e.g. with "
-				       "biofed init)",
-				       path);
-		return BF_OK;
-	}
-	if ((rc = tx_begin(s, err)) != 0)
-		goto out;
-	in_tx = 1;
-	if ((rc = user_version(s, &uv, err)) != 0)
-		goto out;
-	if (uv > STORE_DB_VERSION) {
-		rc = bf_errf(err, BF_EINVAL,
-			     "%s: database schema version %d is newer than "
-			     "this biofed's (%d): refusing to write; upgrade "
-			     "biofed (read-only commands still work)",
-			     path, uv, STORE_DB_VERSION);
-		goto out;
-	}
-	for (size_t i = 0; i < NMIGRATIONS; i++) {
-		if (migrations[i].version <= uv)
-			continue;
-		if ((rc = migrations[i].run(s, err)) != 0) {
-			bf_err_prefix(err, "%s: migration to version %d", path,
-				      migrations[i].version);
-			goto out;
-		}
-	}
-	if (uv < STORE_DB_VERSION) {
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
-			 STORE_DB_VERSION);
-		if ((rc = exec_sql(s, sql, err)) != 0)
-			goto out;
-	}
-	rc = tx_commit(s, err);
-	in_tx = rc != 0;
-out:
-	if (in_tx)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
-}
-
 /* Builds the upsert and delete statements of every table from the
  * schema, so that no SQL is compiled while applying. */
 static int prepare_writers(struct store *s, struct bf_err *err)
@@ -633,13 +272,13 @@ static int prepare_writers(struct store *s, struct bf_err *err)
 
 		bf_buf_reset(&b);
 		rc = bf_buf_adds(&b, "INSERT INTO ");
-		rc = rc ? rc : add_ident(&b, t->name);
+		rc = rc ? rc : store_add_ident(&b, t->name);
 		rc = rc ? rc
 			: bf_buf_adds(&b, "(\"owner\", \"id\", \"rowhash\", "
 					  "\"extra\"");
 		for (size_t k = 0; k < t->nfields && !rc; k++) {
 			rc = bf_buf_adds(&b, ", ");
-			rc = rc ? rc : add_ident(&b, t->fields[k].name);
+			rc = rc ? rc : store_add_ident(&b, t->fields[k].name);
 			nlists += t->fields[k].type == SCH_LIST;
 		}
 		rc = rc ? rc : bf_buf_adds(&b, ") VALUES(?1, ?2, ?3, ?4");
@@ -653,26 +292,26 @@ static int prepare_writers(struct store *s, struct bf_err *err)
 					  "excluded.\"extra\"");
 		for (size_t k = 0; k < t->nfields && !rc; k++) {
 			rc = bf_buf_adds(&b, ", ");
-			rc = rc ? rc : add_ident(&b, t->fields[k].name);
+			rc = rc ? rc : store_add_ident(&b, t->fields[k].name);
 			rc = rc ? rc : bf_buf_adds(&b, " = excluded.");
-			rc = rc ? rc : add_ident(&b, t->fields[k].name);
+			rc = rc ? rc : store_add_ident(&b, t->fields[k].name);
 		}
 		if (rc || !bf_buf_cstr(&b)) {
 			rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
 			goto out;
 		}
-		if ((rc = prep(s, &s->tab[i].upsert, (const char *)b.p, err)))
+		if ((rc = store_prep(s, &s->tab[i].upsert, (const char *)b.p, err)))
 			goto out;
 		bf_buf_reset(&b);
 		rc = bf_buf_adds(&b, "DELETE FROM ");
-		rc = rc ? rc : add_ident(&b, t->name);
+		rc = rc ? rc : store_add_ident(&b, t->name);
 		rc = rc ? rc : bf_buf_adds(&b, " WHERE \"owner\" = ?1 AND "
 					      "\"id\" = ?2");
 		if (rc || !bf_buf_cstr(&b)) {
 			rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
 			goto out;
 		}
-		if ((rc = prep(s, &s->tab[i].del, (const char *)b.p, err)))
+		if ((rc = store_prep(s, &s->tab[i].del, (const char *)b.p, err)))
 			goto out;
 		if (nlists > maxlists)
 			maxlists = nlists;
@@ -682,13 +321,13 @@ static int prepare_writers(struct store *s, struct bf_err *err)
 		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
 		goto out;
 	}
-	rc = prep(s, &s->foreign_upsert,
+	rc = store_prep(s, &s->foreign_upsert,
 		  "INSERT INTO foreign_row(tbl, owner, id, rowhash, fields) "
 		  "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(tbl, owner, id) DO "
 		  "UPDATE SET rowhash = excluded.rowhash, fields = "
 		  "excluded.fields",
 		  err);
-	rc = rc ? rc : prep(s, &s->foreign_del,
+	rc = rc ? rc : store_prep(s, &s->foreign_del,
 			    "DELETE FROM foreign_row WHERE tbl = ?1 AND "
 			    "owner = ?2 AND id = ?3",
 			    err);
@@ -729,7 +368,7 @@ int store_open(const char *path, int flags, struct store **out,
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	if ((rc = exec_sql(s, "PRAGMA foreign_keys = OFF", err)) != 0)
+	if ((rc = store_exec(s, "PRAGMA foreign_keys = OFF", err)) != 0)
 		goto out;
 	if (!s->rdonly) {
 		sqlite3_stmt *st = NULL;
@@ -750,7 +389,7 @@ int store_open(const char *path, int flags, struct store **out,
 		/* a page cache of 32 MiB (SQLite's default is 2 MiB): a
 		 * replica's indexes outgrow the default at a few hundred
 		 * thousand rows, and every apply then reads pages back */
-		if ((rc = exec_sql(s, "PRAGMA cache_size = -32768", err)) != 0)
+		if ((rc = store_exec(s, "PRAGMA cache_size = -32768", err)) != 0)
 			goto out;
 		/* Keep -wal and -shm after the last writer closes: a
 		 * read-only opener cannot create them, and needs them to
@@ -763,7 +402,7 @@ int store_open(const char *path, int flags, struct store **out,
 		if ((rc = store_set_durable(s, 1, err)) != 0)
 			goto out;
 	}
-	if ((rc = migrate(s, path, err)) != 0)
+	if ((rc = store_migrate(s, path, err)) != 0)
 		goto out;
 	if (!s->rdonly && (rc = prepare_writers(s, err)) != 0)
 		goto out;
@@ -783,6 +422,7 @@ void store_close(struct store *s)
 		for (size_t i = 0; i < schema_ntables; i++) {
 			sqlite3_finalize(s->tab[i].upsert);
 			sqlite3_finalize(s->tab[i].del);
+			sqlite3_finalize(s->tab[i].get);
 		}
 		free(s->tab);
 	}
@@ -814,7 +454,7 @@ struct sqlite3 *store_db(struct store *s)
 
 int store_set_durable(struct store *s, int full, struct bf_err *err)
 {
-	return exec_sql(s, full ? "PRAGMA synchronous = FULL"
+	return store_exec(s, full ? "PRAGMA synchronous = FULL"
 				: "PRAGMA synchronous = NORMAL",
 			err);
 }
@@ -844,7 +484,7 @@ int store_origin_key(struct store *s, const char *origin, uint64_t seq,
 		memcpy(key, s->coord, CS_KEY_LEN);
 		return BF_OK;
 	}
-	rc = prep(s, &s->member,
+	rc = store_prep(s, &s->member,
 		  "SELECT \"sign_key\", \"key_from\", \"" ROSTER_OLD_KEYS
 		  "\", \"revoked_from\" FROM \"" ROSTER_TABLE
 		  "\" WHERE \"owner\" = ?1 AND \"id\" = ?2",
@@ -861,7 +501,7 @@ int store_origin_key(struct store *s, const char *origin, uint64_t seq,
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		rc = sql_fail(s, err, "roster lookup");
+		rc = store_sql_fail(s, err, "roster lookup");
 		goto out;
 	}
 	if (sqlite3_column_type(st, 1) != SQLITE_NULL)
@@ -1107,7 +747,7 @@ static int bind_field(struct store *s, sqlite3_stmt *st, int param,
 		(*nlb)++;
 		break;
 	}
-	return rc == SQLITE_OK ? BF_OK : sql_fail(s, err, "bind");
+	return rc == SQLITE_OK ? BF_OK : store_sql_fail(s, err, "bind");
 }
 
 /* Encodes the row's fields (v.raw: a copy) and hashes the encoding. */
@@ -1125,8 +765,8 @@ static int row_encode(struct store *s, const struct cs_row *r,
 
 /* hash: the row hash when the caller has it (local rows), else NULL. */
 static int upsert_row(struct store *s, size_t ti, const char *origin,
-		      const struct cs_row *r, const uint8_t *hash,
-		      struct bf_err *err)
+		      int cs_schema, const struct cs_row *r,
+		      const uint8_t *hash, struct bf_err *err)
 {
 	const struct sch_table *t = &schema_tables[ti];
 	sqlite3_stmt *st = s->tab[ti].upsert;
@@ -1147,7 +787,7 @@ static int upsert_row(struct store *s, size_t ti, const char *origin,
 	if (sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 2, r->id.p, (int)r->id.len, SQLITE_STATIC) ||
 	    sqlite3_bind_blob(st, 3, rh, CS_ROWHASH_LEN, SQLITE_STATIC)) {
-		rc = sql_fail(s, err, "bind");
+		rc = store_sql_fail(s, err, "bind");
 		goto out;
 	}
 	/* both sides are sorted by name: one merge walk splits the row's
@@ -1166,14 +806,27 @@ static int upsert_row(struct store *s, size_t ti, const char *origin,
 				goto out;
 			j++;
 		}
-		if (j < r->nfields && c == 0) {
+		if (j < r->nfields && c == 0 && f->since > cs_schema &&
+		    !type_matches(f->type, r->fields[j].v.type)) {
+			/* a field the writer's schema did not know, taken
+			 * then as it came (text): kept as it is, in extra;
+			 * the header's version decides, so every node
+			 * applies the same log alike */
+			if ((rc = add_extra(&extra, r, &r->fields[j], err)))
+				goto out;
+			j++;
+			if (sqlite3_bind_null(st, param)) {
+				rc = store_sql_fail(s, err, "bind");
+				goto out;
+			}
+		} else if (j < r->nfields && c == 0) {
 			rc = bind_field(s, st, param, f, r, &r->fields[j].v,
 					&nlb, err);
 			if (rc)
 				goto out;
 			j++;
 		} else if (sqlite3_bind_null(st, param)) {
-			rc = sql_fail(s, err, "bind");
+			rc = store_sql_fail(s, err, "bind");
 			goto out;
 		}
 	}
@@ -1196,10 +849,10 @@ static int upsert_row(struct store *s, size_t ti, const char *origin,
 				       (const char *)s->lists.p + s->lb[k].off,
 				       (int)s->lb[k].len, SQLITE_STATIC);
 	if (rc != SQLITE_OK) {
-		rc = sql_fail(s, err, "bind");
+		rc = store_sql_fail(s, err, "bind");
 		goto out;
 	}
-	if ((rc = step_done(s, st, err)) != 0)
+	if ((rc = store_step_done(s, st, err)) != 0)
 		bf_err_prefix(err, "row %s", t->name);
 out:
 	json_decref(extra);
@@ -1214,8 +867,8 @@ static int delete_row(struct store *s, size_t ti, const char *origin,
 
 	if (sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 2, r->id.p, (int)r->id.len, SQLITE_STATIC))
-		return sql_fail(s, err, "bind");
-	return step_done(s, st, err);
+		return store_sql_fail(s, err, "bind");
+	return store_step_done(s, st, err);
 }
 
 /* A row of a table this schema does not know: kept whole, by encoding. */
@@ -1233,13 +886,13 @@ static int foreign_row(struct store *s, const char *origin,
 			      SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 2, origin, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 3, r->id.p, (int)r->id.len, SQLITE_STATIC))
-		return sql_fail(s, err, "bind");
+		return store_sql_fail(s, err, "bind");
 	if (r->op == CS_UPSERT &&
 	    (sqlite3_bind_blob(st, 4, rh, CS_ROWHASH_LEN, SQLITE_STATIC) ||
 	     sqlite3_bind_blob(st, 5, s->enc.p, (int)s->enc.len,
 			       SQLITE_STATIC)))
-		return sql_fail(s, err, "bind");
-	return step_done(s, st, err);
+		return store_sql_fail(s, err, "bind");
+	return store_step_done(s, st, err);
 }
 
 /* Which table a run of rows goes to, under the ownership rules: the
@@ -1248,7 +901,7 @@ static int resolve_table(const char *origin, const struct cs_row *r,
 			 int *ti, struct bf_err *err)
 {
 	int coord = !strcmp(origin, SCHEMA_COORDINATOR);
-	int i = table_index(r->table.p, r->table.len);
+	int i = store_table_index(r->table.p, r->table.len);
 	const struct sch_table *t;
 
 	if (i < 0) {
@@ -1304,7 +957,11 @@ static int apply_rows(struct store *s, const struct changeset *cs,
 		else if (r->op == CS_DELETE)
 			rc = delete_row(s, (size_t)ti, origin, r, err);
 		else
-			rc = upsert_row(s, (size_t)ti, origin, r, NULL, err);
+			rc = upsert_row(s, (size_t)ti, origin,
+					cs->h.schema > INT16_MAX
+						? INT16_MAX
+						: (int)cs->h.schema,
+					r, NULL, err);
 	}
 	return rc;
 }
@@ -1318,7 +975,7 @@ struct head {
 static int read_head(struct store *s, const char *origin, struct head *h,
 		     struct bf_err *err)
 {
-	int rc = prep(s, &s->vv_get,
+	int rc = store_prep(s, &s->vv_get,
 		      "SELECT seq, hash, forked_at FROM vv WHERE origin = ?1",
 		      err);
 
@@ -1336,7 +993,7 @@ static int read_head(struct store *s, const char *origin, struct head *h,
 		rc = BF_OK;
 	} else {
 		rc = rc == SQLITE_DONE ? BF_OK
-				       : sql_fail(s, err, "reading the vector");
+				       : store_sql_fail(s, err, "reading the vector");
 	}
 	sqlite3_reset(s->vv_get);
 	return rc;
@@ -1352,11 +1009,11 @@ static int store_fork(struct store *s, const struct changeset *cs,
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = prep(s, &s->evidence_put,
+	rc = store_prep(s, &s->evidence_put,
 		  "INSERT OR IGNORE INTO fork_evidence(origin, seq, hash, "
 		  "bytes, seen_ms) VALUES(?1, ?2, ?3, ?4, ?5)",
 		  err);
-	rc = rc ? rc : prep(s, &s->vv_fork,
+	rc = rc ? rc : store_prep(s, &s->vv_fork,
 			    "UPDATE vv SET forked_at = ?2 WHERE origin = ?1 "
 			    "AND (forked_at = 0 OR forked_at > ?2)",
 			    err);
@@ -1368,20 +1025,20 @@ static int store_fork(struct store *s, const struct changeset *cs,
 	    sqlite3_bind_blob(st, 3, cs->hash, CS_HASH_LEN, SQLITE_STATIC) ||
 	    sqlite3_bind_blob(st, 4, cs->bytes, (int)cs->len, SQLITE_STATIC) ||
 	    sqlite3_bind_int64(st, 5, (int64_t)bf_now_ms()))
-		return sql_fail(s, err, "bind");
-	if ((rc = step_done(s, st, err)) != 0)
+		return store_sql_fail(s, err, "bind");
+	if ((rc = store_step_done(s, st, err)) != 0)
 		return rc;
 	st = s->vv_fork;
 	if (sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_int64(st, 2, (int64_t)cs->h.seq))
-		return sql_fail(s, err, "bind");
-	return step_done(s, st, err);
+		return store_sql_fail(s, err, "bind");
+	return store_step_done(s, st, err);
 }
 
 int store_log_hash(struct store *s, const char *origin, uint64_t seq,
 		   uint8_t out[CS_HASH_LEN], struct bf_err *err)
 {
-	int rc = prep(s, &s->log_hash,
+	int rc = store_prep(s, &s->log_hash,
 		      "SELECT hash FROM cs_log WHERE origin = ?1 AND seq = ?2",
 		      err);
 
@@ -1399,7 +1056,7 @@ int store_log_hash(struct store *s, const char *origin, uint64_t seq,
 	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
 		rc = BF_ENOENT;
 	} else {
-		rc = sql_fail(s, err, "reading the log");
+		rc = store_sql_fail(s, err, "reading the log");
 	}
 	sqlite3_reset(s->log_hash);
 	return rc;
@@ -1472,11 +1129,11 @@ static int log_append(struct store *s, const struct changeset *cs,
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = prep(s, &s->log_put,
+	rc = store_prep(s, &s->log_put,
 		  "INSERT INTO cs_log(origin, seq, hash, prev, time_ms, nrows, "
 		  "bytes) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 		  err);
-	rc = rc ? rc : prep(s, &s->vv_put,
+	rc = rc ? rc : store_prep(s, &s->vv_put,
 			    "INSERT INTO vv(origin, seq, hash) VALUES(?1, ?2, "
 			    "?3) ON CONFLICT(origin) DO UPDATE SET seq = "
 			    "excluded.seq, hash = excluded.hash",
@@ -1491,15 +1148,15 @@ static int log_append(struct store *s, const struct changeset *cs,
 	    sqlite3_bind_int64(st, 5, (int64_t)cs->h.time_ms) ||
 	    sqlite3_bind_int64(st, 6, (int64_t)cs->nrows) ||
 	    sqlite3_bind_blob(st, 7, cs->bytes, (int)cs->len, SQLITE_STATIC))
-		return sql_fail(s, err, "bind");
-	if ((rc = step_done(s, st, err)) != 0)
+		return store_sql_fail(s, err, "bind");
+	if ((rc = store_step_done(s, st, err)) != 0)
 		return rc;
 	st = s->vv_put;
 	if (sqlite3_bind_text(st, 1, cs->h.origin, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_int64(st, 2, (int64_t)cs->h.seq) ||
 	    sqlite3_bind_blob(st, 3, cs->hash, CS_HASH_LEN, SQLITE_STATIC))
-		return sql_fail(s, err, "bind");
-	return step_done(s, st, err);
+		return store_sql_fail(s, err, "bind");
+	return store_step_done(s, st, err);
 }
 
 /* A change set this log holds byte for byte (the same body hash at its
@@ -1561,7 +1218,7 @@ int store_apply(struct store *s, const uint8_t *bytes, size_t len,
 	/* everything from the roster lookup on sees one snapshot and holds
 	 * the write lock, so no other writer can slip in between check and
 	 * write */
-	if ((rc = tx_begin(s, err)) != 0)
+	if ((rc = store_tx_begin(s, err)) != 0)
 		goto out;
 	in_tx = 1;
 	if ((rc = store_origin_key(s, cs.h.origin, cs.h.seq, key, err)) != 0)
@@ -1580,13 +1237,13 @@ int store_apply(struct store *s, const uint8_t *bytes, size_t len,
 			    SQLITE_OK)
 				in_tx = 0;
 			else
-				rc = sql_fail(s, err, "storing fork evidence");
+				rc = store_sql_fail(s, err, "storing fork evidence");
 		}
 		goto out;
 	}
 	if ((rc = apply_rows(s, &cs, err)) != 0 ||
 	    (rc = log_append(s, &cs, err)) != 0 ||
-	    (rc = tx_commit(s, err)) != 0)
+	    (rc = store_tx_commit(s, err)) != 0)
 		goto out;
 	in_tx = 0;
 	if (rows_out)
@@ -1647,7 +1304,7 @@ int store_write_local(struct store *s, const char *owner,
 		uint64_t p = 0;
 
 		if (rows[i].table != cur) {
-			ti = table_index(rows[i].table, strlen(rows[i].table));
+			ti = store_table_index(rows[i].table, strlen(rows[i].table));
 			if (ti < 0 || !(schema_tables[ti].flags & SCH_T_LOCAL)) {
 				rc = bf_errf(err, BF_EINVAL,
 					     "%s is not a local-only table",
@@ -1668,7 +1325,7 @@ int store_write_local(struct store *s, const char *owner,
 	local_rows = rows;
 	qsort(keys, n, sizeof(*keys), local_key_cmp);
 	local_rows = NULL;
-	if ((rc = tx_begin(s, err)) != 0)
+	if ((rc = store_tx_begin(s, err)) != 0)
 		goto out;
 	in_tx = 1;
 	for (size_t i = 0; i < n; i++) {
@@ -1690,7 +1347,8 @@ int store_write_local(struct store *s, const char *owner,
 			r.fields = fields;
 			r.nfields = nf;
 			rc = rc ? rc
-				: upsert_row(s, (size_t)ti, owner, &r,
+				: upsert_row(s, (size_t)ti, owner,
+					     SCHEMA_VERSION, &r,
 					     hashes ? hashes[keys[i].row] : NULL,
 					     err);
 			cs_fields_free(fields, nf);
@@ -1699,7 +1357,7 @@ int store_write_local(struct store *s, const char *owner,
 		if (rc)
 			goto out;
 	}
-	if ((rc = tx_commit(s, err)) != 0)
+	if ((rc = store_tx_commit(s, err)) != 0)
 		goto out;
 	in_tx = 0;
 out:
@@ -1734,7 +1392,7 @@ int store_vector(struct store *s, store_vv_cb cb, void *ctx,
 	int rc;
 
 	if (borrow(s, &s->vv_all, &s->vv_walking, sql, &st, err) != 0)
-		return sql_fail(s, err, "reading the vector");
+		return store_sql_fail(s, err, "reading the vector");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_vv_entry e;
 
@@ -1749,7 +1407,7 @@ int store_vector(struct store *s, store_vv_cb cb, void *ctx,
 		if ((rc = cb(ctx, &e)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading the vector");
+	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "reading the vector");
 out:
 	give_back(st, s->vv_all, &s->vv_walking);
 	return rc;
@@ -1760,7 +1418,7 @@ int64_t store_log_mark(struct store *s)
 	struct bf_err err;
 	int64_t v = -1;
 
-	if (prep(s, &s->log_mark, "SELECT coalesce(max(rowid), 0) FROM cs_log",
+	if (store_prep(s, &s->log_mark, "SELECT coalesce(max(rowid), 0) FROM cs_log",
 		 &err) != 0)
 		return -1;
 	if (sqlite3_step(s->log_mark) == SQLITE_ROW)
@@ -1780,7 +1438,7 @@ static int walk_origin(struct store *s, const char *origin, uint64_t after,
 	int rc;
 
 	if (borrow(s, &s->walk, &s->walking, sql, &st, err) != 0)
-		return sql_fail(s, err, "reading the log");
+		return store_sql_fail(s, err, "reading the log");
 	sqlite3_bind_text(st, 1, origin, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, after > INT64_MAX ? INT64_MAX
 						    : (int64_t)after);
@@ -1797,7 +1455,7 @@ static int walk_origin(struct store *s, const char *origin, uint64_t after,
 		if ((rc = cb(ctx, &e)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading the log");
+	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "reading the log");
 out:
 	give_back(st, s->walk, &s->walking);
 	return rc;
@@ -1819,7 +1477,7 @@ int store_changesets(struct store *s, const char *origin, uint64_t after_seq,
 			       "SELECT DISTINCT origin FROM cs_log WHERE "
 			       "origin <> ?1 ORDER BY origin",
 			       -1, &st, NULL) != SQLITE_OK)
-		return sql_fail(s, err, "reading the log");
+		return store_sql_fail(s, err, "reading the log");
 	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *o = (const char *)sqlite3_column_text(st, 0);
@@ -1827,7 +1485,7 @@ int store_changesets(struct store *s, const char *origin, uint64_t after_seq,
 		if (o && (rc = walk_origin(s, o, after_seq, cb, ctx, err)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading the log");
+	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "reading the log");
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -1836,7 +1494,7 @@ out:
 int store_owned_rows(struct store *s, const char *table, const char *owner,
 		     store_rowhash_cb cb, void *ctx, struct bf_err *err)
 {
-	int ti = table_index(table, strlen(table));
+	int ti = store_table_index(table, strlen(table));
 	sqlite3_stmt *st = NULL;
 	struct bf_buf b;
 	int rc;
@@ -1844,7 +1502,7 @@ int store_owned_rows(struct store *s, const char *table, const char *owner,
 	bf_buf_init(&b, 0);
 	if (ti >= 0) {
 		rc = bf_buf_adds(&b, "SELECT \"id\", \"rowhash\" FROM ");
-		rc = rc ? rc : add_ident(&b, schema_tables[ti].name);
+		rc = rc ? rc : store_add_ident(&b, schema_tables[ti].name);
 		rc = rc ? rc : bf_buf_adds(&b, " WHERE \"owner\" = ?1 ORDER BY "
 					      "\"id\"");
 	} else {
@@ -1858,7 +1516,7 @@ int store_owned_rows(struct store *s, const char *table, const char *owner,
 	}
 	if (sqlite3_prepare_v2(s->db, (const char *)b.p, -1, &st, NULL) !=
 	    SQLITE_OK) {
-		rc = sql_fail(s, err, "reading owned rows");
+		rc = store_sql_fail(s, err, "reading owned rows");
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
@@ -1874,10 +1532,50 @@ int store_owned_rows(struct store *s, const char *table, const char *owner,
 		if (rc)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading owned rows");
+	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "reading owned rows");
 out:
 	sqlite3_finalize(st);
 	bf_buf_free(&b);
+	return rc;
+}
+
+int store_owned_row(struct store *s, const char *table, const char *owner,
+		    const char *id, size_t id_len, struct bf_buf *enc,
+		    struct bf_err *err)
+{
+	int ti = store_table_index(table, strlen(table));
+	sqlite3_stmt *st;
+	struct bf_buf b;
+	int rc;
+
+	if (ti < 0 || !s->tab)
+		return bf_errf(err, BF_EINVAL, "%s: not a table of this schema",
+			       table);
+	if (!s->tab[ti].get) {
+		bf_buf_init(&b, 0);
+		rc = bf_buf_adds(&b, "SELECT * FROM ");
+		rc = rc ? rc : store_add_ident(&b, table);
+		rc = rc ? rc : bf_buf_adds(&b, " WHERE \"owner\" = ?1 AND "
+					      "\"id\" = ?2");
+		rc = rc || !bf_buf_cstr(&b)
+			     ? bf_errf(err, BF_ENOMEM, "store: out of memory")
+			     : store_prep(s, &s->tab[ti].get,
+					  (const char *)b.p, err);
+		bf_buf_free(&b);
+		if (rc)
+			return rc;
+	}
+	st = s->tab[ti].get;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, (int)id_len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = store_stmt_rowenc(st, &schema_tables[ti], enc, err);
+	else if (rc == SQLITE_DONE)
+		rc = BF_ENOENT;
+	else
+		rc = store_sql_fail(s, err, "reading a row");
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -2166,7 +1864,7 @@ static int verify_log(struct verify *v, struct bf_err *err)
 			       "SELECT origin, seq, hash, prev, bytes FROM "
 			       "cs_log ORDER BY origin, seq",
 			       -1, &st, NULL) != SQLITE_OK) {
-		rc = sql_fail(s, err, "reading the log");
+		rc = store_sql_fail(s, err, "reading the log");
 		goto out;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2221,7 +1919,7 @@ static int verify_log(struct verify *v, struct bf_err *err)
 		cs_free(&cs);
 	}
 	if (rc != SQLITE_DONE) {
-		rc = sql_fail(s, err, "reading the log");
+		rc = store_sql_fail(s, err, "reading the log");
 		goto out;
 	}
 	/* the vector's head of each origin is its last log entry, and each
@@ -2235,7 +1933,7 @@ static int verify_log(struct verify *v, struct bf_err *err)
 		    "UNION ALL SELECT DISTINCT origin, NULL, NULL, NULL, NULL "
 		    "FROM cs_log WHERE origin NOT IN (SELECT origin FROM vv)",
 		    -1, &vst, NULL) != SQLITE_OK) {
-		rc = sql_fail(s, err, "reading the vector");
+		rc = store_sql_fail(s, err, "reading the vector");
 		goto out;
 	}
 	while ((rc = sqlite3_step(vst)) == SQLITE_ROW) {
@@ -2254,7 +1952,7 @@ static int verify_log(struct verify *v, struct bf_err *err)
 				   "entry",
 				o ? o : "");
 	}
-	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "reading the vector");
+	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "reading the vector");
 out:
 	sqlite3_finalize(st);
 	sqlite3_finalize(vst);
@@ -2275,10 +1973,10 @@ static int verify_table(struct verify *v, const struct sch_table *t,
 			 "SELECT \"owner\", \"id\", \"rowhash\", \"extra\"");
 	for (size_t i = 0; i < t->nfields && !rc; i++) {
 		rc = bf_buf_adds(&sql, ", ");
-		rc = rc ? rc : add_ident(&sql, t->fields[i].name);
+		rc = rc ? rc : store_add_ident(&sql, t->fields[i].name);
 	}
 	rc = rc ? rc : bf_buf_adds(&sql, " FROM ");
-	rc = rc ? rc : add_ident(&sql, t->name);
+	rc = rc ? rc : store_add_ident(&sql, t->name);
 	rc = rc ? rc : bf_buf_adds(&sql, " ORDER BY \"owner\", \"id\"");
 	if (rc || !bf_buf_cstr(&sql)) {
 		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
@@ -2286,7 +1984,7 @@ static int verify_table(struct verify *v, const struct sch_table *t,
 	}
 	if (sqlite3_prepare_v2(s->db, (const char *)sql.p, -1, &st, NULL) !=
 	    SQLITE_OK) {
-		rc = sql_fail(s, err, "verify");
+		rc = store_sql_fail(s, err, "verify");
 		goto out;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2330,7 +2028,7 @@ static int verify_table(struct verify *v, const struct sch_table *t,
 				t->name, show(owner, olen, so, sizeof(so)),
 				show(id, ilen, si, sizeof(si)));
 	}
-	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "verify");
+	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "verify");
 out:
 	sqlite3_finalize(st);
 	bf_buf_free(&sql);
@@ -2348,7 +2046,7 @@ static int verify_foreign(struct verify *v, uint64_t *rows,
 			       "SELECT tbl, owner, id, rowhash, fields FROM "
 			       "foreign_row ORDER BY tbl, owner, id",
 			       -1, &st, NULL) != SQLITE_OK)
-		return sql_fail(s, err, "verify");
+		return store_sql_fail(s, err, "verify");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const void *col[5];
 		size_t len[5];
@@ -2387,7 +2085,7 @@ static int verify_foreign(struct verify *v, uint64_t *rows,
 				   "the row hash",
 				a, b, c);
 	}
-	rc = rc == SQLITE_DONE ? BF_OK : sql_fail(s, err, "verify");
+	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "verify");
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -2406,7 +2104,7 @@ int store_verify(struct store *s, uint8_t digest[CS_HASH_LEN],
 
 	bf_buf_init(&b, 0);
 	/* one read snapshot: log and rows as of the same moment */
-	if ((rc = exec_sql(s, "BEGIN", err)) != 0)
+	if ((rc = store_exec(s, "BEGIN", err)) != 0)
 		goto out;
 	in_tx = 1;
 	v.md = EVP_MD_CTX_new();

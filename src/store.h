@@ -15,8 +15,10 @@
  *   5. every row it touches belongs to the origin: the row key is
  *      (table, owner, id) with owner = origin, only the coordinator writes
  *      the roster (institution), nobody writes local-only tables;
- *      known fields have the schema's types; unknown fields are kept in
- *      the row's `extra` JSON; unknown tables in `foreign_row`;
+ *      known fields have the schema's types (the roster's must; in
+ *      other tables a value of another type is one an older schema
+ *      published for a field it did not know, and is kept in `extra`
+ *      like unknown fields); unknown tables in `foreign_row`;
  *   6. rows, log entry and cursor commit in one transaction.
  *
  * store knows no network.  A store handle is used by one thread.
@@ -137,6 +139,12 @@ typedef int (*store_rowhash_cb)(void *ctx, const char *id, size_t id_len,
 				const uint8_t hash[CS_ROWHASH_LEN]);
 int store_owned_rows(struct store *s, const char *table, const char *owner,
 		     store_rowhash_cb cb, void *ctx, struct bf_err *err);
+
+/* Appends to enc the row encoding of owner's row id of table (a schema
+ * table; writers only): BF_OK, or BF_ENOENT when there is none. */
+int store_owned_row(struct store *s, const char *table, const char *owner,
+		    const char *id, size_t id_len, struct bf_buf *enc,
+		    struct bf_err *err);
 
 /* Re-checks every stored change set: decodes, signature with the key
  * valid at that seq, hash chain.  Then recomputes every replicated row's

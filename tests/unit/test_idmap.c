@@ -1,7 +1,7 @@
-/* Unit tests of publish's id map (static in src/publish.c, included
- * here): the replica's ids kept as a sorted prefix, found by hint or
- * binary search; ids out of order moving everything into the hash table;
- * ids of the file added and found either way. */
+/* Unit tests of publish's id map (idmap.h): the replica's ids kept as a
+ * sorted prefix, found by hint or binary search; ids out of order moving
+ * everything into the hash table; ids of the file added and found either
+ * way. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,10 @@
 
 #include <cmocka.h>
 
-#include "../../src/publish.c"
+#include <stdio.h>
+#include <string.h>
+
+#include "idmap.h"
 
 #define N 5000
 
@@ -25,7 +28,7 @@ static void find_all(struct idmap *m, size_t n, size_t step)
 
 	for (size_t k = 0; k < n; k++) {
 		size_t i = (k * step) % n;
-		struct ent *e;
+		struct idmap_ent *e;
 		id_of(i, id, sizeof(id));
 		e = idmap_get(m, id, strlen(id), 0);
 		assert_non_null(e);
@@ -37,12 +40,12 @@ static void find_all(struct idmap *m, size_t n, size_t step)
 static void add_owned(struct idmap *m, size_t i)
 {
 	char id[32];
-	struct ent *e;
+	struct idmap_ent *e;
 
 	id_of(i, id, sizeof(id));
 	e = idmap_add_owned(m, id, strlen(id));
 	assert_non_null(e);
-	e->state = ENT_OWNED;
+	e->state = IDMAP_OWNED;
 	e->hash[0] = (uint8_t)i;
 	e->hash[1] = (uint8_t)(i >> 8);
 }
@@ -50,7 +53,7 @@ static void add_owned(struct idmap *m, size_t i)
 static void add_new(struct idmap *m, size_t i)
 {
 	char id[32];
-	struct ent *e;
+	struct idmap_ent *e;
 
 	id_of(i, id, sizeof(id));
 	e = idmap_get(m, id, strlen(id), 1);

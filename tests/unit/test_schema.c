@@ -87,7 +87,7 @@ static void value_checks(void **state)
 	assert_int_equal(check("collection", "materials", "SERUM", msg), 0);
 	assert_int_not_equal(check("collection", "materials", "SERUMM", msg),
 			     0);
-	assert_string_equal(msg, "unknown material \"SERUMM\"");
+	assert_string_equal(msg, "unknown material \"SERUMM\", did you mean SERUM?");
 	assert_int_equal(check("collection_fact", "age_range", "40-49", msg), 0);
 	assert_int_equal(check("collection_fact", "age_range", "90-", msg), 0);
 	assert_int_not_equal(check("collection_fact", "age_range", "49-40", msg),

@@ -1032,8 +1032,8 @@ static void test_extra_fields(void **state)
 	assert_int_equal(verify_problems(f->s, NULL, NULL, NULL), 0);
 }
 
-/* BOOL columns exist in no table yet: check their rebuild on a table
- * made for the test, over a hand-written row. */
+/* Every column type's rebuild, on a table made for the test, over a
+ * hand-written row. */
 static void test_stmt_rowenc_types(void **state)
 {
 	static const struct sch_field fields[] = {
@@ -1045,8 +1045,11 @@ static void test_stmt_rowenc_types(void **state)
 		{"tags", SCH_LIST, 0, CHK_NONE, NULL, NULL, 0, 0},
 		{"zz", SCH_TEXT, 0, CHK_NONE, NULL, NULL, 0, 0},
 	};
-	static const struct sch_table t = {"t", "ts", SCH_T_REPLICATED, fields,
-					   NF(fields)};
+	static const struct sch_table t = {.name = "t",
+					   .plural = "ts",
+					   .flags = SCH_T_REPLICATED,
+					   .fields = fields,
+					   .nfields = NF(fields)};
 	const struct fv want[] = {
 		BOOL("flag", 1),	    INT("n", -3), TXT("name", "abc"),
 		BOOL("off", 0),	    REAL("r", 2.5), LIST("tags", "a", "b"),

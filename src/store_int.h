@@ -1,0 +1,74 @@
+/*
+ * store_int: what the store's modules share and nothing else sees: the
+ * store handle's insides and the SQL helpers (store.c), the layout and
+ * its migrations (storeschema.c).
+ */
+#ifndef BIOFED_STORE_INT_H
+#define BIOFED_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* The roster: which table and fields hold the members' keys. */
+#define ROSTER_TABLE "institution"
+#define ROSTER_OLD_KEYS "old_keys"
+
+/* Columns every schema table has before its fields; field i of the table
+ * is bound as parameter FIRST_FIELD_PARAM + i of its upsert. */
+#define FIRST_FIELD_PARAM 5
+
+struct table_stmts {
+	sqlite3_stmt *upsert;
+	sqlite3_stmt *del;
+	sqlite3_stmt *get; /* store_owned_row, prepared on first use */
+};
+
+/* A list column rendered into store.lists, bound once the row is done
+ * (the buffer may move while it grows). */
+struct list_bind {
+	int param;
+	size_t off, len;
+};
+
+struct store {
+	sqlite3 *db;
+	int rdonly;
+	int have_coord;
+	uint8_t coord[CS_KEY_LEN];
+	/* writers only: one upsert and one delete per schema_tables[] entry */
+	struct table_stmts *tab;
+	sqlite3_stmt *foreign_upsert, *foreign_del;
+	/* prepared on first use */
+	sqlite3_stmt *vv_get, *vv_put, *vv_fork, *log_hash, *log_put;
+	sqlite3_stmt *evidence_put, *member;
+	sqlite3_stmt *begin, *commit, *walk, *vv_all, *log_mark;
+	int walking, vv_walking; /* walk, vv_all lent out (borrow) */
+	struct bf_buf enc;    /* row encoding of the row being applied */
+	struct bf_buf lists;  /* JSON text of its list columns */
+	struct list_bind *lb; /* one slot per list field of the widest table */
+};
+
+/* "what: sqlite's message" into err; BF_EIO. */
+int store_sql_fail(struct store *s, struct bf_err *err, const char *what);
+/* Runs SQL text (no rows). */
+int store_exec(struct store *s, const char *sql, struct bf_err *err);
+/* Prepares *st once; later calls reuse it. */
+int store_prep(struct store *s, sqlite3_stmt **st, const char *sql,
+	       struct bf_err *err);
+/* Steps a statement that returns no rows, and resets it. */
+int store_step_done(struct store *s, sqlite3_stmt *st, struct bf_err *err);
+int store_tx_begin(struct store *s, struct bf_err *err);
+int store_tx_commit(struct store *s, struct bf_err *err);
+/* Appends name as a quoted SQL identifier. */
+int store_add_ident(struct bf_buf *b, const char *name);
+/* The index of the schema table called exactly name, or -1. */
+int store_table_index(const char *name, size_t len);
+
+/* Brings the database at path to this build's layout (storeschema.c);
+ * read-only handles only check that it is initialised. */
+int store_migrate(struct store *s, const char *path, struct bf_err *err);
+
+#endif
