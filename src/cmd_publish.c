@@ -10,19 +10,14 @@
 #include "publish.h"
 
 static const char usage[] =
-	"publish FILE [--table T] [--replace] [--dry-run]\n"
-	"       [--format csv|json] [--delimiter C] [--records PATH]";
+	"publish FILE [--table T] " CLI_INPUT_USAGE;
 
 int cmd_publish(struct cli *c, int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"table", required_argument, 0, 't'},
-		{"replace", no_argument, 0, 'R'},
-		{"dry-run", no_argument, 0, 'n'},
-		{"format", required_argument, 0, 'f'},
-		{"delimiter", required_argument, 0, 'D'},
-		{"records", required_argument, 0, 'r'},
+		{"table", required_argument, 0, 't'}, CLI_INPUT_OPTIONS,
 		{0, 0, 0, 0}};
+	struct cli_input in = {0};
 	struct publish_opts o;
 	struct publish_result res;
 	struct node n;
@@ -31,34 +26,35 @@ int cmd_publish(struct cli *c, int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (ch) {
-		case 't': o.table = optarg; break;
-		case 'R': o.replace = 1; break;
-		case 'n': o.dry_run = 1; break;
-		case 'f': o.format = optarg; break;
-		case 'r': o.records = optarg; break;
-		case 'D':
-			if (strlen(optarg) != 1)
-				return cli_fail("--delimiter: one character, "
-						"e.g. ';'");
-			o.delimiter = optarg[0];
-			break;
-		default: return cli_usage(usage);
-		}
+		if (ch == 't')
+			o.table = optarg;
+		else if (ch < CLI_OPT_INPUT_FORMAT)
+			return cli_usage(usage);
+		else if ((rc = cli_input_option(ch, optarg, &o, &in)) != 0)
+			return rc;
 	}
 	if (optind + 1 != argc)
 		return cli_usage(usage);
 	o.path = argv[optind];
-	if (cli_open(c, &n, NODE_KEY))
+	if ((rc = cli_input_ready(&o, &in)) != 0)
+		return rc;
+	if (cli_open(c, &n, NODE_KEY)) {
+		cli_input_done(&in);
 		return 1;
+	}
 	rc = publish_file(&n, &o, &res, &err);
 	node_close(&n);
+	cli_input_done(&in);
 	if (rc)
 		return cli_fail("publish: %s", err.msg);
 	printf("%s: %zu records: %zu new, %zu changed, %zu deleted, "
 	       "%zu unchanged\n",
 	       o.path, res.records, res.inserted, res.updated, res.deleted,
 	       res.unchanged);
+	if (res.merged)
+		printf("%zu changed rows kept fields the file has no column "
+		       "for\n",
+		       res.merged);
 	/* a running daemon propagates at once (else it notices within a
 	 * second, or when it starts) */
 	if (res.changesets)

@@ -8,11 +8,11 @@
 
 #include "cli.h"
 #include "control.h"
+#include "publish.h"
 #include "samples.h"
 
 static const char usage[] =
-	"samples import FILE [--replace] [--no-facts] [--dry-run]\n"
-	"              [--format csv|json] [--delimiter C] [--records PATH]\n"
+	"samples import FILE [--no-facts] " CLI_INPUT_USAGE "\n"
 	"       biofed samples derive [--dry-run]";
 
 static void print_changesets(const struct publish_result *r)
@@ -59,13 +59,9 @@ static void wake(struct cli *c, const struct samples_result *r)
 static int samples_import_cmd(struct cli *c, int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"replace", no_argument, 0, 'R'},
-		{"no-facts", no_argument, 0, 'F'},
-		{"dry-run", no_argument, 0, 'n'},
-		{"format", required_argument, 0, 'f'},
-		{"delimiter", required_argument, 0, 'D'},
-		{"records", required_argument, 0, 'r'},
+		{"no-facts", no_argument, 0, 'F'}, CLI_INPUT_OPTIONS,
 		{0, 0, 0, 0}};
+	struct cli_input in = {0};
 	struct samples_opts o;
 	struct samples_result res;
 	struct node n;
@@ -74,36 +70,34 @@ static int samples_import_cmd(struct cli *c, int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'R': o.replace = 1; break;
-		case 'F': o.no_facts = 1; break;
-		case 'n': o.dry_run = 1; break;
-		case 'f': o.format = optarg; break;
-		case 'r': o.records = optarg; break;
-		case 'D':
-			if (strlen(optarg) != 1)
-				return cli_fail("--delimiter: one character, "
-						"e.g. ';'");
-			o.delimiter = optarg[0];
-			break;
-		default: return cli_usage(usage);
-		}
+		if (ch == 'F')
+			o.no_facts = 1;
+		else if (ch < CLI_OPT_INPUT_FORMAT)
+			return cli_usage(usage);
+		else if ((rc = cli_input_option(ch, optarg, &o.file, &in)) !=
+			 0)
+			return rc;
 	}
 	if (optind + 1 != argc)
 		return cli_usage(usage);
-	o.path = argv[optind];
-	if (cli_open(c, &n, o.no_facts || o.dry_run ? 0 : NODE_KEY))
+	o.file.path = argv[optind];
+	if ((rc = cli_input_ready(&o.file, &in)) != 0)
+		return rc;
+	if (cli_open(c, &n, o.no_facts || o.file.dry_run ? 0 : NODE_KEY)) {
+		cli_input_done(&in);
 		return 1;
+	}
 	rc = samples_import(&n, &o, &res, &err);
+	cli_input_done(&in);
 	if (rc) {
 		node_close(&n);
 		return cli_fail("samples import: %s", err.msg);
 	}
 	printf("%s: %zu samples: %zu new, %zu changed, %zu deleted, "
 	       "%zu unchanged (kept on this node only)\n",
-	       o.path, res.import.records, res.import.inserted,
+	       o.file.path, res.import.records, res.import.inserted,
 	       res.import.updated, res.import.deleted, res.import.unchanged);
-	if (o.dry_run)
+	if (o.file.dry_run)
 		printf("dry run: nothing written\n");
 	if (res.derived)
 		print_facts(&n, &res, 0);

@@ -624,7 +624,7 @@ int samples_import(struct node *n, const struct samples_opts *o,
 	struct publish_opts po;
 	struct derive d;
 	size_t owned = 0;
-	int rc, facts = !o->no_facts && !o->dry_run;
+	int rc, facts = !o->no_facts && !o->file.dry_run;
 
 	memset(res, 0, sizeof(*res));
 	memset(&x, 0, sizeof(x));
@@ -642,16 +642,8 @@ int samples_import(struct node *n, const struct samples_opts *o,
 	if (rc)
 		goto out;
 	x.a = facts ? &d.a : NULL;
-	memset(&po, 0, sizeof(po));
-	po.path = o->path;
+	po = o->file;
 	po.table = "sample";
-	po.format = o->format;
-	po.delimiter = o->delimiter;
-	po.records = o->records;
-	po.replace = o->replace;
-	po.dry_run = o->dry_run;
-	po.max_errors = o->max_errors;
-	po.warnings = o->warnings;
 	po.local = 1;
 	po.check = check_sample;
 	po.check_ctx = &x;
@@ -664,11 +656,11 @@ int samples_import(struct node *n, const struct samples_opts *o,
 	/* the file's samples are all of the node's when it replaced them or
 	 * named every one it had: then they are counted already */
 	if (!x.nomem && d.a.samples == res->import.records &&
-	    (o->replace ||
+	    (o->file.replace ||
 	     owned == res->import.unchanged + res->import.updated))
-		rc = derive_publish(&d, 0, o->warnings, err);
+		rc = derive_publish(&d, 0, o->file.warnings, err);
 	else
-		rc = samples_derive(n, 0, o->warnings, res, err);
+		rc = samples_derive(n, 0, o->file.warnings, res, err);
 out:
 	agg_free(&d.a);
 	idset_free(&x.colls);

@@ -35,15 +35,13 @@
 #include "publish.h"
 
 struct samples_opts {
-	const char *path;
-	const char *format;  /* "csv", "json" or NULL: from the extension */
-	char delimiter;      /* CSV; 0 means ',' */
-	const char *records; /* JSON: path to the records array */
-	int replace;         /* the file is all of the node's samples */
-	int dry_run;         /* check and count, write nothing */
+	/* the file and how to read it: path, format, delimiter, records,
+	 * replace (the file is all of the node's samples), dry_run (check
+	 * and count, write nothing), map, clear_missing, max_errors,
+	 * errors_to, warnings (publish.h); the table, checks and the rest
+	 * are samples_import's own */
+	struct publish_opts file;
 	int no_facts;        /* import only; derive later */
-	size_t max_errors;   /* 0: 50 */
-	FILE *warnings;      /* NULL: stderr */
 };
 
 struct samples_result {

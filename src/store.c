@@ -316,6 +316,34 @@ static int prepare_writers(struct store *s, struct bf_err *err)
 		if (nlists > maxlists)
 			maxlists = nlists;
 	}
+	/* the full-text index's marks live in memory, per connection */
+	rc = store_exec(s,
+			"PRAGMA temp_store = MEMORY; CREATE TEMP TABLE IF NOT "
+			"EXISTS search_dirty(tbl TEXT NOT NULL, owner TEXT NOT "
+			"NULL, id TEXT NOT NULL)",
+			err);
+	rc = rc ? rc : store_prep(s, &s->search_mark,
+				  "INSERT INTO temp.search_dirty VALUES(?1, "
+				  "?2, ?3)",
+				  err);
+	rc = rc ? rc : store_prep(s, &s->search_clear,
+				  "DELETE FROM temp.search_dirty", err);
+	for (size_t i = 0; i < schema_ntables && !rc; i++) {
+		if (!store_search_table(schema_tables[i].name))
+			continue;
+		for (int k = 0; k < 4 && !rc; k++) {
+			bf_buf_reset(&b);
+			rc = store_search_sql(&b, &schema_tables[i], k);
+			if (rc || !bf_buf_cstr(&b))
+				rc = bf_errf(err, BF_ENOMEM,
+					     "store: out of memory");
+			else
+				rc = store_prep(s, &s->tab[i].search[k],
+						(const char *)b.p, err);
+		}
+	}
+	if (rc)
+		goto out;
 	s->lb = calloc(maxlists, sizeof(*s->lb));
 	if (!s->lb) {
 		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
@@ -423,11 +451,15 @@ void store_close(struct store *s)
 			sqlite3_finalize(s->tab[i].upsert);
 			sqlite3_finalize(s->tab[i].del);
 			sqlite3_finalize(s->tab[i].get);
+			for (int k = 0; k < 4; k++)
+				sqlite3_finalize(s->tab[i].search[k]);
 		}
 		free(s->tab);
 	}
 	sqlite3_finalize(s->foreign_upsert);
 	sqlite3_finalize(s->foreign_del);
+	sqlite3_finalize(s->search_mark);
+	sqlite3_finalize(s->search_clear);
 	sqlite3_finalize(s->vv_get);
 	sqlite3_finalize(s->vv_put);
 	sqlite3_finalize(s->vv_fork);
@@ -763,6 +795,45 @@ static int row_encode(struct store *s, const struct cs_row *r,
 	return BF_OK;
 }
 
+/* Notes a row of a searchable table for the index refresh that ends the
+ * change set (search_refresh). */
+static int search_mark(struct store *s, size_t ti, const char *origin,
+		       const struct cs_str *id, struct bf_err *err)
+{
+	sqlite3_stmt *st = s->search_mark;
+
+	if (!s->tab[ti].search[0])
+		return BF_OK;
+	s->search_dirty |= 1ull << ti;
+	if (sqlite3_bind_text(st, 1, schema_tables[ti].name, -1,
+			      SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, origin, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 3, id->p, (int)id->len, SQLITE_STATIC))
+		return store_sql_fail(s, err, "bind");
+	return store_step_done(s, st, err);
+}
+
+/* The full-text index for every row the change set touched, a few
+ * statements per table (see storeschema.c, migrate_v3, for why not
+ * triggers). */
+static int search_refresh(struct store *s, struct bf_err *err)
+{
+	int rc = BF_OK;
+
+	for (size_t ti = 0; ti < schema_ntables && s->search_dirty && !rc; ti++) {
+		if (!(s->search_dirty >> ti & 1))
+			continue;
+		for (int k = 0; k < 4 && !rc; k++)
+			rc = store_step_done(s, s->tab[ti].search[k], err);
+	}
+	if (!rc && s->search_dirty)
+		rc = store_step_done(s, s->search_clear, err);
+	s->search_dirty = 0;
+	if (rc)
+		bf_err_prefix(err, "full-text index");
+	return rc;
+}
+
 /* hash: the row hash when the caller has it (local rows), else NULL. */
 static int upsert_row(struct store *s, size_t ti, const char *origin,
 		      int cs_schema, const struct cs_row *r,
@@ -778,6 +849,8 @@ static int upsert_row(struct store *s, size_t ti, const char *origin,
 
 	if ((t->flags & SCH_T_COORDINATOR) &&
 	    (rc = check_roster_row(t, r, err)) != 0)
+		goto out;
+	if ((rc = search_mark(s, ti, origin, &r->id, err)) != 0)
 		goto out;
 	if (hash)
 		memcpy(rh, hash, CS_ROWHASH_LEN);
@@ -864,6 +937,10 @@ static int delete_row(struct store *s, size_t ti, const char *origin,
 		      const struct cs_row *r, struct bf_err *err)
 {
 	sqlite3_stmt *st = s->tab[ti].del;
+	int rc = search_mark(s, ti, origin, &r->id, err);
+
+	if (rc)
+		return rc;
 
 	if (sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 2, r->id.p, (int)r->id.len, SQLITE_STATIC))
@@ -942,6 +1019,7 @@ static int apply_rows(struct store *s, const struct changeset *cs,
 	const char *cur = NULL;
 	int ti = -1, rc = BF_OK;
 
+	s->search_dirty = 0; /* a failed change set's marks rolled back */
 	for (size_t i = 0; i < cs->nrows && !rc; i++) {
 		const struct cs_row *r = &cs->rows[i];
 
@@ -1242,6 +1320,7 @@ int store_apply(struct store *s, const uint8_t *bytes, size_t len,
 		goto out;
 	}
 	if ((rc = apply_rows(s, &cs, err)) != 0 ||
+	    (rc = search_refresh(s, err)) != 0 ||
 	    (rc = log_append(s, &cs, err)) != 0 ||
 	    (rc = store_tx_commit(s, err)) != 0)
 		goto out;

@@ -24,6 +24,8 @@ struct table_stmts {
 	sqlite3_stmt *upsert;
 	sqlite3_stmt *del;
 	sqlite3_stmt *get; /* store_owned_row, prepared on first use */
+	sqlite3_stmt *search[4]; /* store_search_sql's steps; searchable
+				  * tables only */
 };
 
 /* A list column rendered into store.lists, bound once the row is done
@@ -49,6 +51,10 @@ struct store {
 	struct bf_buf enc;    /* row encoding of the row being applied */
 	struct bf_buf lists;  /* JSON text of its list columns */
 	struct list_bind *lb; /* one slot per list field of the widest table */
+	/* the full-text index: rows marked in temp.search_dirty while a
+	 * change set applies, refreshed before it commits */
+	sqlite3_stmt *search_mark, *search_clear;
+	uint64_t search_dirty; /* bit ti: table ti has marks */
 };
 
 /* "what: sqlite's message" into err; BF_EIO. */
@@ -66,6 +72,13 @@ int store_tx_commit(struct store *s, struct bf_err *err);
 int store_add_ident(struct bf_buf *b, const char *name);
 /* The index of the schema table called exactly name, or -1. */
 int store_table_index(const char *name, size_t len);
+
+/* Whether rows of the table called name are in the full-text index. */
+int store_search_table(const char *name);
+/* Step 0..3 of refreshing the index for the rows of t listed in
+ * temp.search_dirty(tbl, owner, id): old entries out, doc ids of gone
+ * rows out, doc ids for new rows, entries of the rows as they are. */
+int store_search_sql(struct bf_buf *b, const struct sch_table *t, int step);
 
 /* Brings the database at path to this build's layout (storeschema.c);
  * read-only handles only check that it is initialised. */

@@ -152,7 +152,8 @@ static int search_body_sql(struct bf_buf *b, const struct sch_table *t,
 	return rc ? rc : bf_buf_adds(b, first ? "''" : "");
 }
 
-static int search_ddl(struct bf_buf *b, const struct sch_table *t)
+static int search_ddl(struct bf_buf *b, const struct sch_table *t,
+		      int triggers)
 {
 	const char *nm = search_name_field(t), *tn = t->name;
 	int rc;
@@ -170,6 +171,8 @@ static int search_ddl(struct bf_buf *b, const struct sch_table *t)
 				" FROM search_doc d JOIN \"%s\" t ON t.owner = "
 				"d.owner AND t.id = d.id WHERE d.tbl = '%s';\n",
 				tn, tn);
+	if (!triggers)
+		return rc;
 	/* insert */
 	rc = rc ? rc
 		: bf_buf_printf(b,
@@ -209,7 +212,10 @@ static int search_ddl(struct bf_buf *b, const struct sch_table *t)
 	return rc;
 }
 
-static int migrate_v2(struct store *s, struct bf_err *err)
+/* The full-text tables and their rows, from the current schema; with
+ * triggers (version 2) or without (version 3 on: store.c keeps them). */
+static int search_tables_ddl(struct store *s, int triggers,
+			     struct bf_err *err)
 {
 	struct bf_buf b;
 	int rc;
@@ -228,7 +234,7 @@ static int migrate_v2(struct store *s, struct bf_err *err)
 		const struct sch_table *t = schema_table(
 			search_tables[i], strlen(search_tables[i]));
 
-		rc = t ? search_ddl(&b, t) : BF_EINVAL;
+		rc = t ? search_ddl(&b, t, triggers) : BF_EINVAL;
 	}
 	if (rc || !bf_buf_cstr(&b)) {
 		rc = bf_errf(err, rc == BF_EINVAL ? rc : BF_ENOMEM,
@@ -239,6 +245,77 @@ static int migrate_v2(struct store *s, struct bf_err *err)
 out:
 	bf_buf_free(&b);
 	return rc;
+}
+
+static int migrate_v2(struct store *s, struct bf_err *err)
+{
+	return search_tables_ddl(s, 1, err);
+}
+
+int store_search_table(const char *name)
+{
+	for (size_t i = 0; i < NSEARCH; i++)
+		if (!strcmp(search_tables[i], name))
+			return 1;
+	return 0;
+}
+
+int store_search_sql(struct bf_buf *b, const struct sch_table *t, int step)
+{
+	const char *tn = t->name;
+	/* the rows this change set touched, each once */
+	static const char dirty[] = "(SELECT DISTINCT owner, id FROM "
+				    "temp.search_dirty WHERE tbl = '%s')";
+	int rc;
+
+	switch (step) {
+	case 0: /* old entries out (the FTS table keeps its content) */
+		rc = bf_buf_adds(b, "DELETE FROM search_fts WHERE rowid IN "
+				    "(SELECT d.docid FROM search_doc d JOIN ");
+		rc = rc ? rc : bf_buf_printf(b, dirty, tn);
+		return rc ? rc
+			  : bf_buf_printf(b,
+					  " x ON d.tbl = '%s' AND d.owner = "
+					  "x.owner AND d.id = x.id)",
+					  tn);
+	case 1: /* rows gone: their doc ids too */
+		return bf_buf_printf(
+			b,
+			"DELETE FROM search_doc WHERE tbl = '%s' AND (owner, "
+			"id) IN (SELECT owner, id FROM temp.search_dirty "
+			"WHERE tbl = '%s') AND NOT EXISTS (SELECT 1 FROM "
+			"\"%s\" t WHERE t.owner = search_doc.owner AND t.id = "
+			"search_doc.id)",
+			tn, tn, tn);
+	case 2: /* new rows: a doc id each */
+		rc = bf_buf_printf(b,
+				   "INSERT OR IGNORE INTO search_doc(tbl, owner, "
+				   "id) SELECT '%s', x.owner, x.id FROM ",
+				   tn);
+		rc = rc ? rc : bf_buf_printf(b, dirty, tn);
+		return rc ? rc
+			  : bf_buf_printf(b,
+					  " x JOIN \"%s\" t ON t.owner = "
+					  "x.owner AND t.id = x.id ORDER BY "
+					  "x.owner, x.id",
+					  tn);
+	case 3: /* the rows as they are now */
+		rc = bf_buf_printf(b,
+				   "INSERT INTO search_fts(rowid, name, body) "
+				   "SELECT d.docid, t.\"%s\", ",
+				   search_name_field(t));
+		rc = rc ? rc : search_body_sql(b, t, "t");
+		rc = rc ? rc : bf_buf_adds(b, " FROM ");
+		rc = rc ? rc : bf_buf_printf(b, dirty, tn);
+		return rc ? rc
+			  : bf_buf_printf(b,
+					  " x JOIN search_doc d ON d.tbl = '%s' "
+					  "AND d.owner = x.owner AND d.id = "
+					  "x.id JOIN \"%s\" t ON t.owner = "
+					  "x.owner AND t.id = x.id",
+					  tn, tn);
+	}
+	return BF_EINVAL;
 }
 
 /* Whether table t has column col (or, col NULL, exists at all). */
@@ -305,7 +382,11 @@ static int extra_type_sql(struct bf_buf *b, const struct sch_field *f)
  * not know them) move into the columns when their type is the field's:
  * the row encoding, and so every row hash, stays as it was.  The
  * full-text index is rebuilt: collections now index acronym, keywords
- * and location, and networks and studies are searchable.
+ * and location, and networks and studies are searchable.  It loses its
+ * triggers: SQLite 3.40's FTS5 writes its pending terms to disk at every
+ * statement savepoint, and a trigger-fired insert opens one per row, so a
+ * 10,000-row change set wrote 10,000 index segments and merged them over
+ * and over.  store.c now refreshes the index once per change set.
  */
 static int migrate_v3(struct store *s, struct bf_err *err)
 {
@@ -380,7 +461,7 @@ static int migrate_v3(struct store *s, struct bf_err *err)
 	}
 	if ((rc = store_exec(s, (const char *)b.p, err)) != 0)
 		goto out;
-	rc = migrate_v2(s, err);
+	rc = search_tables_ddl(s, 0, err);
 out:
 	bf_buf_free(&b);
 	return rc;

@@ -1,0 +1,86 @@
+/*
+ * The options of the commands that read an institution's file (publish,
+ * samples import): what the file is, how to read it, what to do with its
+ * errors.  One parser, so both commands take them alike.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "publish.h"
+
+/* --delimiter: a name, or the character itself. */
+static int delimiter(const char *v, char *out)
+{
+	if (!strcasecmp(v, "comma"))
+		*out = ',';
+	else if (!strcasecmp(v, "semicolon"))
+		*out = ';';
+	else if (!strcasecmp(v, "tab"))
+		*out = '\t';
+	else if (!strcasecmp(v, "pipe"))
+		*out = '|';
+	else if (strlen(v) == 1 && v[0] != '"' && v[0] != ' ' &&
+		 (unsigned char)v[0] >= 0x20 && (unsigned char)v[0] < 0x7f)
+		*out = v[0];
+	else
+		return cli_fail("--delimiter: comma, semicolon, tab, pipe or "
+				"one character, not \"%s\"",
+				v) + 1;
+	return 0;
+}
+
+int cli_input_option(int ch, const char *arg, struct publish_opts *o,
+		     struct cli_input *in)
+{
+	uint64_t v;
+
+	switch (ch) {
+	case CLI_OPT_INPUT_FORMAT:
+		if (strcmp(arg, "csv") && strcmp(arg, "json"))
+			return cli_fail("--input-format: csv or json, not "
+					"\"%s\"",
+					arg) + 1;
+		o->format = arg;
+		return 0;
+	case CLI_OPT_DELIMITER: return delimiter(arg, &o->delimiter);
+	case CLI_OPT_RECORDS: o->records = arg; return 0;
+	case CLI_OPT_REPLACE: o->replace = 1; return 0;
+	case CLI_OPT_DRY_RUN: o->dry_run = 1; return 0;
+	case CLI_OPT_MAP: o->map = arg; return 0;
+	case CLI_OPT_CLEAR_MISSING: o->clear_missing = 1; return 0;
+	case CLI_OPT_ERRORS_TO: in->errors_to = arg; return 0;
+	case CLI_OPT_MAX_ERRORS:
+		if (cli_uint("--max-errors", arg, &v))
+			return 2;
+		o->max_errors = v == 0 || v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+		return 0;
+	}
+	return 2;
+}
+
+int cli_input_ready(struct publish_opts *o, struct cli_input *in)
+{
+	if (o->clear_missing && !o->replace)
+		return cli_fail("--clear-missing goes with --replace (the file "
+				"is then the whole table, every column of it)") +
+		       1;
+	if (in->errors_to) {
+		in->f = fopen(in->errors_to, "w");
+		if (!in->f)
+			return cli_fail("--errors-to %s: %s", in->errors_to,
+					strerror(errno));
+		o->errors_to = in->f;
+	}
+	return 0;
+}
+
+void cli_input_done(struct cli_input *in)
+{
+	if (in->f && fclose(in->f) != 0)
+		cli_fail("--errors-to %s: write failed", in->errors_to);
+	in->f = NULL;
+}
