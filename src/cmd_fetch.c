@@ -74,7 +74,7 @@ static int show_status(struct node *n, int json, int argc, char **argv)
 			json_array_append_new(
 				arr,
 				json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
-					  "s:I, s:I, s:I, s:I, s:s, s:s}",
+					  "s:I, s:I, s:I, s:I, s:I, s:s, s:s}",
 					  "source", src->name, "url", src->url,
 					  "state",
 					  !have ? "never fetched"
@@ -85,7 +85,8 @@ static int show_status(struct node *n, int json, int argc, char **argv)
 					  "last_error", st.last_error,
 					  "last_status",
 					  (json_int_t)st.last_status, "records",
-					  (json_int_t)st.records, "pages",
+					  (json_int_t)st.records, "refused",
+					  (json_int_t)st.refused, "pages",
 					  (json_int_t)st.pages, "bytes",
 					  (json_int_t)st.bytes, "etag",
 					  st.v.etag, "last_modified",
@@ -98,9 +99,11 @@ static int show_status(struct node *n, int json, int argc, char **argv)
 		if (!have)
 			continue;
 		printf("  last attempt   %s (HTTP %ld)\n", att, st.last_status);
-		printf("  last success   %s: %llu records, %llu pages, %llu "
-		       "bytes\n",
-		       ok, (unsigned long long)st.records,
+		printf("  last success   %s: %llu records", ok,
+		       (unsigned long long)st.records);
+		if (st.refused)
+			printf(" (%llu refused)", (unsigned long long)st.refused);
+		printf(", %llu pages, %llu bytes\n",
 		       (unsigned long long)st.pages,
 		       (unsigned long long)st.bytes);
 		if (st.last_error_ms)
@@ -127,9 +130,12 @@ static void print_result(const struct bf_source *src,
 		printf("%s: not modified (HTTP 304)\n", src->name);
 		return;
 	}
-	printf("%s: %zu records in %zu page%s: %zu new, %zu changed, %zu "
-	       "deleted, %zu unchanged; ",
-	       src->name, p->records, r->pages, r->pages == 1 ? "" : "s",
+	printf("%s: %zu records in %zu page%s", src->name, p->records, r->pages,
+	       r->pages == 1 ? "" : "s");
+	/* each refused record was reported on stderr with its line */
+	if (p->skipped)
+		printf(", %zu refused", p->skipped);
+	printf(": %zu new, %zu changed, %zu deleted, %zu unchanged; ",
 	       p->inserted, p->updated, p->deleted, p->unchanged);
 	if (p->changesets == 0)
 		printf("no change set written\n");

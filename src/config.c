@@ -90,6 +90,12 @@ static const struct opt source_opts[] = {
 	{"source", "delimiter", OPT_STR, SOFF(delimiter), SSZ(delimiter), 0, 0,
 	 ",", NULL, "CSV: the delimiter: one character, or comma, semicolon (CORDIS), "
 	       "tab, pipe"},
+	{"source", "quotes", OPT_ENUM, SOFF(quotes), SSZ(quotes), 0, 0, "",
+	 "cordis|strict",
+	 "CSV: cordis: a quote inside a quoted cell that is not followed by "
+	 "the delimiter or the end of the line is text, as in CORDIS exports; "
+	 "strict: RFC 4180 (\"\" only).  Default: cordis when the delimiter is "
+	 "semicolon, else strict"},
 	{"source", "list_separator", OPT_STR, SOFF(list_separator),
 	 SSZ(list_separator), 0, 0, ",", NULL,
 	 "separates the items of a list given as text (partners)"},
@@ -99,6 +105,22 @@ static const struct opt source_opts[] = {
 	 "acronym, call, coordinator, end_date, eu_contribution, partners, "
 	 "programme, source_id, start_date, status, title, total_cost, url; "
 	 "title and source_id are required"},
+	{"source", "organisations_url", OPT_STR, SOFF(organisations_url),
+	 SSZ(organisations_url), 0, 0, "", NULL,
+	 "a CSV of the projects' organisations (CORDIS organization.csv), "
+	 "read like the source's CSV: coordinator and partners come from it, "
+	 "joined by project id, instead of map.coordinator and map.partners"},
+	{"source", "organisations_project", OPT_STR,
+	 SOFF(organisations_project), SSZ(organisations_project), 0, 0,
+	 "projectID", NULL,
+	 "organisations_url: the column that holds the project's source id"},
+	{"source", "organisations_name", OPT_STR, SOFF(organisations_name),
+	 SSZ(organisations_name), 0, 0, "name", NULL,
+	 "organisations_url: the column of the organisation's name"},
+	{"source", "organisations_role", OPT_STR, SOFF(organisations_role),
+	 SSZ(organisations_role), 0, 0, "role", NULL,
+	 "organisations_url: the column whose value \"coordinator\" marks the "
+	 "coordinator (the others are partners)"},
 	{"source", "header", OPT_LIST, SOFF(headers), SSZ(headers[0]),
 	 SOFF(nheaders), CONFIG_SOURCE_HEADERS, "", NULL,
 	 "an HTTP request header \"Name: value\" (repeat the line for more)"},
@@ -548,6 +570,31 @@ static int validate_source(struct bf_source *src, const char *path,
 			       "one character each, or comma, semicolon, tab or "
 			       "pipe (write semicolon: \" ;\" starts a comment)",
 			       path, src->name);
+	/* CORDIS leaves quotes unescaped; its exports are ';'-separated */
+	src->cordis_quotes = src->quotes[0]
+				     ? strcmp(src->quotes, "cordis") == 0
+				     : src->delim == ';';
+	if (src->organisations_url[0]) {
+		if (schema_check_text(&f, src->organisations_url,
+				      strlen(src->organisations_url), msg,
+				      sizeof(msg)))
+			return bf_errf(err, BF_EINVAL,
+				       "%s: source %s: organisations_url: %s",
+				       path, src->name, msg);
+		if (has_map(src, "coordinator") || has_map(src, "partners"))
+			return bf_errf(err, BF_EINVAL,
+				       "%s: source %s: organisations_url gives "
+				       "coordinator and partners: leave out "
+				       "map.coordinator and map.partners",
+				       path, src->name);
+		if (!src->organisations_project[0] ||
+		    !src->organisations_name[0] || !src->organisations_role[0])
+			return bf_errf(err, BF_EINVAL,
+				       "%s: source %s: organisations_project, "
+				       "organisations_name and organisations_role "
+				       "name columns: they cannot be empty",
+				       path, src->name);
+	}
 	if (!has_map(src, "source_id") || !has_map(src, "title"))
 		return bf_errf(err, BF_EINVAL,
 			       "%s: source %s: map.source_id and map.title are "

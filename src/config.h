@@ -41,6 +41,13 @@ struct bf_source {
 	char delimiter[16];      /* CSV: a character or its name */
 	char list_separator[16]; /* between the items of a list cell */
 	char delim, list_sep;    /* the characters those two name */
+	char quotes[8];          /* CSV: "cordis", "strict" or "" (from delim) */
+	int cordis_quotes;       /* what quotes says, with its default */
+	/* CSV of the projects' organisations, joined by project id: */
+	char organisations_url[CONFIG_STR];
+	char organisations_project[64]; /* its column of the project id */
+	char organisations_name[64];    /* ...of the organisation's name */
+	char organisations_role[64];    /* ...of "coordinator" or other */
 	struct bf_source_map map[CONFIG_SOURCE_MAP];
 	size_t nmap;
 	char headers[CONFIG_SOURCE_HEADERS][CONFIG_STR]; /* "Name: value" */

@@ -1,8 +1,9 @@
 /*
  * fetch: the libcurl client (one easy handle per request, nothing shared
- * between calls but curl_global_init), paging, the hand-over of mapped
- * records to publish, and the per-source state table.  fetch.h has the
- * contract and the policy.
+ * between calls but curl_global_init), paging, the organisations file's
+ * download, and fetch_source, which ties download, apply (fetchapply.c)
+ * and state (fetchstate.c) together.  fetch.h has the contract and the
+ * policy.
  */
 #include "fetch.h"
 
@@ -10,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "csvin.h"
-#include "fetchmap.h"
-#include "jsonin.h"
-#include "schema.h"
+#include "fetchapply.h"
+#include "fetchstate.h"
 
 #define USER_AGENT "biofed/" BF_VERSION
 #define MAX_BACKOFF_MS 60000
@@ -604,6 +602,13 @@ static int count_csv_cb(void *ctx, const struct rec *r, struct bf_err *err)
 	return 0;
 }
 
+static int count_bad_cb(void *ctx, const struct rec *r, const char *msg,
+			struct bf_err *err)
+{
+	(void)msg;
+	return count_csv_cb(ctx, r, err);
+}
+
 static int add_page(struct fetch_download *d, const char *url,
 		    uint8_t *body, size_t len)
 {
@@ -620,15 +625,6 @@ static int add_page(struct fetch_download *d, const char *url,
 	d->npages++;
 	d->bytes += len;
 	return BF_OK;
-}
-
-static void page_name(const struct bf_source *src, size_t page, size_t npages,
-		      char *out, size_t n)
-{
-	if (npages <= 1 && page == 0)
-		snprintf(out, n, "%s", src->name);
-	else
-		snprintf(out, n, "%s page %zu", src->name, page + 1);
 }
 
 int fetch_download(const struct bf_source *src,
@@ -654,8 +650,8 @@ int fetch_download(const struct bf_source *src,
 	rc = client_init(&c, src, o, err);
 	if (rc)
 		goto out;
-	if (paged)
-		cond = NULL; /* see fetch.h: paged sources are fetched whole */
+	if (paged || src->organisations_url[0])
+		cond = NULL; /* see fetch.h: such sources are fetched whole */
 	snprintf(url, sizeof(url), "%s", src->url);
 	if (src->page_param[0] &&
 	    url_with_param(src->url, src->page_param, src->page_start,
@@ -691,7 +687,7 @@ int fetch_download(const struct bf_source *src,
 			rc = bf_errf(err, rc, "out of memory");
 			goto out;
 		}
-		page_name(src, page, paged ? 2 : 1, name, sizeof(name));
+		fetchapply_page_name(src, page, paged ? 2 : 1, name, sizeof(name));
 		if (json) {
 			rc = fetchmap_page_info(src, name, (const char *)body,
 						len, &records, next,
@@ -699,10 +695,14 @@ int fetch_download(const struct bf_source *src,
 			if (rc)
 				goto out;
 		} else if (src->page_param[0]) {
+			const char *cols[CONFIG_SOURCE_MAP];
+			struct csvin_opts co;
+			fetchapply_csv_opts(src, cols, &co);
+			co.bad_row = count_bad_cb; /* rows, good or not */
 			records = 0;
-			rc = csvin_read_mem(name, (const char *)body, len,
-					    src->delim, count_csv_cb,
-					    &records, err);
+			rc = csvin_read_mem_opts(name, (const char *)body, len,
+						 &co, count_csv_cb, &records,
+						 err);
 			if (rc)
 				goto out;
 		}
@@ -771,6 +771,26 @@ int fetch_download(const struct bf_source *src,
 			}
 		}
 	}
+	if (src->organisations_url[0] && !d.not_modified) {
+		struct fetch_validators v = d.v; /* the projects' */
+		long status;
+		uint8_t *body = NULL;
+		size_t len = 0;
+
+		rc = get(&c, src->organisations_url, NULL, &d, &body, &len,
+			 &status, err);
+		d.v = v;
+		if (rc)
+			goto out;
+		d.orgs.url = strdup(src->organisations_url);
+		d.orgs.body = body;
+		d.orgs.len = len;
+		d.bytes += len;
+		if (!d.orgs.url) {
+			rc = bf_errf(err, BF_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	*out = d;
 	memset(&d, 0, sizeof(d));
 	rc = BF_OK;
@@ -787,332 +807,9 @@ void fetch_download_free(struct fetch_download *d)
 		free(d->pages[i].body);
 	}
 	free(d->pages);
+	free(d->orgs.url);
+	free(d->orgs.body);
 	memset(d, 0, sizeof(*d));
-}
-
-/* --- into the replica ------------------------------------------------- */
-
-struct reader {
-	const struct bf_source *src;
-	const struct fetch_download *d;
-	struct fetchmap m;
-	rec_cb cb;
-	void *cb_ctx;
-};
-
-static int map_cb(void *ctx, const struct rec *r, struct bf_err *err)
-{
-	struct reader *rd = ctx;
-	const struct rec *out;
-	int rc = fetchmap_record(&rd->m, r, &out, err);
-
-	return rc ? rc : rd->cb(rd->cb_ctx, out, err);
-}
-
-/* publish's reader: every page through the decoder and the mapping. */
-static int read_pages(void *ctx, rec_cb cb, void *cb_ctx, struct bf_err *err)
-{
-	struct reader *rd = ctx;
-	const struct bf_source *src = rd->src;
-	int paged = src->next[0] || src->page_param[0];
-	char name[128];
-	int rc = BF_OK;
-
-	rd->cb = cb;
-	rd->cb_ctx = cb_ctx;
-	for (size_t i = 0; i < rd->d->npages && !rc; i++) {
-		const struct fetch_page *p = &rd->d->pages[i];
-		page_name(src, i, paged ? 2 : 1, name, sizeof(name));
-		rd->m.header_checked = 0;
-		if (strcmp(src->format, "csv") == 0)
-			rc = csvin_read_mem(name, (const char *)p->body, p->len,
-					    src->delim, map_cb, rd, err);
-		else
-			rc = jsonin_read_mem(name, (const char *)p->body,
-					     p->len, src->records, map_cb, rd,
-					     err);
-	}
-	return rc;
-}
-
-/* The roster's names, acronyms and slugs, to match partners with. */
-static int load_roster(struct store *s, struct fetchmap_roster *r,
-		       struct bf_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(store_db(s),
-			       "SELECT id, name, acronym FROM institution "
-			       "WHERE owner = ?1 ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK)
-		return bf_errf(err, BF_EIO, "reading the roster: %s",
-			       sqlite3_errmsg(store_db(s)));
-	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		if (id && fetchmap_roster_add(
-				  r, id, (const char *)sqlite3_column_text(st, 1),
-				  (const char *)sqlite3_column_text(st, 2))) {
-			sqlite3_finalize(st);
-			return bf_errf(err, BF_ENOMEM, "out of memory");
-		}
-	}
-	rc = rc == SQLITE_DONE ? BF_OK
-			       : bf_errf(err, BF_EIO, "reading the roster: %s",
-					 sqlite3_errmsg(store_db(s)));
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int fetch_apply(struct node *n, const struct bf_source *src,
-		const struct fetch_download *d, const struct fetch_opts *o,
-		struct publish_result *res, struct bf_err *err)
-{
-	struct fetchmap_roster roster = {0};
-	struct publish_opts po;
-	struct reader rd;
-	char prefix[80];
-	int rc;
-
-	if (!o)
-		o = &no_opts;
-	memset(res, 0, sizeof(*res));
-	memset(&rd, 0, sizeof(rd));
-	rd.src = src;
-	rd.d = d;
-	rc = load_roster(n->store, &roster, err);
-	if (rc)
-		goto out;
-	fetchmap_init(&rd.m, src, &roster);
-	snprintf(prefix, sizeof(prefix), "%s:", src->name);
-	memset(&po, 0, sizeof(po));
-	po.path = src->name;
-	po.table = "project";
-	po.replace = 1;
-	po.id_prefix = prefix;
-	po.read = read_pages;
-	po.read_ctx = &rd;
-	po.warnings = o->warnings;
-	/* A dry run first: an empty result must not delete the source's
-	 * rows unless allowed, and an unchanged source stops here. */
-	po.dry_run = 1;
-	rc = publish_file(n, &po, res, err);
-	if (rc)
-		goto out;
-	if (res->records == 0 && res->deleted > 0 && !src->allow_empty) {
-		rc = bf_errf(err, BF_EINVAL,
-			     "source %s returned no records; keeping the %zu "
-			     "rows fetched before (allow_empty = true accepts "
-			     "an empty source)",
-			     src->name, res->deleted);
-		goto out;
-	}
-	if (res->inserted + res->updated + res->deleted == 0)
-		goto out;
-	fetchmap_free(&rd.m);
-	fetchmap_init(&rd.m, src, &roster);
-	po.dry_run = 0;
-	rc = publish_file(n, &po, res, err);
-out:
-	fetchmap_free(&rd.m);
-	fetchmap_roster_free(&roster);
-	return rc;
-}
-
-/* --- state ------------------------------------------------------------ */
-
-static const char state_ddl[] =
-	"CREATE TABLE IF NOT EXISTS fetch_state(source TEXT PRIMARY KEY, "
-	"url TEXT, etag TEXT, last_modified TEXT, last_attempt_ms INTEGER, "
-	"last_success_ms INTEGER, last_change_ms INTEGER, last_error_ms "
-	"INTEGER, last_error TEXT, last_status INTEGER, records INTEGER, "
-	"pages INTEGER, bytes INTEGER, roster TEXT)";
-
-static uint64_t col_u64(sqlite3_stmt *st, int i)
-{
-	sqlite3_int64 v = sqlite3_column_int64(st, i);
-	return v > 0 ? (uint64_t)v : 0;
-}
-
-static void col_str(sqlite3_stmt *st, int i, char *out, size_t n)
-{
-	const char *v = (const char *)sqlite3_column_text(st, i);
-	snprintf(out, n, "%s", v ? v : "");
-}
-
-int fetch_state_get(struct store *s, const char *name, struct fetch_state *out,
-		    struct bf_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(store_db(s),
-			       "SELECT url, etag, last_modified, "
-			       "last_attempt_ms, last_success_ms, "
-			       "last_change_ms, last_error_ms, last_error, "
-			       "last_status, records, pages, bytes, roster FROM "
-			       "fetch_state WHERE source = ?1",
-			       -1, &st, NULL) != SQLITE_OK) {
-		/* no table yet: nothing was ever fetched here */
-		sqlite3_finalize(st);
-		return bf_errf(err, BF_ENOENT, "%s: never fetched", name);
-	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		rc = rc == SQLITE_DONE
-			     ? bf_errf(err, BF_ENOENT, "%s: never fetched", name)
-			     : bf_errf(err, BF_EIO, "fetch state: %s",
-				       sqlite3_errmsg(store_db(s)));
-		goto out;
-	}
-	snprintf(out->source, sizeof(out->source), "%s", name);
-	col_str(st, 0, out->url, sizeof(out->url));
-	col_str(st, 1, out->v.etag, sizeof(out->v.etag));
-	col_str(st, 2, out->v.last_modified, sizeof(out->v.last_modified));
-	out->last_attempt_ms = col_u64(st, 3);
-	out->last_success_ms = col_u64(st, 4);
-	out->last_change_ms = col_u64(st, 5);
-	out->last_error_ms = col_u64(st, 6);
-	col_str(st, 7, out->last_error, sizeof(out->last_error));
-	out->last_status = (long)sqlite3_column_int64(st, 8);
-	out->records = col_u64(st, 9);
-	out->pages = col_u64(st, 10);
-	out->bytes = col_u64(st, 11);
-	col_str(st, 12, out->roster, sizeof(out->roster));
-	rc = BF_OK;
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Writes a source's state; fields a step did not learn keep their old
- * values (NULL parameters leave the column as it was). */
-static int state_put(struct store *s, const char *name, const char *url,
-		     const char *roster, const struct fetch_validators *v,
-		     uint64_t now,
-		     int success, int changed, const char *error, long status,
-		     const struct fetch_result *r, struct bf_err *err)
-{
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_exec(db, state_ddl, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(
-		    db,
-		    "INSERT INTO fetch_state(source, url, etag, last_modified, "
-		    "last_attempt_ms, last_success_ms, last_change_ms, "
-		    "last_error_ms, last_error, last_status, records, pages, "
-		    "bytes, roster) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-		    "?10, ?11, ?12, ?13, ?14) ON CONFLICT(source) DO UPDATE SET "
-		    "url = coalesce(?2, url), etag = coalesce(?3, etag), "
-		    "last_modified = coalesce(?4, last_modified), "
-		    "last_attempt_ms = ?5, "
-		    "last_success_ms = coalesce(?6, last_success_ms), "
-		    "last_change_ms = coalesce(?7, last_change_ms), "
-		    "last_error_ms = coalesce(?8, last_error_ms), "
-		    "last_error = coalesce(?9, last_error), "
-		    "last_status = coalesce(?10, last_status), "
-		    "records = coalesce(?11, records), "
-		    "pages = coalesce(?12, pages), "
-		    "bytes = coalesce(?13, bytes), "
-		    "roster = coalesce(?14, roster)",
-		    -1, &st, NULL) != SQLITE_OK) {
-		rc = bf_errf(err, BF_EIO, "fetch state: %s", sqlite3_errmsg(db));
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-	if (status)
-		sqlite3_bind_int64(st, 10, status);
-	if (success) {
-		sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
-		if (changed)
-			sqlite3_bind_int64(st, 7, (sqlite3_int64)now);
-	}
-	if (url) {
-		/* a full fetch: its validators (or none) replace the old */
-		sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, v ? v->etag : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, v ? v->last_modified : "", -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_int64(st, 11, (sqlite3_int64)r->pub.records);
-		sqlite3_bind_int64(st, 12, (sqlite3_int64)r->pages);
-		sqlite3_bind_int64(st, 13, (sqlite3_int64)r->bytes);
-		sqlite3_bind_text(st, 14, roster, -1, SQLITE_STATIC);
-	}
-	if (error) {
-		sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
-		sqlite3_bind_text(st, 9, error, -1, SQLITE_STATIC);
-	}
-	rc = sqlite3_step(st) == SQLITE_DONE
-		     ? BF_OK
-		     : bf_errf(err, BF_EIO, "fetch state: %s",
-			       sqlite3_errmsg(db));
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Rows of this source that this node owns (to see whether the replica
- * still holds what the last fetch wrote). */
-static int64_t owned_rows(struct store *s, const char *owner,
-			  const char *name)
-{
-	sqlite3_stmt *st = NULL;
-	char lo[80], hi[80];
-	int64_t n = -1;
-
-	/* ids "NAME:..." sort between "NAME:" and "NAME;" */
-	snprintf(lo, sizeof(lo), "%s:", name);
-	snprintf(hi, sizeof(hi), "%s;", name);
-	if (sqlite3_prepare_v2(store_db(s),
-			       "SELECT count(*) FROM project WHERE owner = ?1 "
-			       "AND id >= ?2 AND id < ?3",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			n = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_finalize(st);
-	return n;
-}
-
-/* A short fingerprint of the roster's names (matching depends on them). */
-static void roster_fingerprint(struct store *s, char out[17])
-{
-	struct fetchmap_roster r = {0};
-	struct bf_buf b;
-	struct bf_err err;
-	uint8_t h[CS_HASH_LEN];
-
-	bf_buf_init(&b, 0);
-	if (load_roster(s, &r, &err) == 0)
-		for (size_t i = 0; i < r.n; i++)
-			if (bf_buf_adds(&b, r.v[i].slug) ||
-			    bf_buf_adds(&b, r.v[i].keys[0]) ||
-			    bf_buf_adds(&b, r.v[i].keys[1]) ||
-			    bf_buf_addc(&b, '\n'))
-				break;
-	cs_sha256(b.p ? (const void *)b.p : "", b.len, h);
-	bf_hex(h, 8, out);
-	bf_buf_free(&b);
-	fetchmap_roster_free(&r);
-}
-
-int fetch_due(struct store *s, const struct bf_source *src, uint64_t now_ms)
-{
-	struct fetch_state st;
-	struct bf_err err;
-
-	if (fetch_state_get(s, src->name, &st, &err) != 0)
-		return 1;
-	return now_ms >= st.last_attempt_ms + (uint64_t)src->refresh * 1000;
 }
 
 int fetch_source(struct node *n, const struct bf_source *src,
@@ -1124,20 +821,21 @@ int fetch_source(struct node *n, const struct bf_source *src,
 	const struct fetch_validators *cond = NULL;
 	uint64_t now = bf_now_ms();
 	struct bf_err serr;
-	char roster[17];
-	int rc, single = !src->next[0] && !src->page_param[0];
+	char roster[17], refused[40];
+	int rc, single = !src->next[0] && !src->page_param[0] &&
+			 !src->organisations_url[0];
 
 	if (!o)
 		o = &no_opts;
 	memset(res, 0, sizeof(*res));
 	memset(&d, 0, sizeof(d));
-	roster_fingerprint(n->store, roster);
+	fetchstate_roster_fingerprint(n->store, roster);
 	if (single && !o->force &&
 	    fetch_state_get(n->store, src->name, &st, &serr) == 0 &&
 	    strcmp(st.url, src->url) == 0 && strcmp(st.roster, roster) == 0 &&
 	    (st.v.etag[0] || st.v.last_modified[0]) &&
-	    owned_rows(n->store, n->cfg.slug, src->name) ==
-		    (int64_t)st.records)
+	    fetchstate_owned_rows(n->store, n->cfg.slug, src->name) ==
+		    (int64_t)(st.records - st.refused))
 		cond = &st.v;
 	rc = fetch_download(src, cond, o, &d, err);
 	res->status = d.status;
@@ -1151,21 +849,25 @@ int fetch_source(struct node *n, const struct bf_source *src,
 		res->not_modified = 1;
 		say(o, 0, "fetch-unchanged", src->name,
 		    "not modified (HTTP 304)");
-		rc = state_put(n->store, src->name, NULL, NULL, NULL, now, 1, 0,
+		rc = fetchstate_put(n->store, src->name, NULL, NULL, NULL, now, 1, 0,
 			       NULL, 304, res, err);
 		goto out;
 	}
 	rc = fetch_apply(n, src, &d, o, &res->pub, err);
 	if (rc)
 		goto failed;
+	refused[0] = 0;
+	if (res->pub.skipped)
+		snprintf(refused, sizeof(refused), ", %zu refused",
+			 res->pub.skipped);
 	say(o, 0, "fetch-ok", src->name,
-	    "%zu records in %zu page%s: %zu new, %zu changed, %zu deleted, "
+	    "%zu records in %zu page%s%s: %zu new, %zu changed, %zu deleted, "
 	    "%zu unchanged; %zu change set%s",
-	    res->pub.records, res->pages, res->pages == 1 ? "" : "s",
+	    res->pub.records, res->pages, res->pages == 1 ? "" : "s", refused,
 	    res->pub.inserted, res->pub.updated, res->pub.deleted,
 	    res->pub.unchanged, res->pub.changesets,
 	    res->pub.changesets == 1 ? "" : "s");
-	rc = state_put(n->store, src->name, src->url, roster,
+	rc = fetchstate_put(n->store, src->name, src->url, roster,
 		       single ? &d.v : NULL, now, 1, res->pub.changesets > 0,
 		       NULL, d.status, res, err);
 	goto out;
@@ -1174,7 +876,7 @@ failed:
 	say(o, 1, "fetch-error", src->name, "%s; the rows fetched before stay",
 	    err->msg);
 	/* the error is what the caller must see, not a state write's */
-	state_put(n->store, src->name, NULL, NULL, NULL, now, 0, 0, err->msg,
+	fetchstate_put(n->store, src->name, NULL, NULL, NULL, now, 0, 0, err->msg,
 		  res->status, res, &serr);
 out:
 	fetch_download_free(&d);

@@ -13,10 +13,25 @@
  *                   owned by this node): the differences become signed
  *                   change sets; an unchanged source writes nothing.
  *
- * fetch_source does both, with the per-source state below.  All or
- * nothing: an error anywhere (HTTP, TLS, timeout, size, paging, JSON,
- * CSV, a record that fails validation, no records at all) writes no row,
- * so what was fetched before stays.
+ * fetch_source does both, with the per-source state below.
+ *
+ * A record refused for a reason of its own (a mapped cell that is not
+ * valid text, no source id, a field that fails validation) is reported
+ * with file:line to fetch_opts.warnings, counted (publish_result.skipped)
+ * and left out; the row it had stays (publish's keep_going).  Cells of
+ * columns the source does not map are not even looked at.  A source is
+ * all or nothing only for what spoils the whole: HTTP, TLS, a timeout, a
+ * truncated body, the size cap, paging, JSON that does not parse, CSV
+ * whose quoting or encoding cannot be read, a header without the mapped
+ * columns, no record accepted at all (unless allow_empty).  Then no row
+ * is written, so what was fetched before stays.
+ *
+ * CSV sources are read with csvin's options form: the source's delimiter,
+ * its quotes (CORDIS quoting by default for ';'), Windows-1252 converted.
+ * With organisations_url, a second CSV (CORDIS organization.csv) gives
+ * each project its coordinator and partners, joined on the project id
+ * (fetchmap.h); such a source is fetched whole every time (a 304 on one
+ * file says nothing of the other).
  *
  * The client behaves: conditional requests (If-None-Match and
  * If-Modified-Since from the last success; a 304 costs one round trip)
@@ -39,7 +54,11 @@
  *
  * State (fetch_state table in the replica, local to this node, never
  * replicated): last attempt, success and error (with its message), HTTP
- * status, ETag and Last-Modified, records, pages and bytes.  Validators
+ * status, ETag and Last-Modified, records (and how many were refused),
+ * pages and bytes.
+ *
+ * The code: fetch.c downloads, fetchapply.c applies, fetchstate.c keeps
+ * the state (their headers hold what they share).  Validators
  * are used only while the URL and the roster are the same (partners are
  * matched against the roster) and the replica still holds the rows the
  * last fetch wrote.
@@ -87,6 +106,7 @@ struct fetch_download {
 	long status;        /* HTTP status of the last response */
 	struct fetch_page *pages;
 	size_t npages;
+	struct fetch_page orgs; /* organisations_url (url NULL: none) */
 	size_t bytes;
 	unsigned attempts;  /* requests made, retries included */
 	struct fetch_validators v; /* of the response (single page) */
@@ -129,6 +149,7 @@ struct fetch_state {
 	char last_error[512];
 	long last_status;
 	uint64_t records, pages, bytes;
+	uint64_t refused; /* of records: left out for their own errors */
 	char roster[17];  /* fingerprint of the roster the rows were matched
 			     with: a new member makes the next fetch whole */
 };

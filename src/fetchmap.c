@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "schema.h"
 
@@ -354,8 +355,8 @@ static const struct rec_cell *find_cell(const struct rec *in,
 	return NULL;
 }
 
-static int check_header(struct fetchmap *m, const struct rec *in,
-			struct bf_err *err)
+int fetchmap_header(struct fetchmap *m, const struct rec *in,
+		    struct bf_err *err)
 {
 	for (size_t i = 0; i < m->src->nmap; i++) {
 		const char *k = m->src->map[i].key;
@@ -441,12 +442,188 @@ static int institutions(struct fetchmap *m, size_t ncells, json_t **out)
 	return 0;
 }
 
+/* --- organisations ---------------------------------------------------- */
+
+void fetchmap_orgs_init(struct fetchmap_orgs *o)
+{
+	memset(o, 0, sizeof(*o));
+	bf_buf_init(&o->text, 0);
+}
+
+void fetchmap_orgs_free(struct fetchmap_orgs *o)
+{
+	free(o->v);
+	bf_buf_free(&o->text);
+	memset(o, 0, sizeof(*o));
+}
+
+static void trim_blanks(const char **s, size_t *n)
+{
+	while (*n && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+int fetchmap_orgs_add(struct fetchmap_orgs *o, const struct bf_source *src,
+		      const struct rec *r, struct bf_err *err)
+{
+	const char *names[3] = {src->organisations_project,
+				src->organisations_name,
+				src->organisations_role};
+	static const char *const opt[3] = {"organisations_project",
+					   "organisations_name",
+					   "organisations_role"};
+	const struct rec_cell *c[3];
+	struct fetchmap_org *e;
+	const char *pid, *name;
+	size_t pid_len, name_len;
+
+	for (size_t k = 0; k < 3; k++) {
+		c[k] = find_cell(r, names[k], strlen(names[k]));
+		if (!c[k] || !c[k]->text)
+			return bf_errf(err, BF_ENOENT,
+				       "%s:1: no column \"%s\" (%s) in the "
+				       "header: not the organisations export "
+				       "this source expects",
+				       r->file, names[k], opt[k]);
+	}
+	pid = c[0]->text;
+	pid_len = c[0]->len;
+	name = c[1]->text;
+	name_len = c[1]->len;
+	trim_blanks(&pid, &pid_len);
+	trim_blanks(&name, &name_len);
+	if (!pid_len || !name_len)
+		return bf_errf(err, BF_EINVAL,
+			       "%s:%zu: organisation without a %s; left out",
+			       r->file, r->line,
+			       pid_len ? "name" : "project id");
+	if (o->n == o->cap) {
+		size_t nc = o->cap ? o->cap * 2 : 64;
+		struct fetchmap_org *nv = realloc(o->v, nc * sizeof(*nv));
+		if (!nv)
+			return bf_errf(err, BF_ENOMEM, "out of memory");
+		o->v = nv;
+		o->cap = nc;
+	}
+	e = &o->v[o->n];
+	e->pid_off = o->text.len;
+	e->pid_len = pid_len;
+	e->name_off = o->text.len + pid_len + 1;
+	e->name_len = name_len;
+	e->order = o->n;
+	e->coordinator = c[2]->len == 11 &&
+			 strncasecmp(c[2]->text, "coordinator", 11) == 0;
+	if (bf_buf_add(&o->text, pid, pid_len) || bf_buf_addc(&o->text, 0) ||
+	    bf_buf_add(&o->text, name, name_len) || bf_buf_addc(&o->text, 0))
+		return bf_errf(err, BF_ENOMEM, "out of memory");
+	o->n++;
+	o->sorted = 0;
+	return 0;
+}
+
+static int cmp_org(const void *a, const void *b)
+{
+	const struct fetchmap_org *x = a, *y = b;
+	size_t n = x->pid_len < y->pid_len ? x->pid_len : y->pid_len;
+	int c = memcmp(x->pid, y->pid, n);
+
+	if (c)
+		return c;
+	if (x->pid_len != y->pid_len)
+		return x->pid_len < y->pid_len ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The first organisation of project id (pid, len), or o->n. */
+static size_t org_first(struct fetchmap_orgs *o, const char *pid, size_t len)
+{
+	size_t lo = 0, hi = o->n;
+
+	if (!o->sorted) {
+		/* the text has stopped growing: ids get their pointers, so
+		 * that qsort needs no context */
+		for (size_t i = 0; i < o->n; i++)
+			o->v[i].pid = (const char *)o->text.p + o->v[i].pid_off;
+		qsort(o->v, o->n, sizeof(*o->v), cmp_org);
+		o->sorted = 1;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct fetchmap_org *e = &o->v[mid];
+		size_t n = e->pid_len < len ? e->pid_len : len;
+		int c = memcmp(o->text.p + e->pid_off, pid, n);
+		if (c < 0 || (c == 0 && e->pid_len < len))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int org_is(const struct fetchmap_orgs *o, size_t i, const char *pid,
+		  size_t len)
+{
+	return i < o->n && o->v[i].pid_len == len &&
+	       memcmp(o->text.p + o->v[i].pid_off, pid, len) == 0;
+}
+
+/*
+ * The coordinator and partners cells of the record whose source id is at
+ * sid_off in the arena (sid_len bytes), from the organisations file.
+ */
+static int org_cells(struct fetchmap *m, size_t sid_off, size_t sid_len,
+		     size_t *nc, size_t *offs, int *is_text)
+{
+	struct fetchmap_orgs *o = m->orgs;
+	char pid[256];
+	size_t first, coord = SIZE_MAX;
+	json_t *partners;
+	int rc;
+
+	if (sid_len >= sizeof(pid))
+		return 0; /* no CORDIS id is that long */
+	memcpy(pid, m->text.p + sid_off, sid_len);
+	first = org_first(o, pid, sid_len);
+	if (!org_is(o, first, pid, sid_len))
+		return 0;
+	partners = json_array();
+	if ((rc = keep_json(m, partners)) != 0)
+		return rc;
+	for (size_t i = first; org_is(o, i, pid, sid_len); i++) {
+		const struct fetchmap_org *e = &o->v[i];
+		if (e->coordinator && coord == SIZE_MAX)
+			coord = i;
+		if (json_array_append_new(
+			    partners,
+			    json_stringn((const char *)o->text.p + e->name_off,
+					 e->name_len)))
+			return BF_ENOMEM;
+	}
+	memset(&m->cells[*nc], 0, sizeof(m->cells[*nc]));
+	m->cells[*nc].name = "partners";
+	m->cells[*nc].json = partners;
+	is_text[(*nc)++] = 0;
+	if (coord == SIZE_MAX)
+		return 0;
+	memset(&m->cells[*nc], 0, sizeof(m->cells[*nc]));
+	m->cells[*nc].name = "coordinator";
+	if (add_text(m, (const char *)o->text.p + o->v[coord].name_off,
+		     o->v[coord].name_len, &offs[*nc]))
+		return BF_ENOMEM;
+	is_text[(*nc)++] = 1;
+	return 0;
+}
+
 int fetchmap_record(struct fetchmap *m, const struct rec *in,
 		    const struct rec **out, struct bf_err *err)
 {
 	const struct sch_table *t = schema_table("project", 7);
-	size_t offs[CONFIG_SOURCE_MAP + 4], nc = 0, id_cell = SIZE_MAX;
-	int is_text[CONFIG_SOURCE_MAP + 4];
+	size_t offs[CONFIG_SOURCE_MAP + 6], nc = 0, id_cell = SIZE_MAX;
+	int is_text[CONFIG_SOURCE_MAP + 6];
 	size_t sid_off, sid_len, idoff;
 	json_t *inst;
 	int rc;
@@ -456,7 +633,7 @@ int fetchmap_record(struct fetchmap *m, const struct rec *in,
 	m->records++;
 	if (!t)
 		return bf_errf(err, BF_EINVAL, "schema: no project table");
-	if (m->csv && !m->header_checked && (rc = check_header(m, in, err)))
+	if (m->csv && !m->header_checked && (rc = fetchmap_header(m, in, err)))
 		return rc;
 	for (size_t i = 0; i < m->src->nmap; i++) {
 		const struct bf_source_map *mp = &m->src->map[i];
@@ -536,6 +713,10 @@ int fetchmap_record(struct fetchmap *m, const struct rec *in,
 	if (add_text(m, m->src->name, strlen(m->src->name), &offs[nc]))
 		return bf_errf(err, BF_ENOMEM, "out of memory");
 	is_text[nc++] = 1;
+	if (m->orgs &&
+	    (rc = org_cells(m, idoff + strlen(m->src->name) + 1, sid_len, &nc,
+			    offs, is_text)) != 0)
+		return bf_errf(err, rc, "out of memory");
 	/* the arena has stopped growing: texts get their pointers */
 	for (size_t i = 0; i < nc; i++)
 		if (is_text[i]) {

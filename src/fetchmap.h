@@ -20,6 +20,11 @@
  *   the institution's name, acronym or slug, or contains one of them (4
  *   characters or more) as whole words ("Navarrabiomed - Fundación Miguel
  *   Servet" names navarrabiomed).
+ * - Organisations (organisations_url): a CSV of the projects' partners,
+ *   one row per organisation and project (CORDIS organization.csv),
+ *   indexed by project id.  A record's coordinator (role "coordinator")
+ *   and partners (every organisation of the project, in file order) come
+ *   from it, joined on the record's source id.
  * - Paging helpers: the records count and next link of a JSON page.
  */
 #ifndef BIOFED_FETCHMAP_H
@@ -54,16 +59,43 @@ void fetchmap_roster_free(struct fetchmap_roster *r);
 int fetchmap_match(const struct fetchmap_roster *r, const char *party,
 		   size_t len);
 
+/* The organisations file, indexed by project id. */
+struct fetchmap_org {
+	size_t pid_off, pid_len;   /* in text */
+	const char *pid;           /* text + pid_off, once sorted */
+	size_t name_off, name_len;
+	size_t order;              /* row number: file order within a project */
+	int coordinator;
+};
+
+struct fetchmap_orgs {
+	struct fetchmap_org *v;
+	size_t n, cap;
+	struct bf_buf text;
+	int sorted;
+};
+
+void fetchmap_orgs_init(struct fetchmap_orgs *o);
+void fetchmap_orgs_free(struct fetchmap_orgs *o);
+/* Adds one row of the organisations file (read with the columns
+ * organisations_project, _name and _role of src).  BF_ENOENT: the header
+ * lacks one of them (not the export the source expects); BF_EINVAL: this
+ * row has no project id or name (err says file:line; the others can be
+ * added); BF_ENOMEM. */
+int fetchmap_orgs_add(struct fetchmap_orgs *o, const struct bf_source *src,
+		      const struct rec *r, struct bf_err *err);
+
 /* Turns one source record into one project record.  Owns what the
  * mapped record's cells point to, until the next call or free. */
 struct fetchmap {
 	const struct bf_source *src;
 	const struct fetchmap_roster *roster; /* may be NULL */
+	struct fetchmap_orgs *orgs; /* may be NULL; set after init */
 	int csv;
 	struct rec out;
-	struct rec_cell cells[CONFIG_SOURCE_MAP + 4];
+	struct rec_cell cells[CONFIG_SOURCE_MAP + 6];
 	struct bf_buf text;    /* texts of the cells, NUL-separated */
-	void *json[CONFIG_SOURCE_MAP + 4]; /* json_t made for this record */
+	void *json[CONFIG_SOURCE_MAP + 6]; /* json_t made for this record */
 	size_t njson;
 	size_t records;        /* records mapped so far */
 	int header_checked;    /* CSV: mapped columns seen in the header */
@@ -72,9 +104,15 @@ struct fetchmap {
 void fetchmap_init(struct fetchmap *m, const struct bf_source *src,
 		   const struct fetchmap_roster *roster);
 void fetchmap_free(struct fetchmap *m);
-/* Maps in; on success *out points to m->out.  A CSV source's first
- * record checks that every mapped column is in the header (garbage or a
- * changed export fails here instead of looking like an empty source). */
+/* A CSV source's header (any of its records): BF_EINVAL unless every
+ * mapped column is there (garbage or a changed export fails here instead
+ * of looking like an empty source). */
+int fetchmap_header(struct fetchmap *m, const struct rec *in,
+		    struct bf_err *err);
+/* Maps in; on success *out points to m->out.  Checks the header first
+ * (fetchmap_header) while it has not been.  After that, BF_EINVAL means
+ * this record is refused (no usable source id; err says file:line) and
+ * the next can be mapped; BF_ENOMEM fails. */
 int fetchmap_record(struct fetchmap *m, const struct rec *in,
 		    const struct rec **out, struct bf_err *err);
 

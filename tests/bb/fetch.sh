@@ -82,6 +82,7 @@ cp "$T/a/biofed.conf" "$T/base.conf"
 # Sources; the variables let a test point one at a fault.
 CORDIS_URL="$H/files/cordis/project.csv"
 INTERREG_URL="$H/files/interreg/page1.json"
+ORGS_URL="$H/files/cordis-he/organization.csv"
 SECURE_CA="$T/ca/ca.crt"
 printf 'not-a-real-key-123\n' > "$T/api.key"
 chmod 600 "$T/api.key"
@@ -149,6 +150,21 @@ retries = 2
 retry_delay_ms = 50
 map.source_id = id
 map.title = title
+
+[source horizon]
+url = $H/files/cordis-he/project.csv
+delimiter = semicolon
+organisations_url = $ORGS_URL
+retries = 0
+timeout = 2
+map.source_id = id
+map.acronym = acronym
+map.title = title
+map.status = status
+map.start_date = startDate
+map.end_date = endDate
+map.total_cost = totalCost
+map.programme = frameworkProgramme
 
 [source secure]
 url = https://127.0.0.1:$SP/files/cordis/project.csv
@@ -283,6 +299,91 @@ grep_out "a redirect to the data is followed" "cordis: 3 records.*3 unchanged; n
 CORDIS_URL="$H/files/cordis/project.csv"; conf
 grep_out "a source recovers after its faults" "secure: not modified" bf a fetch secure
 grep_out "and its state says ok again" "^secure: ok" bf a fetch --status secure
+
+# --- CORDIS as published: inner quotes, partners from organization.csv,
+# --- a refused record does not sink the others ---------------------------
+hsql() { sqlite3 "$T/a/replica.db" "$1"; }
+out=$(bf a fetch horizon 2>"$T/horizon.err")
+printf '%s\n' "$out" | grep -q "^horizon: 4 records in 1 page: 4 new, 0 changed, 0 deleted, 0 unchanged; wrote 1 change set" \
+	&& [ ! -s "$T/horizon.err" ] \
+	&& ok "a Horizon Europe project.csv with unescaped inner quotes: all 4 records" \
+	|| fail "Horizon Europe project.csv" "$out $(cat "$T/horizon.err")"
+v=$(hsql "SELECT group_concat(acronym, ' ') FROM (SELECT acronym FROM project WHERE id LIKE 'horizon:%' ORDER BY id)")
+[ "$v" = "PYRBANK NEUROLINK CELLGMP RAREPYR" ] && ok "each record is its own row" || fail "horizon rows" "$v"
+v=$(hsql "SELECT title || '|' || total_cost || '|' || start_date FROM project WHERE id = 'horizon:101990101'")
+[ "$v" = "Biobanks of the Pyrénées: shared tumour collections|4999875.25|2023-10-01" ] \
+	&& ok "the mapped cells of a record with inner quotes" || fail "mapped cells" "$v"
+v=$(hsql "SELECT coordinator || '|' || partners || '|' || institutions FROM project WHERE id = 'horizon:101990101'")
+[ "$v" = 'NAVARRABIOMED FUNDACION MIGUEL SERVET|["NAVARRABIOMED FUNDACION MIGUEL SERVET","CENTRE HOSPITALIER UNIVERSITAIRE DE TOULOUSE","EXAMPLE DIAGNOSTICS SL (example partner)"]|["chu-toulouse","navarrabiomed"]' ] \
+	&& ok "coordinator and partners from organization.csv, joined by projectID" \
+	|| fail "organisations joined" "$v"
+v=$(hsql "SELECT coordinator || '|' || institutions FROM project WHERE id = 'horizon:101990102'")
+[ "$v" = 'ASOCIACION INSTITUTO BIOCRUCES BIZKAIA|["biocruces","navarrabiomed"]' ] \
+	&& ok "the coordinator is the organisation whose role is coordinator" || fail "role coordinator" "$v"
+v=$(hsql "SELECT coalesce(coordinator, '-') || '|' || coalesce(partners, '-') FROM project WHERE id = 'horizon:101990103'")
+[ "$v" = "-|-" ] && ok "a project without organisations has no partners" || fail "no organisations" "$v"
+grep_out "an unchanged CORDIS export writes nothing" \
+	"horizon: 4 records in 1 page: 0 new, 0 changed, 0 deleted, 4 unchanged; no change set" bf a fetch horizon
+
+# the same export, spoilt: record 2 has a date that is no date, record 3 a
+# control character in its (mapped) title, record 4 a new title and a
+# broken byte and a control character in its (unmapped) objective, and a
+# record 5 with an invalid date comes along
+old2=$(hsql "SELECT start_date FROM project WHERE id = 'horizon:101990102'")
+old3=$(hsql "SELECT title FROM project WHERE id = 'horizon:101990103'")
+H2="$T/www/cordis-he/project.csv"
+sed -e 's/"2024-02-01"/"2024-02-30"/' \
+	-e 's/"GMP cell therapy facilities/"GMP cell\x01therapy facilities/' \
+	-e 's/"Rare disease registries across borders"/"Rare disease registries across the Pyrenees"/' \
+	-e 's/follow the "FAIR"/follow the \xff\x02 "FAIR"/' \
+	"$FIX/cordis-he/project.csv" > "$H2"
+printf '"101990105";"LATEPYR";"SIGNED";"A late invented project";"2025-01-01";"2025-13-01";"1000";"1000";"HORIZON.2.1";"T";"2024-11-01";"HORIZON";"C";"C";"HORIZON-CSA";"";"Example data: an invented project.";"2024-11-02 10:00:00";"999105";"10.3030/101990105"\r\n' >> "$H2"
+out=$(bf a fetch horizon 2>"$T/horizon.err"); rc=$?
+[ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "^horizon: 5 records in 1 page, 3 refused: 0 new, 1 changed, 0 deleted, 1 unchanged; wrote 1 change set" \
+	&& ok "3 records refused for their own reasons, the others kept and updated" \
+	|| fail "refused records (exit $rc)" "$out $(cat "$T/horizon.err")"
+grep -q '^horizon:3: record 2 (id horizon:101990102): field start_date: "2024-02-30" is not a date' "$T/horizon.err" \
+	&& ok "a refused record is reported with its line and why (bad date)" \
+	|| fail "refusal of record 2" "$(cat "$T/horizon.err")"
+grep -q '^horizon:5: record 3 (id horizon:101990103): column "title": invalid character 0x01 (a control character)' "$T/horizon.err" \
+	&& ok "a control character in a mapped cell refuses that record only" \
+	|| fail "refusal of record 3" "$(cat "$T/horizon.err")"
+grep -q '^horizon:7: record 5 (id horizon:101990105): field end_date: "2025-13-01" is not a date' "$T/horizon.err" \
+	&& ok "a new record with a bad date is reported" || fail "refusal of record 5" "$(cat "$T/horizon.err")"
+[ "$(grep -c . "$T/horizon.err")" = 3 ] && ok "each refusal is reported once" \
+	|| fail "refusals reported once" "$(cat "$T/horizon.err")"
+v=$(hsql "SELECT count(*) || '|' || (SELECT start_date FROM project WHERE id = 'horizon:101990102') || '|' || (SELECT title FROM project WHERE id = 'horizon:101990103') || '|' || (SELECT title FROM project WHERE id = 'horizon:101990104') FROM project WHERE id LIKE 'horizon:%'")
+[ "$v" = "4|$old2|$old3|Rare disease registries across the Pyrenees" ] \
+	&& ok "refused records keep their rows; a broken unmapped cell harms nothing" \
+	|| fail "rows after refusals" "$v"
+grep_out "fetch --status counts the refused records" \
+	"last success .*: 5 records \(3 refused\)" bf a fetch --status horizon
+grep_out "fetch --status --format json has them too" '"refused": 3' \
+	bf a fetch --status --format json horizon
+
+# faults of the organisations file are the source's: nothing is written
+dh=$(digest a)
+ORGS_URL="$H/files/cordis-he/missing.csv"; conf
+fault "organisations file missing" "organization|missing.csv: HTTP 404|HTTP 404" horizon
+ORGS_URL="$H/files/cordis/project.csv"; conf
+fault "organisations file of another layout" 'no column "projectID" \(organisations_project\)' horizon
+[ "$(digest a)" = "$dh" ] && ok "organisations faults: previous data kept" \
+	|| fail "organisations faults: previous data kept"
+ORGS_URL="$H/files/cordis-he/organization.csv"; conf
+printf '\n[source bad]\nurl = http://x/y.csv\norganisations_url = http://x/o.csv\nmap.source_id = id\nmap.title = t\nmap.partners = p\n' >> "$T/a/biofed.conf"
+grep_out "organisations_url with map.partners is refused" \
+	"source bad: organisations_url gives coordinator and partners" bf a fetch
+conf
+printf '\n[source bad]\nurl = http://x/y.csv\nquotes = loose\nmap.source_id = id\nmap.title = t\n' >> "$T/a/biofed.conf"
+grep_out "quotes is cordis or strict" 'source bad: quotes: "loose" is not one of cordis\|strict' bf a fetch
+conf
+grep_out "biofed config lists the quoting option" "source NAME.quotes \(choice cordis\|strict\)" bf a config
+# strict quoting, asked for, refuses what CORDIS writes
+cp "$FIX/cordis-he/project.csv" "$H2"
+printf 'quotes = strict\n' > "$T/strict.conf"
+sed -i "/^\[source horizon\]/r $T/strict.conf" "$T/a/biofed.conf"
+fault "quotes = strict refuses inner quotes" 'horizon:2: column "objective": malformed quoting' horizon
+conf
 
 # --- the proxy from the environment ----------------------------------------
 : > "$T/proxy.log"

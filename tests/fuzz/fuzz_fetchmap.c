@@ -2,7 +2,9 @@
  * libFuzzer target for what fetch does to a response body: any bytes as
  * a JSON page (page inspection: records count and next link; then every
  * record through the field mapping, nested paths and arrays included)
- * and as a semicolon-separated CSV export.  The callback checks what
+ * and as a semicolon-separated CSV export (CORDIS quoting), whose rows
+ * are also read as an organisations file and joined to the records of a
+ * source without mapped partners.  The callback checks what
  * fetchmap promises: an id "NAME:..." and a source cell on every mapped
  * record, cells with names, text cells NUL-terminated at their length.
  */
@@ -52,6 +54,16 @@ static int mapped(void *ctx, const struct rec *r, struct bf_err *err)
 	return 0;
 }
 
+static int org_row(void *ctx, const struct rec *r, struct bf_err *err)
+{
+	struct fetchmap *m = ctx;
+	int rc = fetchmap_orgs_add(m->orgs, m->src, r, err);
+
+	if (rc && !err->msg[0])
+		__builtin_trap();
+	return rc == BF_EINVAL ? 0 : rc;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct bf_source json_src, csv_src;
@@ -99,8 +111,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	jsonin_read_mem("page", (const char *)data, size, json_src.records,
 			mapped, &m, &err);
 	fetchmap_free(&m);
-	fetchmap_init(&m, &csv_src, &roster);
-	csvin_read_mem("page", (const char *)data, size, ';', mapped, &m, &err);
-	fetchmap_free(&m);
+	{
+		struct csvin_opts co = {.delim = ';', .cordis_quotes = 1};
+		struct fetchmap_orgs orgs;
+		struct bf_source org_src = csv_src;
+
+		fetchmap_init(&m, &csv_src, &roster);
+		csvin_read_mem_opts("page", (const char *)data, size, &co,
+				    mapped, &m, &err);
+		fetchmap_free(&m);
+		/* the same rows as organisations, joined on "id" */
+		org_src.nmap = 3; /* source_id, title, total_cost */
+		snprintf(org_src.organisations_project,
+			 sizeof(org_src.organisations_project), "id");
+		snprintf(org_src.organisations_name,
+			 sizeof(org_src.organisations_name), "title");
+		snprintf(org_src.organisations_role,
+			 sizeof(org_src.organisations_role), "partners");
+		fetchmap_orgs_init(&orgs);
+		fetchmap_init(&m, &org_src, &roster);
+		m.orgs = &orgs;
+		err.msg[0] = 0;
+		if (csvin_read_mem_opts("orgs", (const char *)data, size, &co,
+					org_row, &m, &err) == 0)
+			csvin_read_mem_opts("page", (const char *)data, size,
+					    &co, mapped, &m, &err);
+		fetchmap_free(&m);
+		fetchmap_orgs_free(&orgs);
+	}
 	return 0;
 }

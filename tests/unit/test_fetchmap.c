@@ -201,6 +201,114 @@ static void maps_csv_records(void **state)
 	fetchmap_roster_free(&roster);
 }
 
+/* One row of an organisations file. */
+static int add_org(struct fetchmap_orgs *o, const struct bf_source *src,
+		   size_t line, const char *pid, const char *name,
+		   const char *role, struct bf_err *err)
+{
+	struct rec_cell in[] = {
+		{"projectID", pid, strlen(pid), NULL},
+		{"name", name, strlen(name), NULL},
+		{"role", role, strlen(role), NULL},
+	};
+	struct rec r = {"orgs", NULL, line, line - 1, in, 3};
+
+	return fetchmap_orgs_add(o, src, &r, err);
+}
+
+/* Coordinator and partners from the organisations file, joined on the
+ * source id (not on a prefix of it), in file order. */
+static void joins_organisations(void **state)
+{
+	struct bf_source src = csv_source();
+	struct fetchmap_roster roster = {0};
+	struct fetchmap_orgs orgs;
+	struct fetchmap m;
+	struct bf_err err;
+	const struct rec *out;
+	const struct rec_cell *c;
+	struct rec_cell in[] = {
+		{"id", "10", 2, NULL},
+		{"acronym", "A", 1, NULL},
+		{"title", "T", 1, NULL},
+		{"startDate", "", 0, NULL},
+		{"totalCost", "", 0, NULL},
+		{"partners", "", 0, NULL},
+		{"lead", "", 0, NULL},
+	};
+	struct rec r = {"cordis", NULL, 2, 1, in, sizeof(in) / sizeof(in[0])};
+	(void)state;
+
+	src.nmap = 5; /* no map.partners, no map.coordinator */
+	snprintf(src.organisations_project, sizeof(src.organisations_project),
+		 "projectID");
+	snprintf(src.organisations_name, sizeof(src.organisations_name),
+		 "name");
+	snprintf(src.organisations_role, sizeof(src.organisations_role),
+		 "role");
+	fetchmap_orgs_init(&orgs);
+	assert_int_equal(add_org(&orgs, &src, 2, "10", "SECOND LAB",
+				 "participant", &err),
+			 0);
+	assert_int_equal(add_org(&orgs, &src, 3, "1", "OTHER PROJECT",
+				 "coordinator", &err),
+			 0);
+	assert_int_equal(add_org(&orgs, &src, 4, " 10 ", "NAVARRABIOMED "
+				 "FUNDACION MIGUEL SERVET", "Coordinator",
+				 &err),
+			 0);
+	assert_int_equal(add_org(&orgs, &src, 5, "100", "LONGER ID",
+				 "participant", &err),
+			 0);
+	assert_int_equal(add_org(&orgs, &src, 6, "10", "THIRD LAB",
+				 "coordinator", &err),
+			 0);
+	/* a row without a project id is refused; the others stay */
+	assert_int_equal(add_org(&orgs, &src, 7, "", "NOBODY", "participant",
+				 &err),
+			 BF_EINVAL);
+	assert_string_equal(err.msg, "orgs:7: organisation without a project "
+				     "id; left out");
+
+	fetchmap_roster_add(&roster, "navarrabiomed", "Navarrabiomed", NULL);
+	fetchmap_init(&m, &src, &roster);
+	m.orgs = &orgs;
+	assert_int_equal(fetchmap_record(&m, &r, &out, &err), 0);
+	c = cell(out, "partners");
+	assert_non_null(c);
+	assert_int_equal(json_array_size(c->json), 3);
+	assert_string_equal(json_string_value(json_array_get(c->json, 0)),
+			    "SECOND LAB");
+	assert_string_equal(json_string_value(json_array_get(c->json, 1)),
+			    "NAVARRABIOMED FUNDACION MIGUEL SERVET");
+	assert_string_equal(json_string_value(json_array_get(c->json, 2)),
+			    "THIRD LAB");
+	/* the first coordinator in the file, whatever the case of its role */
+	assert_string_equal(cell(out, "coordinator")->text,
+			    "NAVARRABIOMED FUNDACION MIGUEL SERVET");
+	c = cell(out, "institutions");
+	assert_non_null(c);
+	assert_int_equal(json_array_size(c->json), 1);
+	/* a project the file does not name has neither */
+	in[0].text = "11";
+	assert_int_equal(fetchmap_record(&m, &r, &out, &err), 0);
+	assert_null(cell(out, "partners"));
+	assert_null(cell(out, "coordinator"));
+	fetchmap_free(&m);
+
+	/* another export: its header lacks the columns */
+	{
+		struct rec_cell bad[] = {{"id", "1", 1, NULL}};
+		struct rec br = {"orgs", NULL, 2, 1, bad, 1};
+		assert_int_equal(fetchmap_orgs_add(&orgs, &src, &br, &err),
+				 BF_ENOENT);
+		assert_non_null(strstr(err.msg, "no column \"projectID\" "
+						"(organisations_project)"));
+	}
+	fetchmap_orgs_free(&orgs);
+	fetchmap_roster_free(&roster);
+}
+
 /* A record as jsonin hands it over: one cell per member. */
 static void json_rec(json_t *obj, struct rec_cell *cells, size_t *n)
 {
@@ -343,6 +451,7 @@ int main(void)
 		cmocka_unit_test(matching),
 		cmocka_unit_test(numbers),
 		cmocka_unit_test(maps_csv_records),
+		cmocka_unit_test(joins_organisations),
 		cmocka_unit_test(maps_json_records),
 		cmocka_unit_test(page_info),
 	};
