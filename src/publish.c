@@ -922,8 +922,13 @@ static int read_records(struct ctx *c, int json)
 	if (json)
 		return jsonin_read_file(o->path, o->records, on_record, c,
 					c->err);
-	return csvin_read_file(o->path, o->delimiter ? o->delimiter : ',',
-			       on_record, c, c->err);
+	{
+		/* no --delimiter: read off the header (a ';' or TSV export),
+		 * and what csvin decides is said on the warnings */
+		struct csvin_opts co = {.delim = o->delimiter, .notes = c->warn};
+
+		return csvin_read_file_opts(o->path, &co, on_record, c, c->err);
+	}
 }
 
 /* Which table the file holds, from the options or its name. */

@@ -36,10 +36,17 @@ const struct vocab *vocab_by_name(const char *name)
 	return NULL;
 }
 
+uint32_t vocab_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint32_t)fold((unsigned char)s[i])) * 16777619u;
+	return h;
+}
+
 long vocab_find(const struct vocab *v, const char *s, size_t len)
 {
-	size_t lo = 0, hi = v->nterms;
-
 	if (v == &vocab_DiseaseTypes && len > sizeof(ICD_URN) - 1 &&
 	    !strncasecmp(s, ICD_URN, sizeof(ICD_URN) - 1)) {
 		s += sizeof(ICD_URN) - 1;
@@ -47,22 +54,12 @@ long vocab_find(const struct vocab *v, const char *s, size_t len)
 	}
 	/* no two terms differ in case alone (vocabgen refuses them), so
 	 * the folded comparison finds at most one */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const char *t = v->terms[mid].name;
-		size_t tl = strlen(t), n = tl < len ? tl : len;
-		int c = 0;
+	for (uint32_t j = vocab_hash(s, len) & v->hmask; v->slots[j];
+	     j = (j + 1) & v->hmask) {
+		const struct vocab_term *t = &v->terms[v->slots[j] - 1];
 
-		for (size_t i = 0; i < n && !c; i++)
-			c = fold((unsigned char)t[i]) - fold((unsigned char)s[i]);
-		if (!c && tl != len)
-			c = tl < len ? -1 : 1;
-		if (!c)
-			return (long)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (t->len == len && !strncasecmp(t->name, s, len))
+			return (long)(v->slots[j] - 1);
 	}
 	return -1;
 }
@@ -139,7 +136,7 @@ size_t vocab_nearest(const struct vocab *v, const char *s, size_t len,
 	for (size_t i = 0; i < v->nterms && max > 0; i++) {
 		const char *t = v->terms[i].name;
 		size_t bound = n == max ? dist[n - 1] : limit;
-		size_t d = vocab_distance(s, len, t, strlen(t), bound), k, r;
+		size_t d = vocab_distance(s, len, t, v->terms[i].len, bound), k, r;
 
 		if (d > bound)
 			continue;

@@ -27,6 +27,7 @@
 
 struct vocab_term {
 	const char *name;  /* as data holds it (see above) */
+	uint32_t len;      /* strlen(name) */
 	const char *label; /* "" when the ontology gives none */
 	/* index lists into vocab.links: parents, children, and (DiseaseTypes)
 	 * the terms the ontology maps this one to, in either direction and
@@ -40,7 +41,14 @@ struct vocab {
 	const struct vocab_term *terms; /* sorted: vocab_cmp order */
 	size_t nterms;
 	const uint32_t *links;
+	/* open addressing over vocab_hash of the folded names: slot holds
+	 * a term's index + 1, 0 is empty; hmask + 1 slots, a power of two */
+	const uint32_t *slots;
+	uint32_t hmask;
 };
+
+/* FNV-1a over s with ASCII case folded: the hash of the slots above. */
+uint32_t vocab_hash(const char *s, size_t len);
 
 /* The ontologies biofed's schema refers to (all of src/directory's are
  * generated; these are the ones code names). */

@@ -382,6 +382,39 @@ static size_t pool_add(const char *s)
 	return off;
 }
 
+/* vocab_hash of src/vocab.c, which must give the same */
+static uint32_t fold_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint32_t)fold((unsigned char)*s)) * 16777619u;
+	return h;
+}
+
+static uint32_t write_slots(const struct onto *o)
+{
+	uint32_t cap = 8, *slots;
+
+	while (cap < 2 * o->n)
+		cap *= 2;
+	slots = xrealloc(NULL, cap * sizeof(*slots));
+	memset(slots, 0, cap * sizeof(*slots));
+	for (size_t i = 0; i < o->n; i++) {
+		uint32_t j = fold_hash(o->terms[i].name) & (cap - 1);
+		while (slots[j])
+			j = (j + 1) & (cap - 1);
+		slots[j] = (uint32_t)i + 1;
+	}
+	fprintf(out, "static const uint32_t H_%s[] = {", o->name);
+	for (uint32_t j = 0; j < cap; j++)
+		fprintf(out, "%s%u", !j ? "\n\t" : j % 16 ? ", " : ",\n\t",
+			slots[j]);
+	fputs("\n};\n", out);
+	free(slots);
+	return cap - 1;
+}
+
 static void write_links(const struct onto *o, size_t *nlinks)
 {
 	size_t k = 0;
@@ -583,6 +616,8 @@ int main(int argc, char **argv)
 			const struct onto *on = &ontos[o];
 			size_t nl, k = 0;
 
+			uint32_t hmask = write_slots(on);
+
 			write_links(on, &nl);
 			fprintf(out, "static const struct vocab_term T_%s[] = {\n",
 				on->name);
@@ -593,16 +628,18 @@ int main(int argc, char **argv)
 
 				k = map + t->nmap;
 				fprintf(out,
-					"\t{S + %zu, S + %zu, %zu, %zu, %zu, "
-					"%zu, %zu, %zu, %d, %d},\n",
-					offs[o][2 * i], offs[o][2 * i + 1], up,
+					"\t{S + %zu, %zu, S + %zu, %zu, %zu, "
+					"%zu, %zu, %zu, %zu, %d, %d},\n",
+					offs[o][2 * i], strlen(t->name),
+					offs[o][2 * i + 1], up,
 					t->nup, down, t->ndown, map, t->nmap,
 					t->age_lo, t->age_hi);
 			}
 			fprintf(out,
 				"};\nconst struct vocab vocab_%s = {\"%s\", "
-				"T_%s, %zu, L_%s};\n\n",
-				on->name, on->name, on->name, on->n, on->name);
+				"T_%s, %zu, L_%s, H_%s, %u};\n\n",
+				on->name, on->name, on->name, on->n, on->name,
+				on->name, hmask);
 		}
 	}
 	fputs("const struct vocab *const vocab_all[] = {\n", out);
