@@ -36,6 +36,33 @@ static int text_item(const struct sch_field *f, const char *s, size_t len,
 		       : 0;
 }
 
+/* The item that starts at p, with the items after it up to three more
+ * commas on, when that is a term of f: then *comma is where it ends
+ * (the comma after it, or NULL at the end) and *out the term. */
+static int joined_term(const struct sch_field *f, unsigned flags,
+		       const char *p, const char *end, const char **comma,
+		       struct cs_str *out)
+{
+	const char *c = *comma;
+	char msg[8];
+
+	if (!f || f->check == CHK_NONE)
+		return 0;
+	for (int k = 0; k < 3 && c; k++) {
+		const char *next = memchr(c + 1, ',', (size_t)(end - c - 1));
+		const char *is = p;
+		size_t il = (size_t)((next ? next : end) - p);
+
+		value_trim(&is, &il);
+		if (text_item(f, is, il, flags, out, msg, sizeof(msg)) == 0) {
+			*comma = next;
+			return 1;
+		}
+		c = next;
+	}
+	return 0;
+}
+
 static int parse_int(const char *s, size_t len, int64_t *v)
 {
 	char tmp[32], *end;
@@ -213,7 +240,9 @@ static int convert(const struct sch_field *f, const struct rec_cell *cell,
 			 (int)(len > 60 ? 60 : len), s);
 		return -1;
 	case SCH_LIST: {
-		/* The Directory's multi-valued cells: "DNA,SERUM". */
+		/* The Directory's multi-valued cells: "DNA,SERUM".  A few
+		 * terms hold a comma themselves ("Greek, Modern (1453-)"):
+		 * an item that is no term is tried with the next ones. */
 		const char *p = s, *end = s + len;
 		while (p <= end) {
 			const char *comma = memchr(p, ',', (size_t)(end - p));
@@ -229,8 +258,11 @@ static int convert(const struct sch_field *f, const struct rec_cell *cell,
 					return -1;
 				}
 				if (text_item(f, is, il, flags, &items[n], msg,
-					      msglen))
+					      msglen) &&
+				    !joined_term(f, flags, p, end, &comma,
+						 &items[n])) {
 					return -1;
+				}
 				n++;
 			}
 			if (!comma)
