@@ -108,8 +108,8 @@ ask "available serum of breast cancer (C50) patients, women aged 40-60, by insti
 ask "which collections hold such samples?" \
 	query collections --disease C50 --material SERUM --availability available
 ask "where can I find the research on breast cancer?" search breast cancer --limit 5
-ask "which flow cytometry services are there in the network?" \
-	query services --service-type FLOW_CYTOMETRY
+ask "which sequencing services are there in the network?" \
+	query services --service-type sequencing
 ask "samples of every partner, by material (upper bounds: every count below 10 is published as 10)" \
 	query facts --count-by material
 echo

@@ -29,16 +29,18 @@ pub() {
 		bf "$1/$2" publish "$REFBIO/$2/$t.csv" >/dev/null || return 1
 	done
 }
-# facts FILE FIRST COUNT: collection_fact rows fact-FIRST.. (CSV)
+# facts FILE FIRST COUNT: collection_fact rows fact-FIRST.. (CSV) of the
+# collections A published (publish refuses a fact of an unknown collection)
 facts() {
-	awk -v first="$2" -v n="$3" 'BEGIN {
+	awk -v first="$2" -v n="$3" -v colls="$(sed 1d "$REFBIO/$A/collections.csv" | cut -d, -f1)" 'BEGIN {
 		print "id,collection,sex,age_range,sample_type,disease,number_of_samples,number_of_donors,availability"
+		nc = split(colls, cl, "\n")
 		split("FEMALE MALE", sx, " "); split("0-17 18-39 40-49 50-59 60-69 70-", ag, " ")
 		split("DNA SERUM PLASMA RNA TISSUE_FROZEN WHOLE_BLOOD", mt, " ")
 		split("C50.9 C18.7 C34.1 I25.1 G30.9 ORPHA:558 E11.9 C61", ds, " ")
 		split("available reserved exhausted", av, " ")
 		for (i = first; i < first + n; i++)
-			printf "fact-%08d,coll-%04d,%s,%s,%s,%s,%d,%d,%s\n", i, i % 1000,
+			printf "fact-%08d,%s,%s,%s,%s,%s,%d,%d,%s\n", i, cl[i % nc + 1],
 				sx[i % 2 + 1], ag[int(i / 2) % 6 + 1], mt[int(i / 12) % 6 + 1],
 				ds[int(i / 72) % 8 + 1], 10 + i % 500, 10 + i % 250, av[i % 3 + 1]
 	}' > "$1"

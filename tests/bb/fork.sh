@@ -17,12 +17,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# fact FILE VALUE: one collection_fact row whose count is VALUE
+# fact FILE VALUE: one collection_fact row whose count is VALUE, with the
+# biobank and collection it refers to in the same file (publish refuses a
+# fact of a collection the institution has not published); a later file
+# changes only the fact, so each publish is one change set
 fact() {
 	mkdir -p "$(dirname "$1")"
-	printf '%s\n%s\n' \
-		"id,collection,sex,age_range,sample_type,disease,number_of_samples,number_of_donors,availability" \
-		"fact-1,coll-1,FEMALE,40-49,SERUM,C50.9,$2,10,available" > "$1"
+	cat > "$1" <<EOF
+{"biobank": [{"id": "bb-1", "name": "Fork test biobank", "country": "ES"}],
+ "collection": [{"id": "coll-1", "biobank": "bb-1", "name": "Fork test collection"}],
+ "collection_fact": [{"id": "fact-1", "collection": "coll-1", "sex": "FEMALE",
+   "age_range": "40-49", "sample_type": "SERUM", "disease": "C50.9",
+   "number_of_samples": $2, "number_of_donors": 10, "availability": "available"}]}
+EOF
 }
 # wait_for DESCRIPTION SECONDS COMMAND...: until the command succeeds
 wait_for() {
@@ -48,24 +55,24 @@ if ! out=$("$FED" start 2 "$T/f" 2>&1); then
 	exit 1
 fi
 B=$(sed -n 1p "$T/f/nodes") A=$(sed -n 2p "$T/f/nodes")
-fact "$T/v1/collection_facts.csv" 11
-bf "f/$A" publish "$T/v1/collection_facts.csv" >/dev/null
+fact "$T/v1/facts.json" 11
+bf "f/$A" publish "$T/v1/facts.json" >/dev/null
 wait_for "$B holds $A's first change set" 30 has_seq "$B" "$A" 1
 
 # the backup, taken while A's daemon is down
 "$FED" stop-node "$T/f" "$A"
 cp -a "$T/f/$A" "$T/backup"
 "$FED" start-node "$T/f" "$A" >/dev/null 2>&1
-fact "$T/v2/collection_facts.csv" 22
-bf "f/$A" publish "$T/v2/collection_facts.csv" >/dev/null
+fact "$T/v2/facts.json" 22
+bf "f/$A" publish "$T/v2/facts.json" >/dev/null
 wait_for "$B holds $A's seq 2" 30 has_seq "$B" "$A" 2
 
 # restore the backup, and sign seq 2 again, with other bytes
 "$FED" stop-node "$T/f" "$A"
 rm -rf "$T/f/$A" && mv "$T/backup" "$T/f/$A"
-fact "$T/v3/collection_facts.csv" 33
+fact "$T/v3/facts.json" 33
 grep_out "the restored node, its daemon down, signs seq 2 again" "wrote 1 change set" \
-	bf "f/$A" publish "$T/v3/collection_facts.csv"
+	bf "f/$A" publish "$T/v3/facts.json"
 h_b=$(bf "f/$B" log --origin "$A" --format json | tr -d ' \n' | grep -o '"seq":2[^}]*' | grep -o '"hash":"[0-9a-f]*"')
 h_a=$(bf "f/$A" log --origin "$A" --format json | tr -d ' \n' | grep -o '"seq":2[^}]*' | grep -o '"hash":"[0-9a-f]*"')
 [ -n "$h_a" ] && [ -n "$h_b" ] && [ "$h_a" != "$h_b" ] &&
@@ -88,8 +95,8 @@ grep -q "changeset-applied origin=$A seq=2" "$T/b.log" &&
 	fail "$B's data of $A is still its first branch's"
 
 # the other origins keep flowing, both ways
-fact "$T/v4/collection_facts.csv" 44
-bf "f/$B" publish "$T/v4/collection_facts.csv" >/dev/null
+fact "$T/v4/facts.json" 44
+bf "f/$B" publish "$T/v4/facts.json" >/dev/null
 want=$(seq_of "$T/f/$B" "$B")
 wait_for "$B's new change set still reaches $A" 30 has_seq "$A" "$B" "$want"
 kill -0 "$(cat "$T/f/$A/biofedd.pid")" && kill -0 "$(cat "$T/f/$B/biofedd.pid")" &&

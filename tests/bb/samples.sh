@@ -29,8 +29,13 @@ bf b changes import "$T/roster.bfx" >/dev/null
 grep_out "samples of a collection not yet published are refused" \
 	'samples.csv:2: .*field collection: "example:navarrabiomed:coll-breast" is not a collection of navarrabiomed' \
 	bf a samples import "$REF/navarrabiomed/samples.csv"
-bf a publish "$REF/navarrabiomed/collections.csv" >/dev/null
-bf b publish "$REF/biocruces/collections.csv" >/dev/null
+# a collection names its biobank: publish the biobanks first
+for s in a:navarrabiomed b:biocruces; do
+	for t in biobanks collections; do
+		bf "${s%%:*}" publish "$REF/${s#*:}/$t.csv" >/dev/null ||
+			fail "${s#*:} publishes its $t"
+	done
+done
 
 # --- the Refbio extract ---------------------------------------------------------
 grep_out "import 1500 samples, derive and publish facts" \

@@ -310,6 +310,12 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/a/identity.json", dir);
 	if (roster_add(&a, path, 0, &changed, slug, &err))
 		die("roster", &err);
+	snprintf(path, sizeof(path), "%s/biobank.json", dir);
+	if (bench_write_refs(path, 0))
+		die("write biobank.json", NULL);
+	po.path = path;
+	if (publish_file(&a, &po, &pres, &err))
+		die("publish the biobank", &err);
 	snprintf(path, sizeof(path), "%s/collections.csv", dir);
 	po.path = path;
 	if (publish_file(&a, &po, &pres, &err))

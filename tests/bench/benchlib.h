@@ -1,8 +1,9 @@
 /*
  * benchlib: what several benchmarks share, header-only because every .c in
  * tests/bench/ is a program of its own: the machine line, the
- * collection_fact rows they write, and the plain SQLite insert floor that
- * replication is compared with.
+ * collection_fact rows they write and the biobank and collections those
+ * refer to, and the plain SQLite insert floor that replication is
+ * compared with.
  */
 #ifndef BIOFED_TESTS_BENCHLIB_H
 #define BIOFED_TESTS_BENCHLIB_H
@@ -24,6 +25,30 @@ static const char *const bench_mats[] = {"DNA", "SERUM", "PLASMA", "RNA",
 static const char *const bench_dis[] = {"C50.9", "C18.7", "C34.1", "I25.1",
 					"G30.9", "ORPHA:558", "E11.9", "C61"};
 static const char *const bench_av[] = {"available", "reserved", "exhausted"};
+/* collection_fact row i is a fact of collection coll-NNNN, NNNN = i % this */
+#define BENCH_NCOLL 1000
+
+/* Writes path: a JSON file with the biobank bb-1 and its collections
+ * coll-0000 .. coll-(ncoll - 1), the rows that the benchmarks' facts and
+ * collections refer to, which publish wants published first.  Returns 0
+ * or -1. */
+static inline int bench_write_refs(const char *path, size_t ncoll)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "{\"biobank\": [{\"id\": \"bb-1\", \"name\": "
+		   "\"Benchmark biobank\", \"country\": \"ES\"}],\n"
+		   " \"collection\": [");
+	for (size_t i = 0; i < ncoll; i++)
+		fprintf(f,
+			"%s\n  {\"id\": \"coll-%04zu\", \"biobank\": "
+			"\"bb-1\", \"name\": \"Benchmark collection %zu\"}",
+			i ? "," : "", i, i);
+	fprintf(f, "]}\n");
+	return fclose(f) == 0 ? 0 : -1;
+}
 
 static inline double bench_secs(uint64_t a_ns, uint64_t b_ns)
 {
@@ -65,7 +90,7 @@ static inline int bench_fact_rowenc(size_t i, struct bf_buf *b)
 	int64_t num[8] = {0};
 
 	memset(f, 0, sizeof(f));
-	snprintf(coll, sizeof(coll), "coll-%04zu", i % 1000);
+	snprintf(coll, sizeof(coll), "coll-%04zu", i % BENCH_NCOLL);
 	text[0] = bench_ages[(i / 2) % 6];
 	text[1] = bench_av[i % 3];
 	text[2] = coll;
@@ -141,7 +166,7 @@ static inline double bench_plain_insert(const char *dir, size_t rows)
 		if (i % 1000 == 0)
 			sqlite3_exec(db, "BEGIN", 0, 0, 0);
 		snprintf(id, sizeof(id), "fact-%08zu", i);
-		snprintf(coll, sizeof(coll), "coll-%04zu", i % 1000);
+		snprintf(coll, sizeof(coll), "coll-%04zu", i % BENCH_NCOLL);
 		hash[0] = (uint8_t)i;
 		sqlite3_bind_text(st, 1, "bench", -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
