@@ -130,7 +130,10 @@ static void vreport(FILE *f, const char *file, size_t line, const char *table,
 		    size_t index, const char *id, const char *field,
 		    const char *fmt, va_list ap)
 {
-	fprintf(f, "%s:%zu:", file, line);
+	if (line)
+		fprintf(f, "%s:%zu:", file, line);
+	else
+		fprintf(f, "%s:", file);
 	if (table)
 		fprintf(f, " %s", table);
 	if (index)
@@ -884,6 +887,75 @@ static int replace_deletes(struct ctx *c)
 	return 0;
 }
 
+struct kept_ref {
+	struct ctx *c;
+	struct tstate *from, *to;
+	const struct sch_field *f;
+};
+
+static int deleted_in(const struct tstate *ts, const char *id, size_t len)
+{
+	struct idmap_ent *e = idmap_get((struct idmap *)&ts->map, id, len, 0);
+
+	return e && e->state == IDMAP_OWNED && ts->in_file;
+}
+
+/* A row the file does not touch that names a row replace deletes. */
+static int kept_ref_cb(void *vctx, const char *id, size_t id_len,
+		       const char *v, size_t v_len)
+{
+	struct kept_ref *k = vctx;
+	struct idmap_ent *e = idmap_get(&k->from->map, id, id_len, 0);
+
+	/* rows of the file had their references checked; rows deleted
+	 * too leave nothing behind */
+	if (e && ((e->state & IDMAP_SEEN) || deleted_in(k->from, id, id_len)))
+		return 0;
+	if (!deleted_in(k->to, v, v_len))
+		return 0;
+	report_at(k->c, k->c->o->path, 0, NULL, 0, NULL, NULL,
+		  "--replace would delete %s \"%.*s\", which %s \"%.*s\" "
+		  "names in its field %s: publish that row too, or change "
+		  "it first",
+		  k->to->t->name, (int)(v_len > 80 ? 80 : v_len), v,
+		  k->from->t->name, (int)(id_len > 80 ? 80 : id_len), id,
+		  k->f->name);
+	return 0;
+}
+
+/* With replace: no row kept may name a row deleted (the reference
+ * checks of record_fields cover the rows the file holds). */
+static int check_deleted_refs(struct ctx *c)
+{
+	for (size_t ti = 0; ti < schema_ntables; ti++) {
+		const struct sch_table *from = &schema_tables[ti];
+
+		if (!(from->flags & SCH_T_PUBLISH))
+			continue;
+		for (size_t k = 0; k < from->nfields; k++) {
+			const struct sch_field *f = &from->fields[k];
+			const struct sch_table *to =
+				f->ref ? schema_table(f->ref, strlen(f->ref))
+				       : NULL;
+			struct kept_ref kr = {c, NULL, NULL, f};
+			size_t i;
+			int rc;
+
+			for (i = 0; to && i < c->ntables; i++)
+				if (c->tables[i].t == to && c->tables[i].in_file)
+					kr.to = &c->tables[i];
+			if (!kr.to || !(kr.from = table_state(c, from)))
+				continue;
+			rc = store_owned_values(c->node->store, from->name,
+						f->name, c->node->cfg.slug,
+						kept_ref_cb, &kr, c->err);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 /* --dry-run: every change, field by field. */
 static int print_changes(struct ctx *c)
 {
@@ -1018,6 +1090,7 @@ int publish_file(struct node *n, const struct publish_opts *o,
 {
 	struct ctx *c = calloc(1, sizeof(*c)); /* large: not on the stack */
 	const char *fmt = o->format;
+	size_t before;
 	int rc, json;
 
 	memset(res, 0, sizeof(*res));
@@ -1070,8 +1143,16 @@ int publish_file(struct node *n, const struct publish_opts *o,
 			     o->local ? "imported" : "published");
 		goto out;
 	}
-	if (o->replace && (rc = replace_deletes(c)) != 0)
+	before = res->errors;
+	if (o->replace && ((rc = replace_deletes(c)) != 0 ||
+			   (rc = check_deleted_refs(c)) != 0))
 		goto out;
+	if (res->errors > before) {
+		rc = bf_errf(err, BF_EINVAL, "%s: %zu error%s; nothing was %s",
+			     o->path, res->errors, res->errors == 1 ? "" : "s",
+			     o->local ? "imported" : "published");
+		goto out;
+	}
 	if (o->dry_run) {
 		rc = print_changes(c);
 		goto out;

@@ -1618,6 +1618,55 @@ out:
 	return rc;
 }
 
+int store_owned_values(struct store *s, const char *table,
+		       const char *field, const char *owner,
+		       store_value_cb cb, void *ctx, struct bf_err *err)
+{
+	int ti = store_table_index(table, strlen(table));
+	sqlite3_stmt *st = NULL;
+	struct bf_buf b;
+	int rc;
+
+	if (ti < 0 || schema_field_index(&schema_tables[ti], field,
+					 strlen(field)) < 0)
+		return bf_errf(err, BF_EINVAL, "%s.%s: not a field", table,
+			       field);
+	bf_buf_init(&b, 0);
+	rc = bf_buf_adds(&b, "SELECT \"id\", ");
+	rc = rc ? rc : store_add_ident(&b, field);
+	rc = rc ? rc : bf_buf_adds(&b, " FROM ");
+	rc = rc ? rc : store_add_ident(&b, table);
+	rc = rc ? rc : bf_buf_adds(&b, " WHERE \"owner\" = ?1 AND ");
+	rc = rc ? rc : store_add_ident(&b, field);
+	rc = rc ? rc : bf_buf_adds(&b, " IS NOT NULL");
+	if (rc || !bf_buf_cstr(&b)) {
+		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(s->db, (const char *)b.p, -1, &st, NULL) !=
+	    SQLITE_OK) {
+		rc = store_sql_fail(s, err, "reading owned rows");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+
+		if (!id || !v)
+			continue;
+		rc = cb(ctx, id, (size_t)sqlite3_column_bytes(st, 0), v,
+			(size_t)sqlite3_column_bytes(st, 1));
+		if (rc)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "reading owned rows");
+out:
+	sqlite3_finalize(st);
+	bf_buf_free(&b);
+	return rc;
+}
+
 int store_owned_row(struct store *s, const char *table, const char *owner,
 		    const char *id, size_t id_len, struct bf_buf *enc,
 		    struct bf_err *err)

@@ -140,6 +140,14 @@ typedef int (*store_rowhash_cb)(void *ctx, const char *id, size_t id_len,
 int store_owned_rows(struct store *s, const char *table, const char *owner,
 		     store_rowhash_cb cb, void *ctx, struct bf_err *err);
 
+/* Calls cb(id, value) for every row of table owned by owner whose text
+ * field is set. */
+typedef int (*store_value_cb)(void *ctx, const char *id, size_t id_len,
+			      const char *v, size_t v_len);
+int store_owned_values(struct store *s, const char *table,
+		       const char *field, const char *owner,
+		       store_value_cb cb, void *ctx, struct bf_err *err);
+
 /* Appends to enc the row encoding of owner's row id of table (a schema
  * table; writers only): BF_OK, or BF_ENOENT when there is none. */
 int store_owned_row(struct store *s, const char *table, const char *owner,

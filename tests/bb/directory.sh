@@ -246,4 +246,17 @@ printf 'id,name,country,withdrawn\nbb-w2,Withdrawn,ES,perhaps\n' >"$W/wd2.csv"
 grep_out "... and refused when it is not" 'withdrawn: "perhaps" is not true or false' \
 	bf a publish "$W/wd2.csv" --table biobank
 
+# --- --replace never leaves a reference dangling --------------------------------
+printf 'id,name,country\nbb-1,Biobank one,ES\n' >"$W/only-bb1.csv"
+printf 'id,name,biobank\nref-1,Ref,bb-tab\n' >"$W/ref.csv"
+check "a collection of the TSV biobank" bf a publish "$W/ref.csv" --table collection
+d0=$(digest a)
+out=$(bf a publish "$W/only-bb1.csv" --table biobank --replace 2>&1)
+printf '%s\n' "$out" | grep -q 'would delete biobank "bb-tab", which collection "ref-1" names in its field biobank' &&
+	[ "$(digest a)" = "$d0" ] && ok "--replace refuses to delete a biobank a kept collection names; nothing changes" ||
+	fail "--replace refuses to delete a biobank a kept collection names" "$out"
+printf 'id,name,country\nbb-1,Biobank one,ES\nbb-tab,Tab,FR\n' >"$W/bb1-tab.csv"
+grep_out "... and deletes the others when the named one stays" "0 new, 1 changed, [1-9][0-9]* deleted" \
+	bf a publish "$W/bb1-tab.csv" --table biobank --replace
+
 grep_out "verify: every signature, chain and row hash holds" "problems: 0" bf a verify
