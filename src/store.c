@@ -1570,6 +1570,18 @@ out:
 	return rc;
 }
 
+/* Prepares the SQL that b holds, rc the first failure of building it. */
+static int prepare_built(struct store *s, struct bf_buf *b, int rc,
+			 sqlite3_stmt **st, struct bf_err *err)
+{
+	if (rc || !bf_buf_cstr(b))
+		return bf_errf(err, BF_ENOMEM, "store: out of memory");
+	if (sqlite3_prepare_v2(s->db, (const char *)b->p, -1, st, NULL) !=
+	    SQLITE_OK)
+		return store_sql_fail(s, err, "reading owned rows");
+	return BF_OK;
+}
+
 int store_owned_rows(struct store *s, const char *table, const char *owner,
 		     store_rowhash_cb cb, void *ctx, struct bf_err *err)
 {
@@ -1589,15 +1601,8 @@ int store_owned_rows(struct store *s, const char *table, const char *owner,
 				     "WHERE owner = ?1 AND tbl = ?2 ORDER BY "
 				     "id");
 	}
-	if (rc || !bf_buf_cstr(&b)) {
-		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
+	if ((rc = prepare_built(s, &b, rc, &st, err)) != 0)
 		goto out;
-	}
-	if (sqlite3_prepare_v2(s->db, (const char *)b.p, -1, &st, NULL) !=
-	    SQLITE_OK) {
-		rc = store_sql_fail(s, err, "reading owned rows");
-		goto out;
-	}
 	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
 	if (ti < 0)
 		sqlite3_bind_text(st, 2, table, -1, SQLITE_STATIC);
@@ -1639,15 +1644,8 @@ int store_owned_values(struct store *s, const char *table,
 	rc = rc ? rc : bf_buf_adds(&b, " WHERE \"owner\" = ?1 AND ");
 	rc = rc ? rc : store_add_ident(&b, field);
 	rc = rc ? rc : bf_buf_adds(&b, " IS NOT NULL");
-	if (rc || !bf_buf_cstr(&b)) {
-		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
+	if ((rc = prepare_built(s, &b, rc, &st, err)) != 0)
 		goto out;
-	}
-	if (sqlite3_prepare_v2(s->db, (const char *)b.p, -1, &st, NULL) !=
-	    SQLITE_OK) {
-		rc = store_sql_fail(s, err, "reading owned rows");
-		goto out;
-	}
 	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);

@@ -47,7 +47,8 @@ static char *xstrndup(const char *s, size_t n)
 {
 	char *d = xrealloc(NULL, n + 1);
 
-	memcpy(d, s, n);
+	if (n)
+		memcpy(d, s, n);
 	d[n] = 0;
 	return d;
 }
