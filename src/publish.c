@@ -14,84 +14,12 @@
 #include "idmap.h"
 #include "jsonin.h"
 #include "mapfile.h"
+#include "publish_int.h"
 #include "schema.h"
 #include "value.h"
 #include "vocab.h"
 
-/* --- publishing context ----------------------------------------------- */
-
-struct change {
-	enum cs_op op;
-	const struct sch_table *t;
-	/* into ctx.arena: the id, NUL-terminated, then for an upsert the
-	 * encoding and its row hash (CS_ROWHASH_LEN bytes) */
-	size_t id_off, id_len, enc_off, enc_len;
-};
-
-struct tstate {
-	const struct sch_table *t;
-	const struct vocab_table *model; /* the Directory's, or NULL */
-	struct idmap map;
-	int in_file; /* the file holds this table (replace applies to it) */
-};
-
-struct fieldref {
-	const char *name;
-	size_t nlen;
-	size_t voff, vlen; /* into ctx.vals */
-};
-
-/* A reference publish could not settle when it read the record: checked
- * once the whole file is read (the row named may come later). */
-struct pending_ref {
-	const struct sch_table *to;
-	size_t line, index;   /* of the record */
-	size_t off;           /* into ctx.refs: id, field, value (NULs) */
-};
-
-/* What is known of one column position of a CSV header (the decoder
- * hands the same name pointers for every row). */
-struct colinfo {
-	const char *name; /* the header's pointer, the key */
-	const struct sch_table *t;
-	const char *field; /* after the mapping file; NULL: left out */
-	int fi;            /* index in t->fields, or -1 */
-	const struct vocab_column *mc; /* the model's column, or NULL */
-};
-
-#define MAX_COLCACHE 128
-
-struct ctx {
-	struct node *node;
-	const struct publish_opts *o;
-	struct publish_result *res;
-	FILE *warn;
-	struct mapfile *map;
-	const struct sch_table *default_table;
-	struct tstate tables[32];
-	size_t ntables;
-	struct bf_buf arena; /* ids and encodings of changed rows */
-	struct change *changes;
-	size_t nchanges, capchanges;
-	struct bf_buf vals, enc, old, recode;
-	struct fieldref fields[CS_MAX_FIELDS];
-	struct cs_field *checkf; /* for publish_opts.check, made on first use */
-	struct cs_str items[VALUE_MAX_ITEMS]; /* items of the cell at hand */
-	struct colinfo cols[MAX_COLCACHE];
-	/* column names already warned or refused about */
-	char named[64][64];
-	size_t nnamed;
-	size_t fatal; /* errors that keep_going cannot skip (typos) */
-	struct pending_ref *pend;
-	size_t npend, cappend;
-	struct bf_buf refs;
-	int whole_rows;
-	struct bf_err *err;
-	/* the record at hand, once its id is known (for keep_going) */
-	struct tstate *cur_table;
-	const char *cur_id;
-	size_t cur_id_len;
-};
+/* --- publishing context (publish_int.h) -------------------------------- */
 
 static int owned_cb(void *vctx, const char *id, size_t id_len,
 		    const uint8_t hash[CS_ROWHASH_LEN])
@@ -106,7 +34,7 @@ static int owned_cb(void *vctx, const char *id, size_t id_len,
 	return 0;
 }
 
-static struct tstate *table_state(struct ctx *c, const struct sch_table *t)
+struct tstate *pub_table_state(struct ctx *c, const struct sch_table *t)
 {
 	struct tstate *ts;
 
@@ -150,14 +78,9 @@ static void vreport(FILE *f, const char *file, size_t line, const char *table,
 
 /* An error of the file: counted; shown on warn up to max_errors, written
  * to errors_to however many. */
-static void report_at(struct ctx *c, const char *file, size_t line,
-		      const char *table, size_t index, const char *id,
-		      const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 8, 9)));
-
-static void report_at(struct ctx *c, const char *file, size_t line,
-		      const char *table, size_t index, const char *id,
-		      const char *field, const char *fmt, ...)
+void pub_report(struct ctx *c, const char *file, size_t line,
+		const char *table, size_t index, const char *id,
+		const char *field, const char *fmt, ...)
 {
 	size_t max = c->o->max_errors ? c->o->max_errors : 50;
 	va_list ap;
@@ -176,9 +99,6 @@ static void report_at(struct ctx *c, const char *file, size_t line,
 	}
 }
 
-#define report(c, r, id, field, ...)                                          \
-	report_at(c, (r)->file, (r)->line, (r)->table, (r)->index, id, field, \
-		  __VA_ARGS__)
 
 static int cmp_fieldref(const void *a, const void *b)
 {
@@ -265,7 +185,7 @@ static const struct colinfo *column_info(struct ctx *c, struct tstate *ts,
 		return ci;
 	if ((typo = schema_typo_of(ts->t, ci->field, len)) != NULL) {
 		/* a CSV header is the file's first line */
-		report_at(c, r->file, r->table ? r->line : 1, r->table, 0,
+		pub_report(c, r->file, r->table ? r->line : 1, r->table, 0,
 			  NULL, ci->field,
 			  "not a field of %s: did you mean %s? (rename the "
 			  "column, or map it in a --map file)",
@@ -415,74 +335,6 @@ static int encode_row(struct ctx *c, const struct rec *r, const char *idbuf,
 	return 0;
 }
 
-/* A reference of the record: settled now when the row it names is known,
- * else kept for the end of the file.  Returns a negative code on error. */
-static int check_ref(struct ctx *c, const struct rec *r, const char *idbuf,
-		     const struct sch_field *f, const char *v, size_t len)
-{
-	const struct sch_table *to = schema_table(f->ref, strlen(f->ref));
-	struct tstate *rts = to ? table_state(c, to) : NULL;
-	struct idmap_ent *re;
-	struct pending_ref *p;
-
-	if (!rts)
-		return bf_errf(c->err, BF_ENOMEM, "%s: cannot load owned rows",
-			       f->ref);
-	re = idmap_get(&rts->map, v, len, 0);
-	if (re && ((re->state & IDMAP_SEEN) ||
-		   ((re->state & IDMAP_OWNED) && !c->o->replace)))
-		return 0;
-	if (c->npend == c->cappend) {
-		size_t nc = c->cappend ? c->cappend * 2 : 256;
-		struct pending_ref *np = realloc(c->pend, nc * sizeof(*np));
-		if (!np)
-			return bf_errf(c->err, BF_ENOMEM, "out of memory");
-		c->pend = np;
-		c->cappend = nc;
-	}
-	p = &c->pend[c->npend];
-	p->to = to;
-	p->line = r->line;
-	p->index = r->index;
-	p->off = c->refs.len;
-	if (bf_buf_adds(&c->refs, r->file) || bf_buf_addc(&c->refs, 0) ||
-	    bf_buf_adds(&c->refs, r->table ? r->table : "") ||
-	    bf_buf_addc(&c->refs, 0) || bf_buf_adds(&c->refs, idbuf) ||
-	    bf_buf_addc(&c->refs, 0) || bf_buf_adds(&c->refs, f->name) ||
-	    bf_buf_addc(&c->refs, 0) || bf_buf_add(&c->refs, v, len) ||
-	    bf_buf_addc(&c->refs, 0))
-		return bf_errf(c->err, BF_ENOMEM, "out of memory");
-	c->npend++;
-	return 0;
-}
-
-/* The references left for the end: each must name a row the file holds
- * or one the institution has and keeps. */
-static void settle_refs(struct ctx *c)
-{
-	for (size_t i = 0; i < c->npend; i++) {
-		const struct pending_ref *p = &c->pend[i];
-		const char *file = (const char *)c->refs.p + p->off;
-		const char *table = file + strlen(file) + 1;
-		const char *id = table + strlen(table) + 1;
-		const char *field = id + strlen(id) + 1;
-		const char *v = field + strlen(field) + 1;
-		struct tstate *rts = table_state(c, p->to);
-		struct idmap_ent *re =
-			rts ? idmap_get(&rts->map, v, strlen(v), 0) : NULL;
-
-		if (re && ((re->state & IDMAP_SEEN) ||
-			   ((re->state & IDMAP_OWNED) &&
-			    !(c->o->replace && rts->in_file))))
-			continue;
-		report_at(c, file, p->line, *table ? table : NULL, p->index, id,
-			  field,
-			  "%s \"%.80s\" is not one of this institution's %s "
-			  "rows, nor in this file",
-			  p->to->name, v, p->to->name);
-	}
-}
-
 static int check_row(struct ctx *c, const struct rec *r, const char *id,
 		     size_t id_len, const char *idbuf, size_t nf,
 		     struct bf_err *err)
@@ -564,7 +416,7 @@ static int record_fields(struct ctx *c, const struct rec *r,
 			return 0;
 		}
 	}
-	ts = table_state(c, t);
+	ts = pub_table_state(c, t);
 	if (!ts)
 		return bf_errf(err, BF_ENOMEM, "%s: cannot load owned rows",
 			       t->name);
@@ -684,7 +536,7 @@ static int record_fields(struct ctx *c, const struct rec *r,
 	if ((rc = encode_row(c, r, idbuf, nf, hash, err)) != 0)
 		return rc < 0 ? rc : 0;
 	for (size_t i = 0; i < nrefs; i++)
-		if ((rc = check_ref(c, r, idbuf, refs[i].f, refs[i].v,
+		if ((rc = pub_check_ref(c, r, idbuf, refs[i].f, refs[i].v,
 				    refs[i].len)) != 0)
 			return rc;
 	e = idmap_get(&ts->map, id, id_len, 1);
@@ -887,75 +739,6 @@ static int replace_deletes(struct ctx *c)
 	return 0;
 }
 
-struct kept_ref {
-	struct ctx *c;
-	struct tstate *from, *to;
-	const struct sch_field *f;
-};
-
-static int deleted_in(const struct tstate *ts, const char *id, size_t len)
-{
-	struct idmap_ent *e = idmap_get((struct idmap *)&ts->map, id, len, 0);
-
-	return e && e->state == IDMAP_OWNED && ts->in_file;
-}
-
-/* A row the file does not touch that names a row replace deletes. */
-static int kept_ref_cb(void *vctx, const char *id, size_t id_len,
-		       const char *v, size_t v_len)
-{
-	struct kept_ref *k = vctx;
-	struct idmap_ent *e = idmap_get(&k->from->map, id, id_len, 0);
-
-	/* rows of the file had their references checked; rows deleted
-	 * too leave nothing behind */
-	if (e && ((e->state & IDMAP_SEEN) || deleted_in(k->from, id, id_len)))
-		return 0;
-	if (!deleted_in(k->to, v, v_len))
-		return 0;
-	report_at(k->c, k->c->o->path, 0, NULL, 0, NULL, NULL,
-		  "--replace would delete %s \"%.*s\", which %s \"%.*s\" "
-		  "names in its field %s: publish that row too, or change "
-		  "it first",
-		  k->to->t->name, (int)(v_len > 80 ? 80 : v_len), v,
-		  k->from->t->name, (int)(id_len > 80 ? 80 : id_len), id,
-		  k->f->name);
-	return 0;
-}
-
-/* With replace: no row kept may name a row deleted (the reference
- * checks of record_fields cover the rows the file holds). */
-static int check_deleted_refs(struct ctx *c)
-{
-	for (size_t ti = 0; ti < schema_ntables; ti++) {
-		const struct sch_table *from = &schema_tables[ti];
-
-		if (!(from->flags & SCH_T_PUBLISH))
-			continue;
-		for (size_t k = 0; k < from->nfields; k++) {
-			const struct sch_field *f = &from->fields[k];
-			const struct sch_table *to =
-				f->ref ? schema_table(f->ref, strlen(f->ref))
-				       : NULL;
-			struct kept_ref kr = {c, NULL, NULL, f};
-			size_t i;
-			int rc;
-
-			for (i = 0; to && i < c->ntables; i++)
-				if (c->tables[i].t == to && c->tables[i].in_file)
-					kr.to = &c->tables[i];
-			if (!kr.to || !(kr.from = table_state(c, from)))
-				continue;
-			rc = store_owned_values(c->node->store, from->name,
-						f->name, c->node->cfg.slug,
-						kept_ref_cb, &kr, c->err);
-			if (rc)
-				return rc;
-		}
-	}
-	return 0;
-}
-
 /* --dry-run: every change, field by field. */
 static int print_changes(struct ctx *c)
 {
@@ -1037,7 +820,7 @@ static int pick_table(struct ctx *c, int json)
 			       "from its name; give --table",
 			       o->path);
 	/* the whole set of the table is known even when the file is empty */
-	if (t && !table_state(c, t))
+	if (t && !pub_table_state(c, t))
 		return BF_EIO;
 	return 0;
 }
@@ -1127,7 +910,7 @@ int publish_file(struct node *n, const struct publish_opts *o,
 	}
 	if ((rc = pick_table(c, json)) != 0 || (rc = read_records(c, json)))
 		goto out;
-	settle_refs(c);
+	pub_settle_refs(c);
 	if ((res->errors && !o->keep_going) || c->fatal) {
 		size_t max = o->max_errors ? o->max_errors : 50;
 		if (res->errors > max)
@@ -1145,7 +928,7 @@ int publish_file(struct node *n, const struct publish_opts *o,
 	}
 	before = res->errors;
 	if (o->replace && ((rc = replace_deletes(c)) != 0 ||
-			   (rc = check_deleted_refs(c)) != 0))
+			   (rc = pub_check_deleted_refs(c)) != 0))
 		goto out;
 	if (res->errors > before) {
 		rc = bf_errf(err, BF_EINVAL, "%s: %zu error%s; nothing was %s",

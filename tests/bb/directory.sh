@@ -234,6 +234,30 @@ printf '[columns]\nCode id\n' >"$W/broken.map"
 grep_out "a broken mapping file names file:line" 'broken.map:2: expected NAME = VALUE' \
 	bf a publish "$W/lims.csv" --table collection --map "$W/broken.map"
 
+cat >"$W/samples-lims.csv" <<'EOF'
+Sample;Coll;Type;Gender;Age
+s-1;lims-1;Tumor;Male;61
+s-2;lims-1;Blood;Female;44
+EOF
+cat >"$W/samples.map" <<'EOF'
+[columns]
+Sample = id
+Coll = collection
+Type = material_type
+Gender = sex
+Age = age
+[values material_type]
+Tumor = TISSUE_FROZEN
+Blood = WHOLE_BLOOD
+[values sex]
+Male = MALE
+Female = FEMALE
+EOF
+check "samples import takes the same mapping file (and a ';' file)" \
+	bf a samples import "$W/samples-lims.csv" --map "$W/samples.map" --no-facts
+grep_out "... and the samples are as mapped" '^s-1\|TISSUE_FROZEN\|MALE$' \
+	sqlite3 "$T/a/replica.db" "SELECT id, material_type, sex FROM sample ORDER BY id LIMIT 1"
+
 # --- the Directory's types for columns biofed does not list -----------------------
 printf 'id,name,biobank,EJP_RD_personalData,issued,catalog\nty-1,Typed,bb-1,yes,2024-01-01T10:00:00,"c1,c2"\n' >"$W/typed.csv"
 check "columns only the model knows" bf a publish "$W/typed.csv" --table collection
