@@ -125,14 +125,17 @@ int store_write_local(struct store *s, const char *owner,
 		      const uint8_t *const *hashes, size_t n,
 		      struct bf_err *err);
 
-/* Full-text search (schema version 2).  Every row of research_group,
- * biobank, collection, service and project has an entry in
+/* Full-text search (database version 2, rebuilt in 3).  Every row of
+ * research_group, biobank, collection, service, project, network and
+ * study has an entry in
  *   search_doc(docid INTEGER PRIMARY KEY, tbl, owner, id)
  * and docid is its rowid in the FTS5 table
  *   search_fts(name, body)     rank: bm25 with the name weighing 4
- * (name: the row's name, or title for project; body: its other SCH_FTS
- * fields).  Triggers on those tables keep both current.  Neither is
- * replicated state: verify's digest does not cover them. */
+ * (name: the row's name, or title; body: its other SCH_FTS fields).
+ * store_apply keeps both current: the rows a change set touches are
+ * re-indexed in a few statements before it commits (not by triggers:
+ * see storeschema.c, migrate_v3).  Neither is replicated state: verify's
+ * digest does not cover them. */
 
 /* Calls cb(id, rowhash) for every row of table owned by owner. */
 typedef int (*store_rowhash_cb)(void *ctx, const char *id, size_t id_len,
