@@ -813,9 +813,37 @@ static int search_mark(struct store *s, size_t ti, const char *origin,
 	return store_step_done(s, st, err);
 }
 
-/* The full-text index for every row the change set touched, a few
- * statements per table (see storeschema.c, migrate_v3, for why not
- * triggers). */
+/* Before a change set's rows are applied: marks those of searchable
+ * tables and drops their entries from the full-text index, while the
+ * rows still hold the text they were indexed with. */
+static int search_prepare(struct store *s, const struct changeset *cs,
+			  struct bf_err *err)
+{
+	const char *cur = NULL;
+	int ti = -1, rc = BF_OK;
+
+	s->search_dirty = 0;
+	for (size_t i = 0; i < cs->nrows && !rc; i++) {
+		const struct cs_row *r = &cs->rows[i];
+
+		if (r->table.p != cur) {
+			ti = store_table_index(r->table.p, r->table.len);
+			cur = r->table.p;
+		}
+		if (ti >= 0)
+			rc = search_mark(s, (size_t)ti, cs->h.origin, &r->id,
+					 err);
+	}
+	for (size_t t = 0; t < schema_ntables && s->search_dirty && !rc; t++)
+		if (s->search_dirty >> t & 1)
+			rc = store_step_done(s, s->tab[t].search[0], err);
+	if (rc)
+		bf_err_prefix(err, "full-text index");
+	return rc;
+}
+
+/* After them: their entries as they are now, a few statements per table
+ * (see storeschema.c, migrate_v3, for why not triggers). */
 static int search_refresh(struct store *s, struct bf_err *err)
 {
 	int rc = BF_OK;
@@ -823,7 +851,7 @@ static int search_refresh(struct store *s, struct bf_err *err)
 	for (size_t ti = 0; ti < schema_ntables && s->search_dirty && !rc; ti++) {
 		if (!(s->search_dirty >> ti & 1))
 			continue;
-		for (int k = 0; k < 4 && !rc; k++)
+		for (int k = 1; k < 4 && !rc; k++)
 			rc = store_step_done(s, s->tab[ti].search[k], err);
 	}
 	if (!rc && s->search_dirty)
@@ -849,8 +877,6 @@ static int upsert_row(struct store *s, size_t ti, const char *origin,
 
 	if ((t->flags & SCH_T_COORDINATOR) &&
 	    (rc = check_roster_row(t, r, err)) != 0)
-		goto out;
-	if ((rc = search_mark(s, ti, origin, &r->id, err)) != 0)
 		goto out;
 	if (hash)
 		memcpy(rh, hash, CS_ROWHASH_LEN);
@@ -937,10 +963,6 @@ static int delete_row(struct store *s, size_t ti, const char *origin,
 		      const struct cs_row *r, struct bf_err *err)
 {
 	sqlite3_stmt *st = s->tab[ti].del;
-	int rc = search_mark(s, ti, origin, &r->id, err);
-
-	if (rc)
-		return rc;
 
 	if (sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 2, r->id.p, (int)r->id.len, SQLITE_STATIC))
@@ -1019,7 +1041,7 @@ static int apply_rows(struct store *s, const struct changeset *cs,
 	const char *cur = NULL;
 	int ti = -1, rc = BF_OK;
 
-	s->search_dirty = 0; /* a failed change set's marks rolled back */
+
 	for (size_t i = 0; i < cs->nrows && !rc; i++) {
 		const struct cs_row *r = &cs->rows[i];
 
@@ -1319,7 +1341,8 @@ int store_apply(struct store *s, const uint8_t *bytes, size_t len,
 		}
 		goto out;
 	}
-	if ((rc = apply_rows(s, &cs, err)) != 0 ||
+	if ((rc = search_prepare(s, &cs, err)) != 0 ||
+	    (rc = apply_rows(s, &cs, err)) != 0 ||
 	    (rc = search_refresh(s, err)) != 0 ||
 	    (rc = log_append(s, &cs, err)) != 0 ||
 	    (rc = store_tx_commit(s, err)) != 0)

@@ -76,8 +76,9 @@ int store_table_index(const char *name, size_t len);
 /* Whether rows of the table called name are in the full-text index. */
 int store_search_table(const char *name);
 /* Step 0..3 of refreshing the index for the rows of t listed in
- * temp.search_dirty(tbl, owner, id): old entries out, doc ids of gone
- * rows out, doc ids for new rows, entries of the rows as they are. */
+ * temp.search_dirty(tbl, owner, id): old entries out (run before the rows
+ * change), then after: doc ids of gone rows out, doc ids for new rows,
+ * entries of the rows as they are. */
 int store_search_sql(struct bf_buf *b, const struct sch_table *t, int step);
 
 /* Brings the database at path to this build's layout (storeschema.c);

@@ -123,31 +123,48 @@ static const char *search_name_field(const struct sch_table *t)
 
 /* Appends the SQL expression of the body text of row `r` (NEW, OLD or a
  * table alias): the SCH_FTS fields but the name, space-separated. */
+/* Appends the SQL expression of the body text of row `r` (NEW, OLD or a
+ * table alias): the SCH_FTS fields but the name, space-separated.  Lists
+ * are their items (version 2), or from version 3 their JSON text as it
+ * is stored (the tokenizer splits at the brackets, quotes and commas all
+ * the same; escaped line breaks and tabs become spaces): FTS5 cannot
+ * read a view whose columns hold json_each subqueries, and version 3
+ * reads the text through one. */
 static int search_body_sql(struct bf_buf *b, const struct sch_table *t,
-			   const char *r)
+			   const char *r, int raw_lists)
 {
 	const char *name = search_name_field(t);
 	int rc = BF_OK, first = 1;
 
 	for (size_t i = 0; i < t->nfields && !rc; i++) {
 		const struct sch_field *f = &t->fields[i];
+		int list = f->type == SCH_LIST;
 
 		if (!(f->flags & SCH_FTS) || !strcmp(f->name, name))
 			continue;
 		rc = bf_buf_adds(b, first ? "" : " || ' ' || ");
 		first = 0;
-		if (f->type == SCH_LIST)
+		if (list && !raw_lists)
 			rc = rc ? rc
 				: bf_buf_printf(b,
 						"coalesce((SELECT group_concat("
 						"value, ' ') FROM json_each(%s.",
 						r);
+		else if (list)
+			rc = rc ? rc
+				: bf_buf_printf(b,
+						"coalesce(replace(replace("
+						"replace(%s.",
+						r);
 		else
 			rc = rc ? rc : bf_buf_printf(b, "coalesce(%s.", r);
 		rc = rc ? rc : store_add_ident(b, f->name);
 		rc = rc ? rc
-			: bf_buf_adds(b, f->type == SCH_LIST ? ")), '')"
-							     : ", '')");
+			: bf_buf_adds(b, !list	      ? ", '')"
+					 : raw_lists ? ", '\\n', ' '), "
+						       "'\\t', ' '), '\\r', "
+						       "' '), '')"
+						     : ")), '')");
 	}
 	return rc ? rc : bf_buf_adds(b, first ? "''" : "");
 }
@@ -165,7 +182,7 @@ static int search_ddl(struct bf_buf *b, const struct sch_table *t,
 			   "INSERT INTO search_fts(rowid, name, body) SELECT "
 			   "d.docid, t.\"%s\", ",
 			   tn, tn, nm);
-	rc = rc ? rc : search_body_sql(b, t, "t");
+	rc = rc ? rc : search_body_sql(b, t, "t", 0);
 	rc = rc ? rc
 		: bf_buf_printf(b,
 				" FROM search_doc d JOIN \"%s\" t ON t.owner = "
@@ -182,7 +199,7 @@ static int search_ddl(struct bf_buf *b, const struct sch_table *t,
 				"INSERT INTO search_fts(rowid, name, body) "
 				"VALUES(last_insert_rowid(), NEW.\"%s\", ",
 				tn, tn, tn, nm);
-	rc = rc ? rc : search_body_sql(b, t, "NEW");
+	rc = rc ? rc : search_body_sql(b, t, "NEW", 0);
 	/* update: the key never changes (upserts keep owner and id) */
 	rc = rc ? rc
 		: bf_buf_printf(b,
@@ -193,7 +210,7 @@ static int search_ddl(struct bf_buf *b, const struct sch_table *t,
 				"OLD.id); INSERT INTO search_fts(rowid, name, "
 				"body) SELECT docid, NEW.\"%s\", ",
 				tn, tn, tn, nm);
-	rc = rc ? rc : search_body_sql(b, t, "NEW");
+	rc = rc ? rc : search_body_sql(b, t, "NEW", 0);
 	rc = rc ? rc
 		: bf_buf_printf(b,
 				" FROM search_doc WHERE tbl = '%s' AND owner = "
@@ -214,8 +231,9 @@ static int search_ddl(struct bf_buf *b, const struct sch_table *t,
 
 /* The full-text tables and their rows, from the current schema; with
  * triggers (version 2) or without (version 3 on: store.c keeps them). */
-static int search_tables_ddl(struct store *s, int triggers,
-			     struct bf_err *err)
+/* The full-text tables of version 2: the index keeps a copy of the text
+ * and triggers keep it current. */
+static int search_tables_v2(struct store *s, struct bf_err *err)
 {
 	struct bf_buf b;
 	int rc;
@@ -234,8 +252,87 @@ static int search_tables_ddl(struct store *s, int triggers,
 		const struct sch_table *t = schema_table(
 			search_tables[i], strlen(search_tables[i]));
 
-		rc = t ? search_ddl(&b, t, triggers) : BF_EINVAL;
+		rc = t ? search_ddl(&b, t, 1) : BF_EINVAL;
 	}
+	if (rc || !bf_buf_cstr(&b)) {
+		rc = bf_errf(err, rc == BF_EINVAL ? rc : BF_ENOMEM,
+			     "schema: full-text search tables");
+		goto out;
+	}
+	rc = store_exec(s, (const char *)b.p, err);
+out:
+	bf_buf_free(&b);
+	return rc;
+}
+
+/*
+ * The full-text tables from version 3: the index holds no copy of the
+ * text (FTS5 external content): search_src, a view over the searchable
+ * tables, gives a row's name and body when a query asks for them, and
+ * store.c tells the index what to drop and add as change sets apply
+ * (store_search_sql).  Both read the text through search_body_sql, so
+ * what is removed is exactly what was added.
+ */
+static int search_tables_v3(struct store *s, struct bf_err *err)
+{
+	struct bf_buf b;
+	int rc;
+
+	bf_buf_init(&b, 0);
+	rc = bf_buf_adds(&b,
+			 "CREATE TABLE search_doc(docid INTEGER PRIMARY KEY, "
+			 "tbl TEXT NOT NULL, owner TEXT NOT NULL, id TEXT NOT "
+			 "NULL, UNIQUE(tbl, owner, id));\n"
+			 "CREATE VIEW search_src AS SELECT d.docid AS docid, "
+			 "CASE d.tbl");
+	/* one SELECT with a join per table, not a UNION ALL: SQLite 3.40
+	 * fails "SELECT T.docid, T.* ... ORDER BY", which FTS5 runs, over
+	 * a compound view whose arms hold subqueries */
+	for (size_t i = 0; i < NSEARCH && !rc; i++) {
+		const struct sch_table *t = schema_table(
+			search_tables[i], strlen(search_tables[i]));
+
+		if (!t) {
+			rc = BF_EINVAL;
+			break;
+		}
+		rc = bf_buf_printf(&b, " WHEN '%s' THEN t%zu.\"%s\"", t->name,
+				   i, search_name_field(t));
+	}
+	rc = rc ? rc : bf_buf_adds(&b, " END AS name, CASE d.tbl");
+	for (size_t i = 0; i < NSEARCH && !rc; i++) {
+		const struct sch_table *t = schema_table(
+			search_tables[i], strlen(search_tables[i]));
+		char alias[8];
+
+		snprintf(alias, sizeof(alias), "t%zu", i);
+		rc = bf_buf_printf(&b, " WHEN '%s' THEN ", t->name);
+		rc = rc ? rc : search_body_sql(&b, t, alias, 1);
+	}
+	rc = rc ? rc : bf_buf_adds(&b, " END AS body FROM search_doc d");
+	for (size_t i = 0; i < NSEARCH && !rc; i++)
+		rc = bf_buf_printf(&b,
+				   " LEFT JOIN \"%s\" t%zu ON d.tbl = '%s' AND "
+				   "t%zu.owner = d.owner AND t%zu.id = d.id",
+				   search_tables[i], i, search_tables[i], i, i);
+	/* a name counts four times the body in the ranking (bm25 weights) */
+	rc = rc ? rc
+		: bf_buf_adds(&b,
+			      ";\nCREATE VIRTUAL TABLE search_fts USING "
+			      "fts5(name, body, content = 'search_src', "
+			      "content_rowid = 'docid', tokenize = 'unicode61 "
+			      "remove_diacritics 2');\n"
+			      "INSERT INTO search_fts(search_fts, rank) "
+			      "VALUES('rank', 'bm25(4.0, 1.0)');\n");
+	for (size_t i = 0; i < NSEARCH && !rc; i++)
+		rc = bf_buf_printf(&b,
+				   "INSERT INTO search_doc(tbl, owner, id) "
+				   "SELECT '%s', owner, id FROM \"%s\" ORDER BY "
+				   "owner, id;\n",
+				   search_tables[i], search_tables[i]);
+	rc = rc ? rc
+		: bf_buf_adds(&b, "INSERT INTO search_fts(search_fts) "
+				  "VALUES('rebuild');\n");
 	if (rc || !bf_buf_cstr(&b)) {
 		rc = bf_errf(err, rc == BF_EINVAL ? rc : BF_ENOMEM,
 			     "schema: full-text search tables");
@@ -249,7 +346,7 @@ out:
 
 static int migrate_v2(struct store *s, struct bf_err *err)
 {
-	return search_tables_ddl(s, 1, err);
+	return search_tables_v2(s, err);
 }
 
 int store_search_table(const char *name)
@@ -269,15 +366,22 @@ int store_search_sql(struct bf_buf *b, const struct sch_table *t, int step)
 	int rc;
 
 	switch (step) {
-	case 0: /* old entries out (the FTS table keeps its content) */
-		rc = bf_buf_adds(b, "DELETE FROM search_fts WHERE rowid IN "
-				    "(SELECT d.docid FROM search_doc d JOIN ");
+	case 0: /* before the rows change: their entries out, told the very
+		 * text they were indexed with (the index keeps none) */
+		rc = bf_buf_adds(b, "INSERT INTO search_fts(search_fts, rowid, "
+				    "name, body) SELECT 'delete', d.docid, ");
+		rc = rc ? rc : bf_buf_printf(b, "t.\"%s\", ",
+					     search_name_field(t));
+		rc = rc ? rc : search_body_sql(b, t, "t", 1);
+		rc = rc ? rc : bf_buf_adds(b, " FROM ");
 		rc = rc ? rc : bf_buf_printf(b, dirty, tn);
 		return rc ? rc
 			  : bf_buf_printf(b,
-					  " x ON d.tbl = '%s' AND d.owner = "
-					  "x.owner AND d.id = x.id)",
-					  tn);
+					  " x JOIN search_doc d ON d.tbl = '%s' "
+					  "AND d.owner = x.owner AND d.id = "
+					  "x.id JOIN \"%s\" t ON t.owner = "
+					  "x.owner AND t.id = x.id",
+					  tn, tn);
 	case 1: /* rows gone: their doc ids too */
 		return bf_buf_printf(
 			b,
@@ -304,7 +408,7 @@ int store_search_sql(struct bf_buf *b, const struct sch_table *t, int step)
 				   "INSERT INTO search_fts(rowid, name, body) "
 				   "SELECT d.docid, t.\"%s\", ",
 				   search_name_field(t));
-		rc = rc ? rc : search_body_sql(b, t, "t");
+		rc = rc ? rc : search_body_sql(b, t, "t", 1);
 		rc = rc ? rc : bf_buf_adds(b, " FROM ");
 		rc = rc ? rc : bf_buf_printf(b, dirty, tn);
 		return rc ? rc
@@ -454,14 +558,15 @@ static int migrate_v3(struct store *s, struct bf_err *err)
 				   schema_tables[i].name);
 	rc = rc ? rc
 		: bf_buf_adds(&b, "DROP TABLE IF EXISTS search_doc;\n"
-				  "DROP TABLE IF EXISTS search_fts;\n");
+				  "DROP TABLE IF EXISTS search_fts;\n"
+				  "DROP VIEW IF EXISTS search_src;\n");
 	if (rc || !bf_buf_cstr(&b)) {
 		rc = bf_errf(err, BF_ENOMEM, "schema: out of memory");
 		goto out;
 	}
 	if ((rc = store_exec(s, (const char *)b.p, err)) != 0)
 		goto out;
-	rc = search_tables_ddl(s, 0, err);
+	rc = search_tables_v3(s, err);
 out:
 	bf_buf_free(&b);
 	return rc;
