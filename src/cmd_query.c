@@ -11,6 +11,8 @@
 #include "cli.h"
 #include "query.h"
 #include "schema.h"
+#include "search.h"
+#include "sqlguard.h"
 
 static int parse_limit(const char *v, int64_t *out)
 {
@@ -58,7 +60,8 @@ static int finish(struct node *n, struct out *o, int rc,
 }
 
 static const char search_usage[] =
-	"search TEXT... [--table T] [--limit N] [--format table|json|csv]";
+	"search TEXT... [--table T] [--limit N] [--withdrawn]\n"
+	"       [--format table|json|csv]";
 
 int cmd_search(struct cli *c, int argc, char **argv)
 {
@@ -66,9 +69,11 @@ int cmd_search(struct cli *c, int argc, char **argv)
 		{"table", required_argument, 0, 't'},
 		{"limit", required_argument, 0, 'l'},
 		{"format", required_argument, 0, 'f'},
+		{"withdrawn", no_argument, 0, 'w'},
 		{0, 0, 0, 0}};
 	const char *format = NULL, *table = NULL;
 	int64_t limit = 0;
+	int withdrawn = 0;
 	struct bf_buf text;
 	struct node n;
 	struct out *o;
@@ -80,6 +85,7 @@ int cmd_search(struct cli *c, int argc, char **argv)
 		switch (ch) {
 		case 't': table = optarg; break;
 		case 'f': format = optarg; break;
+		case 'w': withdrawn = 1; break;
 		case 'l':
 			if (parse_limit(optarg, &limit))
 				return 2;
@@ -118,8 +124,8 @@ int cmd_search(struct cli *c, int argc, char **argv)
 		bf_buf_free(&text);
 		return rc;
 	}
-	rc = query_search(store_db(n.store), (const char *)text.p, table,
-			  limit, o, &err);
+	rc = search_run(store_db(n.store), (const char *)text.p, table, limit,
+			withdrawn, o, &err);
 	bf_buf_free(&text);
 	return finish(&n, o, rc, &err, "search");
 }
@@ -239,9 +245,9 @@ int cmd_sql(struct cli *c, int argc, char **argv)
 		return cli_fail("%s", err.msg);
 	if (cli_open(c, &n, NODE_RDONLY))
 		return 1;
-	rc = query_sql(store_db(n.store), argv[optind],
-		       timeout > INT64_MAX ? INT64_MAX : (int64_t)timeout, fmt,
-		       stdout, &err);
+	rc = sqlguard_run(store_db(n.store), argv[optind],
+			  timeout > INT64_MAX ? INT64_MAX : (int64_t)timeout,
+			  fmt, stdout, &err);
 	node_close(&n);
 	return rc ? cli_fail("%s", err.msg) : 0;
 }

@@ -1,213 +1,21 @@
 /*
- * query: SQL built from a researcher's filters with bound parameters,
- * full-text search, and the guarded SQL console (see query.h).
+ * query: a researcher's filters as SQL over one kind of record, listed or
+ * counted (query.h).  The SQL is built with qbuild.h, every user value
+ * bound; the full-text search is search.c's, the SQL console
+ * sqlguard.c's.
  */
 #include "query.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "publish.h" /* PUBLISH_DERIVED_PREFIX */
+#include "qbuild.h"
 #include "schema.h"
-
-/* ---------------------------------------------------------------------- */
-/* Building SQL with bound parameters                                      */
-
-#define QB_MAX_PARAMS 256
-#define QB_MAX_ITEMS 32 /* values in one comma-separated filter */
-
-struct qparam {
-	int is_int;
-	int64_t i;
-	char *s; /* owned */
-};
-
-struct qb {
-	struct bf_buf sql;
-	struct qparam p[QB_MAX_PARAMS];
-	size_t np;
-	int rc; /* sticky: the first error */
-	struct bf_err *err;
-};
-
-static void qb_sql(struct qb *q, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* Appends SQL text: fmt and its arguments are this file's, never user
- * input. */
-static void qb_sql(struct qb *q, const char *fmt, ...)
-{
-	char tmp[2048];
-	va_list ap;
-	int n;
-
-	if (q->rc)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp) || bf_buf_add(&q->sql, tmp,
-							    (size_t)n))
-		q->rc = bf_errf(q->err, BF_ENOMEM, "query: SQL too long");
-}
-
-/* Appends a placeholder bound to text s (copied). */
-static void qb_text(struct qb *q, const char *s, size_t len)
-{
-	if (q->rc)
-		return;
-	if (q->np == QB_MAX_PARAMS) {
-		q->rc = bf_errf(q->err, BF_EINVAL, "query: too many values");
-		return;
-	}
-	if (!(q->p[q->np].s = strndup(s, len))) {
-		q->rc = bf_errf(q->err, BF_ENOMEM, "out of memory");
-		return;
-	}
-	q->p[q->np].is_int = 0;
-	q->np++;
-	qb_sql(q, "?%zu", q->np);
-}
-
-static void qb_int(struct qb *q, int64_t v)
-{
-	if (q->rc)
-		return;
-	if (q->np == QB_MAX_PARAMS) {
-		q->rc = bf_errf(q->err, BF_EINVAL, "query: too many values");
-		return;
-	}
-	q->p[q->np].is_int = 1;
-	q->p[q->np].i = v;
-	q->p[q->np].s = NULL;
-	q->np++;
-	qb_sql(q, "?%zu", q->np);
-}
-
-/* A LIKE pattern that finds s anywhere: %, _ and \ escaped. */
-static void qb_like(struct qb *q, const char *s)
-{
-	struct bf_buf b;
-	int rc;
-
-	bf_buf_init(&b, 4096);
-	rc = bf_buf_addc(&b, '%');
-	for (const char *p = s; *p && !rc; p++) {
-		if (*p == '%' || *p == '_' || *p == '\\')
-			rc = bf_buf_addc(&b, '\\');
-		rc = rc ? rc : bf_buf_addc(&b, (uint8_t)*p);
-	}
-	rc = rc ? rc : bf_buf_addc(&b, '%');
-	if (rc && !q->rc)
-		q->rc = bf_errf(q->err, BF_EINVAL, "query: value too long");
-	else
-		qb_text(q, (const char *)b.p, b.len);
-	bf_buf_free(&b);
-}
-
-static void qb_free(struct qb *q)
-{
-	for (size_t i = 0; i < q->np; i++)
-		free(q->p[i].s);
-	bf_buf_free(&q->sql);
-}
-
-static int qb_prepare(struct qb *q, sqlite3 *db, sqlite3_stmt **st)
-{
-	if (q->rc)
-		return q->rc;
-	if (!bf_buf_cstr(&q->sql))
-		return bf_errf(q->err, BF_ENOMEM, "out of memory");
-	if (sqlite3_prepare_v2(db, (const char *)q->sql.p, -1, st, NULL) !=
-	    SQLITE_OK) {
-		int rc = bf_errf(q->err, BF_EIO, "query: %s",
-				 sqlite3_errmsg(db));
-		/* a replica that predates full-text search */
-		if (strstr(sqlite3_errmsg(db), "no such table: search_"))
-			rc = bf_errf(q->err, BF_EIO,
-				     "this replica has no search index yet: "
-				     "open it once for writing (any biofed "
-				     "write command, or the daemon) to "
-				     "upgrade it");
-		return rc;
-	}
-	for (size_t i = 0; i < q->np; i++) {
-		int rc = q->p[i].is_int
-				 ? sqlite3_bind_int64(*st, (int)i + 1, q->p[i].i)
-				 : sqlite3_bind_text(*st, (int)i + 1, q->p[i].s,
-						     -1, SQLITE_STATIC);
-		if (rc != SQLITE_OK)
-			return bf_errf(q->err, BF_EIO, "query: bind: %s",
-				       sqlite3_errmsg(db));
-	}
-	return 0;
-}
-
-/* Splits a comma-separated filter value into trimmed, non-empty items,
- * each passed through norm (which may rewrite it in place, up to 64
- * bytes, and returns non-zero to refuse it). */
-typedef int (*norm_fn)(char *item, const void *arg, char *msg, size_t ml);
-
-struct items {
-	char buf[QB_MAX_ITEMS][72];
-	size_t n;
-};
-
-static int split_items(struct qb *q, const char *opt, const char *v,
-		       norm_fn norm, const void *arg, struct items *it)
-{
-	const char *p = v;
-	char msg[160];
-
-	it->n = 0;
-	while (*p) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		const char *s = p;
-
-		p = e ? e + 1 : p + len;
-		while (len && isspace((unsigned char)*s))
-			s++, len--;
-		while (len && isspace((unsigned char)s[len - 1]))
-			len--;
-		if (!len)
-			continue;
-		if (it->n == QB_MAX_ITEMS || len >= 64)
-			return q->rc = bf_errf(q->err, BF_EINVAL,
-					       "--%s: too many or too long "
-					       "values",
-					       opt);
-		memcpy(it->buf[it->n], s, len);
-		it->buf[it->n][len] = 0;
-		msg[0] = 0;
-		if (norm && norm(it->buf[it->n], arg, msg, sizeof(msg)))
-			return q->rc = bf_errf(q->err, BF_EINVAL, "--%s: %s",
-					       opt, msg);
-		it->n++;
-	}
-	if (!it->n)
-		return q->rc = bf_errf(q->err, BF_EINVAL, "--%s: no value",
-				       opt);
-	return 0;
-}
-
-/* " IN (?a, ?b)" over items. */
-static void qb_in(struct qb *q, const struct items *it)
-{
-	qb_sql(q, " IN (");
-	for (size_t i = 0; i < it->n; i++) {
-		if (i)
-			qb_sql(q, ", ");
-		qb_text(q, it->buf[i], strlen(it->buf[i]));
-	}
-	qb_sql(q, ")");
-}
 
 /* ---------------------------------------------------------------------- */
 /* Normalising filter values                                                */
@@ -431,7 +239,7 @@ static void qb_years(struct qb *q, const char *a, const char *col,
 
 /* Matches value expression v against the disease codes (see query.h). */
 static void qb_disease_match(struct qb *q, const char *v,
-			     const struct items *it)
+			     const struct qb_items *it)
 {
 	qb_sql(q, "(");
 	for (size_t i = 0; i < it->n; i++) {
@@ -459,10 +267,10 @@ static void qb_disease_match(struct qb *q, const char *v,
 static void qb_dims(struct qb *q, enum query_kind k, const char *a,
 		    const struct query_filter *f)
 {
-	struct items it;
+	struct qb_items it;
 
 	if (f->disease &&
-	    !split_items(q, "disease", f->disease, norm_disease, NULL, &it)) {
+	    !qb_split(q, "disease", f->disease, norm_disease, NULL, &it)) {
 		char v[64];
 
 		qb_sql(q, " AND ");
@@ -478,7 +286,7 @@ static void qb_dims(struct qb *q, enum query_kind k, const char *a,
 			qb_disease_match(q, v, &it);
 		}
 	}
-	if (f->material && !split_items(q, "material", f->material,
+	if (f->material && !qb_split(q, "material", f->material,
 					 norm_vocab, &schema_vocab_material,
 					 &it)) {
 		if (k == Q_COLLECTIONS) {
@@ -493,7 +301,7 @@ static void qb_dims(struct qb *q, enum query_kind k, const char *a,
 			qb_in(q, &it);
 		}
 	}
-	if (f->sex && !split_items(q, "sex", f->sex, norm_vocab,
+	if (f->sex && !qb_split(q, "sex", f->sex, norm_vocab,
 				   &schema_vocab_sex, &it)) {
 		if (k == Q_COLLECTIONS) {
 			qb_sql(q, " AND EXISTS (SELECT 1 FROM json_each(%s."
@@ -510,12 +318,10 @@ static void qb_dims(struct qb *q, enum query_kind k, const char *a,
 		int64_t lo, hi;
 
 		if (query_age_range(f->age, &lo, &hi)) {
-			q->rc = q->rc ? q->rc
-				      : bf_errf(q->err, BF_EINVAL,
-						"--age: \"%.40s\" is not an age "
-						"range such as 40-60, 40- or "
-						"-17",
-						f->age);
+			qb_fail(q, BF_EINVAL,
+				"--age: \"%.40s\" is not an age range such as "
+				"40-60, 40- or -17",
+				f->age);
 			return;
 		}
 		if (k == Q_COLLECTIONS) {
@@ -565,7 +371,7 @@ static void qb_dims(struct qb *q, enum query_kind k, const char *a,
 		}
 	}
 	if (f->availability &&
-	    !split_items(q, "availability", f->availability, norm_vocab,
+	    !qb_split(q, "availability", f->availability, norm_vocab,
 			 &schema_vocab_availability, &it)) {
 		if (k == Q_COLLECTIONS) {
 			qb_sql(q, " AND EXISTS (SELECT 1 FROM collection_fact "
@@ -617,20 +423,18 @@ static void qb_filters(struct qb *q, enum query_kind k,
 {
 	const struct kind *kd = &kinds[k];
 	unsigned extra = filters_given(f) & ~kd->filters;
-	struct items it;
+	struct qb_items it;
 
 	if (extra) {
 		unsigned bit = extra & -extra;
 
-		q->rc = q->rc ? q->rc
-			      : bf_errf(q->err, BF_EINVAL,
-					"--%s does not apply to %s",
-					filter_name(bit), query_kind_names[k]);
+		qb_fail(q, BF_EINVAL, "--%s does not apply to %s",
+			filter_name(bit), query_kind_names[k]);
 		return;
 	}
 	/* institutions as a subquery, not a join: counts then aggregate the
 	 * rows alone and look institutions up once per group */
-	if (f->country && !split_items(q, "country", f->country, norm_country,
+	if (f->country && !qb_split(q, "country", f->country, norm_country,
 				       NULL, &it)) {
 		qb_sql(q, " AND t.owner IN (SELECT ii.id FROM institution ii "
 			  "WHERE ii.owner = '" SCHEMA_COORDINATOR "' AND "
@@ -677,7 +481,7 @@ static void qb_filters(struct qb *q, enum query_kind k,
 		const struct sch_table *st = table_of(kd);
 		int fi = schema_field_index(st, "service_types", 13);
 
-		if (fi >= 0 && !split_items(q, "service-type", f->service_type,
+		if (fi >= 0 && !qb_split(q, "service-type", f->service_type,
 					    norm_field_vocab, &st->fields[fi],
 					    &it)) {
 			qb_sql(q, " AND EXISTS (SELECT 1 FROM json_each("
@@ -740,24 +544,6 @@ static const char fact_finest[] =
 	"collection_fact x WHERE x.owner = t.owner AND x.collection = "
 	"t.collection AND " FACT_LEVEL("x") " > " FACT_LEVEL("t") "))";
 
-static int emit_value(struct out *o, sqlite3_stmt *st, int col,
-		      enum sch_type type)
-{
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
-		return out_null(o);
-	switch (type) {
-	case SCH_INT: return out_int(o, sqlite3_column_int64(st, col));
-	case SCH_REAL: return out_real(o, sqlite3_column_double(st, col));
-	case SCH_BOOL: return out_bool(o, sqlite3_column_int(st, col) != 0);
-	case SCH_LIST:
-		return out_list(o, (const char *)sqlite3_column_text(st, col),
-				(size_t)sqlite3_column_bytes(st, col));
-	case SCH_TEXT: break;
-	}
-	return out_text(o, (const char *)sqlite3_column_text(st, col),
-			(size_t)sqlite3_column_bytes(st, col));
-}
-
 static int in_list(const char *const *l, const char *s)
 {
 	for (; *l; l++)
@@ -778,9 +564,7 @@ static int list_run(sqlite3 *db, const struct query_opts *qo, struct out *o,
 	struct qb q;
 	int rc;
 
-	memset(&q, 0, sizeof(q));
-	q.err = err;
-	bf_buf_init(&q.sql, 0);
+	qb_init(&q, err);
 	for (const char *const *s = k->shown; *s; s++) {
 		int fi = schema_field_index(t, *s, strlen(*s));
 		if (fi >= 0)
@@ -825,11 +609,11 @@ static int list_run(sqlite3 *db, const struct query_opts *qo, struct out *o,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int col = 0, e = out_row(o);
 
-		e = e ? e : emit_value(o, st, col++, SCH_TEXT);
+		e = e ? e : qb_emit(o, st, col++, SCH_TEXT);
 		for (size_t i = 0; i < n && !e; i++)
-			e = emit_value(o, st, col++, t->fields[order[i]].type);
-		e = e ? e : emit_value(o, st, col++, SCH_TEXT);
-		e = e ? e : emit_value(o, st, col++, SCH_TEXT);
+			e = qb_emit(o, st, col++, t->fields[order[i]].type);
+		e = e ? e : qb_emit(o, st, col++, SCH_TEXT);
+		e = e ? e : qb_emit(o, st, col++, SCH_TEXT);
 		if (!e && sqlite3_column_type(st, col) == SQLITE_TEXT)
 			e = out_extra(o, (const char *)sqlite3_column_text(st,
 									  col),
@@ -859,9 +643,7 @@ static int count_run(sqlite3 *db, const struct query_opts *qo, struct out *o,
 	struct qb q;
 	int rc, nkey, ncount;
 
-	memset(&q, 0, sizeof(q));
-	q.err = err;
-	bf_buf_init(&q.sql, 0);
+	qb_init(&q, err);
 	if (qo->count_by == QC_MATERIAL && !k->by_material) {
 		rc = bf_errf(err, BF_EINVAL,
 			     "--count-by material applies to collections, "
@@ -934,9 +716,9 @@ static int count_run(sqlite3 *db, const struct query_opts *qo, struct out *o,
 		int e = out_row(o);
 
 		for (int c = 0; c < nkey && !e; c++)
-			e = emit_value(o, st, c, SCH_TEXT);
+			e = qb_emit(o, st, c, SCH_TEXT);
 		for (int c = nkey; c < nkey + ncount && !e; c++)
-			e = emit_value(o, st, c, SCH_INT);
+			e = qb_emit(o, st, c, SCH_INT);
 		if (e) {
 			rc = bf_errf(err, e, "output: cannot write a row");
 			goto out;
@@ -962,455 +744,3 @@ int query_run(sqlite3 *db, const struct query_opts *q, struct out *o,
 				      : count_run(db, q, o, err);
 }
 
-/* ---------------------------------------------------------------------- */
-/* Full-text search                                                         */
-
-/*
- * The ranking: BM25 without its length normalisation, that is, per word
- * (phrase) of the query, its inverse document frequency times a saturated
- * count of its occurrences in each column, the name weighing 4 and the
- * body 1.  FTS5's bm25() also divides by each row's length, which it
- * reads from the %_docsize table, one b-tree lookup per matching row: for
- * words that occur in tens of thousands of records that lookup costs
- * more than the search itself (130 ms against 10 ms at 35,000 hits on
- * the benchmark machine).  Records here are short and of similar length,
- * so little is lost.  The value is negative, best first, as bm25's.
- */
-#define RANK_FN "biofed_rank"
-#define RANK_K1 1.2
-
-static int rank_count_row(const Fts5ExtensionApi *api, Fts5Context *fts,
-			  void *ud)
-{
-	(void)api;
-	(void)fts;
-	(*(sqlite3_int64 *)ud)++;
-	return SQLITE_OK;
-}
-
-static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts,
-		    sqlite3_context *ctx, int nval, sqlite3_value **val)
-{
-	static const double weight[2] = {4.0, 1.0}; /* name, body */
-	int np = api->xPhraseCount(fts);
-	double *idf = api->xGetAuxdata(fts, 0), score = 0;
-
-	(void)nval;
-	(void)val;
-	if (!idf) {
-		/* once per query: how many records hold each phrase */
-		sqlite3_int64 nrow = 0;
-
-		idf = sqlite3_malloc64(sizeof(*idf) * (size_t)(np ? np : 1));
-		if (!idf || api->xRowCount(fts, &nrow) != SQLITE_OK) {
-			sqlite3_free(idf);
-			sqlite3_result_error_nomem(ctx);
-			return;
-		}
-		for (int p = 0; p < np; p++) {
-			sqlite3_int64 hits = 0;
-
-			if (api->xQueryPhrase(fts, p, &hits, rank_count_row) !=
-			    SQLITE_OK)
-				hits = 0;
-			idf[p] = log(((double)(nrow - hits) + 0.5) /
-				     ((double)hits + 0.5));
-			if (idf[p] <= 0)
-				idf[p] = 1e-6;
-		}
-		if (api->xSetAuxdata(fts, idf, sqlite3_free) != SQLITE_OK) {
-			sqlite3_result_error_nomem(ctx);
-			return;
-		}
-	}
-	for (int p = 0; p < np; p++) {
-		Fts5PhraseIter it;
-		double f[2] = {0, 0};
-		int col, off;
-
-		if (api->xPhraseFirst(fts, p, &it, &col, &off) != SQLITE_OK)
-			continue;
-		for (; col >= 0; api->xPhraseNext(fts, &it, &col, &off))
-			f[col ? 1 : 0] += 1;
-		for (int c = 0; c < 2; c++)
-			if (f[c] > 0)
-				score += idf[p] * weight[c] * f[c] *
-					 (RANK_K1 + 1) / (f[c] + RANK_K1);
-	}
-	sqlite3_result_double(ctx, -score);
-}
-
-/* Makes RANK_FN known to this connection's FTS5, once. */
-static int rank_register(sqlite3 *db, struct bf_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	fts5_api *api = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, "SELECT " RANK_FN "(search_fts) FROM "
-				   "search_fts WHERE 0",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_finalize(st);
-		return 0; /* already there */
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) !=
-	    SQLITE_OK) {
-		rc = bf_errf(err, BF_EIO, "search: no FTS5 in this SQLite: %s",
-			     sqlite3_errmsg(db));
-		goto out;
-	}
-	sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
-	sqlite3_step(st);
-	if (!api || api->iVersion < 2 ||
-	    api->xCreateFunction(api, RANK_FN, NULL, rank_fn, NULL) !=
-		    SQLITE_OK) {
-		rc = bf_errf(err, BF_EIO, "search: cannot add the ranking to "
-					  "FTS5");
-		goto out;
-	}
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* The user's words as an FTS5 query: each word a quoted string (so that
- * "C50.9" or "HER2-positive" are phrases, not syntax), "OR" kept, a final
- * '*' kept as a prefix search. */
-static int fts_query(const char *text, struct bf_buf *b, struct bf_err *err)
-{
-	const char *p = text;
-	int rc = 0, words = 0, pending_or = 0;
-
-	while (*p && !rc) {
-		const char *s;
-		size_t len;
-		int prefix = 0;
-
-		while (*p && isspace((unsigned char)*p))
-			p++;
-		s = p;
-		while (*p && !isspace((unsigned char)*p))
-			p++;
-		len = (size_t)(p - s);
-		if (!len)
-			break;
-		if (len == 2 && !memcmp(s, "OR", 2)) {
-			pending_or = words > 0;
-			continue;
-		}
-		if (len > 1 && s[len - 1] == '*') {
-			prefix = 1;
-			len--;
-		}
-		if (words)
-			rc = bf_buf_adds(b, pending_or ? " OR " : " ");
-		pending_or = 0;
-		rc = rc ? rc : bf_buf_addc(b, '"');
-		for (size_t i = 0; i < len && !rc; i++)
-			rc = s[i] == '"' ? bf_buf_add(b, "\"\"", 2)
-					 : bf_buf_addc(b, (uint8_t)s[i]);
-		rc = rc ? rc : bf_buf_adds(b, prefix ? "\"*" : "\"");
-		words++;
-	}
-	if (rc)
-		return bf_errf(err, BF_EINVAL, "text too long");
-	if (!words || !bf_buf_cstr(b))
-		return bf_errf(err, BF_EINVAL, "no words to look for");
-	return 0;
-}
-
-int query_search(sqlite3 *db, const char *text, const char *table,
-		 int64_t limit, struct out *o, struct bf_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	struct bf_buf m;
-	struct qb q;
-	int rc;
-
-	memset(&q, 0, sizeof(q));
-	q.err = err;
-	bf_buf_init(&q.sql, 0);
-	bf_buf_init(&m, 64 * 1024);
-	if ((rc = fts_query(text, &m, err)) != 0)
-		goto out;
-	rc = out_col(o, "table", 0);
-	rc = rc ? rc : out_col(o, "name", 0);
-	rc = rc ? rc : out_col(o, "institution", 0);
-	rc = rc ? rc : out_col(o, "institution_name", OUT_WIDE);
-	rc = rc ? rc : out_col(o, "id", 0);
-	rc = rc ? rc : out_col(o, "score", OUT_NUM);
-	if (rc) {
-		rc = bf_errf(err, rc, "output: out of memory");
-		goto out;
-	}
-	if ((rc = rank_register(db, err)) != 0)
-		goto out;
-	/* rank and limit inside, on the FTS table alone: names and the
-	 * joins are then looked up for the hits shown only */
-	qb_sql(&q, "SELECT d.tbl, (SELECT n.name FROM search_fts n WHERE "
-		   "n.rowid = s.rowid), d.owner, i.name, d.id, round(-s.score, "
-		   "3) FROM (SELECT rowid, " RANK_FN "(search_fts) AS score "
-		   "FROM search_fts WHERE search_fts MATCH ");
-	qb_text(&q, (const char *)m.p, m.len);
-	if (table) {
-		qb_sql(&q, " AND rowid IN (SELECT docid FROM search_doc WHERE "
-			   "tbl = ");
-		qb_text(&q, table, strlen(table));
-		qb_sql(&q, ")");
-	}
-	qb_sql(&q, " ORDER BY score LIMIT ");
-	qb_int(&q, limit > 0 ? limit : 20);
-	qb_sql(&q, ") s JOIN search_doc d ON d.docid = s.rowid "
-		   "LEFT JOIN institution i ON i.owner = '" SCHEMA_COORDINATOR
-		   "' AND i.id = d.owner ORDER BY s.score");
-	if ((rc = qb_prepare(&q, db, &st)) != 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int e = out_row(o);
-
-		for (int c = 0; c < 5 && !e; c++)
-			e = emit_value(o, st, c, SCH_TEXT);
-		e = e ? e : emit_value(o, st, 5, SCH_REAL);
-		if (e) {
-			rc = bf_errf(err, e, "output: cannot write a row");
-			goto out;
-		}
-	}
-	rc = rc == SQLITE_DONE ? 0 : bf_errf(err, BF_EIO, "search: %s",
-					     sqlite3_errmsg(db));
-out:
-	sqlite3_finalize(st);
-	bf_buf_free(&m);
-	qb_free(&q);
-	return rc;
-}
-
-/* ---------------------------------------------------------------------- */
-/* The guarded SQL console                                                  */
-
-/* Pragmas that only read, allowed with any argument (the argument names
- * a table, an index...), and pragmas allowed only without one (with an
- * argument they would set something). */
-static const char *const pragma_any_arg[] = {
-	"table_info",  "table_xinfo",   "index_list", "index_info",
-	"index_xinfo", "foreign_key_list", "collation_list", "function_list",
-	"module_list", "pragma_list",   "compile_options", "database_list",
-	NULL};
-static const char *const pragma_no_arg[] = {
-	"user_version", "schema_version", "application_id", "page_count",
-	"page_size",    "encoding",       "freelist_count", "data_version",
-	NULL};
-
-static int name_in(const char *const *l, const char *s)
-{
-	for (; *l; l++)
-		if (!strcasecmp(*l, s))
-			return 1;
-	return 0;
-}
-
-struct guard {
-	int denied;
-	char what[128];
-	uint64_t deadline_ns;
-};
-
-static int guard_auth(void *ctx, int action, const char *a, const char *b,
-		      const char *db, const char *trigger)
-{
-	struct guard *g = ctx;
-
-	(void)db;
-	if (g->denied)
-		return SQLITE_DENY; /* the first refusal names the statement */
-	switch (action) {
-	case SQLITE_SELECT:
-	case SQLITE_READ:
-	case SQLITE_RECURSIVE:
-	case SQLITE_TRANSACTION:
-		return SQLITE_OK;
-	case SQLITE_FUNCTION:
-		/* b is the function's name */
-		if (b && !strcasecmp(b, "load_extension")) {
-			snprintf(g->what, sizeof(g->what), "load_extension()");
-			break;
-		}
-		return SQLITE_OK;
-	case SQLITE_PRAGMA:
-		if (a && (name_in(pragma_any_arg, a) ||
-			  (!b && name_in(pragma_no_arg, a))))
-			return SQLITE_OK;
-		snprintf(g->what, sizeof(g->what), "PRAGMA %.60s%s", a ? a : "",
-			 b ? " with a value" : "");
-		break;
-	case SQLITE_INSERT:
-	case SQLITE_UPDATE:
-	case SQLITE_DELETE:
-		if (a && (!strcmp(a, "sqlite_master") ||
-			  !strcmp(a, "sqlite_temp_master"))) {
-			/* SQLite asks for UPDATE on the schema table when it
-			 * sets up a table-valued function (json_each,
-			 * pragma_table_info) for reading: harmless, and a real
-			 * write to it fails sqlite3_stmt_readonly below */
-			if (action == SQLITE_UPDATE && !trigger)
-				return SQLITE_OK;
-			snprintf(g->what, sizeof(g->what),
-				 "a schema change (CREATE, DROP)");
-			break;
-		}
-		snprintf(g->what, sizeof(g->what), "%s",
-			 action == SQLITE_INSERT	? "INSERT"
-			 : action == SQLITE_UPDATE ? "UPDATE"
-						   : "DELETE");
-		break;
-	case SQLITE_ATTACH: snprintf(g->what, sizeof(g->what), "ATTACH"); break;
-	case SQLITE_DETACH: snprintf(g->what, sizeof(g->what), "DETACH"); break;
-	case SQLITE_ALTER_TABLE:
-		snprintf(g->what, sizeof(g->what), "ALTER TABLE");
-		break;
-	case SQLITE_ANALYZE:
-		snprintf(g->what, sizeof(g->what), "ANALYZE");
-		break;
-	case SQLITE_REINDEX:
-		snprintf(g->what, sizeof(g->what), "REINDEX");
-		break;
-	case SQLITE_SAVEPOINT:
-		snprintf(g->what, sizeof(g->what), "SAVEPOINT");
-		break;
-	default:
-		/* every CREATE and DROP, and whatever a later SQLite adds */
-		snprintf(g->what, sizeof(g->what), "a statement that changes "
-						   "the database (%d)",
-			 action);
-		break;
-	}
-	g->denied = 1;
-	return SQLITE_DENY;
-}
-
-static int guard_progress(void *ctx)
-{
-	struct guard *g = ctx;
-
-	return bf_mono_ns() > g->deadline_ns;
-}
-
-static int emit_sql_value(struct out *o, sqlite3_stmt *st, int c)
-{
-	switch (sqlite3_column_type(st, c)) {
-	case SQLITE_NULL: return out_null(o);
-	case SQLITE_INTEGER: return out_int(o, sqlite3_column_int64(st, c));
-	case SQLITE_FLOAT: return out_real(o, sqlite3_column_double(st, c));
-	case SQLITE_BLOB: {
-		size_t n = (size_t)sqlite3_column_bytes(st, c);
-		char *hex = malloc(2 * n + 1);
-		int rc;
-
-		if (!hex)
-			return BF_ENOMEM;
-		bf_hex(sqlite3_column_blob(st, c), n, hex);
-		rc = out_text(o, hex, 2 * n);
-		free(hex);
-		return rc;
-	}
-	default:
-		return out_text(o, (const char *)sqlite3_column_text(st, c),
-				(size_t)sqlite3_column_bytes(st, c));
-	}
-}
-
-int query_sql(sqlite3 *db, const char *sql, int64_t timeout_ms,
-	      enum out_format fmt, void *f, struct bf_err *err)
-{
-	struct guard g;
-	sqlite3_stmt *st = NULL;
-	struct out *o = NULL;
-	const char *tail = NULL;
-	int rc, ncols;
-
-	memset(&g, 0, sizeof(g));
-	/* before the authorizer, which would refuse these pragmas */
-	if (sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0,
-			      NULL) != SQLITE_OK ||
-	    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_set_authorizer(db, guard_auth, &g) != SQLITE_OK)
-		return bf_errf(err, BF_EIO, "sql: cannot set up the guard: %s",
-			       sqlite3_errmsg(db));
-	if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK) {
-		rc = g.denied ? bf_errf(err, BF_EINVAL,
-					"sql: refused: %s (the replica is "
-					"read-only here)",
-					g.what)
-			      : bf_errf(err, BF_EINVAL, "sql: %s",
-					sqlite3_errmsg(db));
-		goto out;
-	}
-	if (!st) {
-		rc = bf_errf(err, BF_EINVAL, "sql: no statement");
-		goto out;
-	}
-	while (tail && *tail && isspace((unsigned char)*tail))
-		tail++;
-	if (tail && *tail && strcmp(tail, ";") != 0) {
-		rc = bf_errf(err, BF_EINVAL,
-			     "sql: one statement at a time (found more after "
-			     "the first)");
-		goto out;
-	}
-	/* VACUUM INTO writes a file without asking the authorizer */
-	if (!sqlite3_stmt_readonly(st)) {
-		rc = bf_errf(err, BF_EINVAL,
-			     "sql: refused: not a read-only statement");
-		goto out;
-	}
-	g.deadline_ns = bf_mono_ns() +
-			(uint64_t)(timeout_ms > 0 ? timeout_ms : 10000) *
-				1000000u;
-	sqlite3_progress_handler(db, 10000, guard_progress, &g);
-	if ((rc = out_new(f, fmt, &o)) != 0) {
-		rc = bf_errf(err, rc, "out of memory");
-		goto out;
-	}
-	ncols = sqlite3_column_count(st);
-	for (int c = 0; c < ncols && !rc; c++) {
-		const char *name = sqlite3_column_name(st, c);
-		rc = out_col(o, name ? name : "?", OUT_NULLS);
-	}
-	if (rc) {
-		rc = bf_errf(err, rc, "sql: too many columns");
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int e = out_row(o);
-
-		for (int c = 0; c < ncols && !e; c++)
-			e = emit_sql_value(o, st, c);
-		if (e) {
-			rc = bf_errf(err, e, "output: cannot write a row");
-			goto out;
-		}
-	}
-	if (rc == SQLITE_INTERRUPT)
-		rc = bf_errf(err, BF_EINVAL,
-			     "sql: interrupted after %lld ms (--timeout)",
-			     (long long)(timeout_ms > 0 ? timeout_ms : 10000));
-	else if (rc != SQLITE_DONE)
-		rc = bf_errf(err, BF_EINVAL, "sql: %s", sqlite3_errmsg(db));
-	else
-		rc = 0;
-	if (!rc) {
-		rc = out_end(o, err);
-		o = NULL;
-	}
-out:
-	out_free(o);
-	sqlite3_progress_handler(db, 0, NULL, NULL);
-	sqlite3_finalize(st);
-	return rc;
-}

@@ -108,26 +108,6 @@ int query_count_by_parse(const char *s, enum query_count_by *c);
 int query_run(struct sqlite3 *db, const struct query_opts *q, struct out *o,
 	      struct bf_err *err);
 
-/* Full-text search (store.h, search_fts) over research groups, biobanks,
- * collections, services and projects, best first.  Words must all occur
- * (in any field, in any form without accents); "OR" between two words
- * means either; a word ending in '*' is a prefix.  table (NULL: all)
- * keeps hits of one table.  limit 0: 20.  The ranking is BM25 without
- * length normalisation, names weighing 4 (see query.c for why). */
-int query_search(struct sqlite3 *db, const char *text, const char *table,
-		 int64_t limit, struct out *o, struct bf_err *err);
-
-/* Runs one SQL statement for a power user under a guard: the connection
- * is made query-only, extension loading is disabled, and an authorizer
- * refuses anything but reading (no INSERT, UPDATE, DELETE, CREATE, DROP,
- * ALTER, ATTACH, DETACH, ANALYZE, REINDEX, VACUUM, SAVEPOINT, no PRAGMA
- * but a read-only list, no load_extension); the statement must be
- * read-only by sqlite3_stmt_readonly, and it is interrupted after
- * timeout_ms (0: 10,000).  Writes the result to an output of format fmt
- * on f.  The guard stays on the connection: use it for nothing else. */
-int query_sql(struct sqlite3 *db, const char *sql, int64_t timeout_ms,
-	      enum out_format fmt, void *f /* FILE* */, struct bf_err *err);
-
 /* A disease code as queries compare it: "urn:miriam:icd:" removed, the
  * ICD letter and "ORPHA" upper-cased.  BF_EINVAL if it is not a code. */
 int query_disease_code(const char *in, size_t len, char *out, size_t outlen);
