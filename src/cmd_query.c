@@ -107,9 +107,12 @@ int cmd_search(struct cli *c, int argc, char **argv)
 			       strcmp(table, "biobank") &&
 			       strcmp(table, "collection") &&
 			       strcmp(table, "service") &&
-			       strcmp(table, "project"))) {
+			       strcmp(table, "project") &&
+			       strcmp(table, "network") &&
+			       strcmp(table, "study"))) {
 			fprintf(stderr, "biofed: --table: groups, biobanks, "
-					"collections, services or projects\n");
+					"collections, services, projects, "
+					"networks or studies\n");
 			return 2;
 		}
 	}
@@ -131,13 +134,15 @@ int cmd_search(struct cli *c, int argc, char **argv)
 }
 
 static const char query_usage[] =
-	"query collections|groups|services|biobanks|facts|projects|samples\n"
-	"       [--disease CODES] [--material M] [--sex S] [--age LO-HI]\n"
-	"       [--country CC] [--region R] [--institution I]\n"
-	"       [--availability A] [--service-type T] [--area A]\n"
-	"       [--programme P] [--collection ID] [--biobank ID]\n"
-	"       [--count-by institution|country|material] [--limit N]\n"
-	"       [--format table|json|csv]";
+	"query collections|groups|services|biobanks|facts|projects|samples|\n"
+	"      networks|studies\n"
+	"       [--disease CODES|NAME] [--material M] [--sex S] [--age LO-HI]\n"
+	"       [--country CC] [--institution-country CC] [--region R]\n"
+	"       [--institution I] [--availability A] [--service-type T]\n"
+	"       [--area A] [--programme P] [--collection ID] [--biobank ID]\n"
+	"       [--network ID] [--quality STANDARD] [--withdrawn]\n"
+	"       [--count-by institution|country|institution-country|material]\n"
+	"       [--limit N] [--format table|json|csv]";
 
 int cmd_query(struct cli *c, int argc, char **argv)
 {
@@ -155,6 +160,10 @@ int cmd_query(struct cli *c, int argc, char **argv)
 		{"programme", required_argument, 0, 'p'},
 		{"collection", required_argument, 0, 'C'},
 		{"biobank", required_argument, 0, 'B'},
+		{"institution-country", required_argument, 0, 'I'},
+		{"network", required_argument, 0, 'N'},
+		{"quality", required_argument, 0, 'Q'},
+		{"withdrawn", no_argument, 0, 'w'},
 		{"count-by", required_argument, 0, 'b'},
 		{"limit", required_argument, 0, 'l'},
 		{"format", required_argument, 0, 'f'},
@@ -182,11 +191,16 @@ int cmd_query(struct cli *c, int argc, char **argv)
 		case 'p': q.f.programme = optarg; break;
 		case 'C': q.f.collection = optarg; break;
 		case 'B': q.f.biobank = optarg; break;
+		case 'I': q.f.institution_country = optarg; break;
+		case 'N': q.f.network = optarg; break;
+		case 'Q': q.f.quality = optarg; break;
+		case 'w': q.withdrawn = 1; break;
 		case 'f': format = optarg; break;
 		case 'b':
 			if (query_count_by_parse(optarg, &q.count_by)) {
 				fprintf(stderr, "biofed: --count-by: "
-						"institution, country or "
+						"institution, country, "
+						"institution-country or "
 						"material\n");
 				return 2;
 			}
@@ -203,10 +217,12 @@ int cmd_query(struct cli *c, int argc, char **argv)
 	if (query_kind_parse(argv[optind], &q.kind)) {
 		fprintf(stderr, "biofed: query: \"%s\" is not one of "
 				"collections, groups, services, biobanks, "
-				"facts, projects, samples\n",
+				"facts, projects, samples, networks, "
+				"studies\n",
 			argv[optind]);
 		return 2;
 	}
+	q.notes = stderr;
 	if ((rc = open_both(c, &n, format, &o)) != 0)
 		return rc;
 	rc = query_run(store_db(n.store), &q, o, &err);

@@ -1,146 +1,23 @@
 /*
- * query: a researcher's filters as SQL over one kind of record, listed or
- * counted (query.h).  The SQL is built with qbuild.h, every user value
- * bound; the full-text search is search.c's, the SQL console
- * sqlguard.c's.
+ * query: the kinds of record a researcher asks for (query.h), listed or
+ * counted: which table, columns and filters each has, the SQL skeleton
+ * of a listing and of --count-by, and the finest-level rule of facts.
+ * The filters' clauses are qfilter.c's; the full-text search is
+ * search.c's, the SQL console sqlguard.c's.
  */
 #include "query.h"
 
-#include <ctype.h>
 #include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "publish.h" /* PUBLISH_DERIVED_PREFIX */
 #include "qbuild.h"
+#include "qfilter.h"
 #include "schema.h"
 
 /* ---------------------------------------------------------------------- */
-/* Normalising filter values                                                */
-
-static int norm_vocab(char *s, const void *arg, char *msg, size_t ml)
-{
-	/* the terms as publish stores them: the Directory's spelling */
-	const struct sch_field f = {
-		.name = "", .type = SCH_TEXT, .check = CHK_VOCAB, .vocab = arg};
-	const char *term;
-	size_t n;
-
-	if (schema_value(&f, s, strlen(s), 0, &term, &n, msg, ml))
-		return 1;
-	if (n >= 72) {
-		snprintf(msg, ml, "term too long");
-		return 1;
-	}
-	memmove(s, term, n);
-	s[n] = 0;
-	return 0;
-}
-
-/* Service types have their own vocabulary in the schema: check against
- * the field's. */
-static int norm_field_vocab(char *s, const void *arg, char *msg, size_t ml)
-{
-	const struct sch_field *f = arg;
-
-	return norm_vocab(s, f->vocab, msg, ml);
-}
-
-static int norm_country(char *s, const void *arg, char *msg, size_t ml)
-{
-	(void)arg;
-	for (char *p = s; *p; p++)
-		*p = (char)toupper((unsigned char)*p);
-	if (strlen(s) == 2 && isupper((unsigned char)s[0]) &&
-	    isupper((unsigned char)s[1]))
-		return 0;
-	snprintf(msg, ml, "\"%.40s\" is not an ISO 3166 two-letter code", s);
-	return 1;
-}
-
-int query_disease_code(const char *in, size_t len, char *out, size_t outlen)
-{
-	static const char urn[] = "urn:miriam:icd:";
-	size_t i;
-
-	if (len >= sizeof(urn) - 1 && !strncasecmp(in, urn, sizeof(urn) - 1)) {
-		in += sizeof(urn) - 1;
-		len -= sizeof(urn) - 1;
-	}
-	if (len + 1 > outlen)
-		return BF_EINVAL;
-	for (i = 0; i < len; i++)
-		out[i] = (char)toupper((unsigned char)in[i]);
-	out[len] = 0;
-	return schema_is_disease_code(out, len) ? 0 : BF_EINVAL;
-}
-
-static int norm_disease(char *s, const void *arg, char *msg, size_t ml)
-{
-	char tmp[72];
-
-	(void)arg;
-	if (query_disease_code(s, strlen(s), tmp, sizeof(tmp))) {
-		snprintf(msg, ml,
-			 "\"%.40s\" is not an ICD-10 or ORPHA code (C50, "
-			 "C50.9, ORPHA:558)",
-			 s);
-		return 1;
-	}
-	memcpy(s, tmp, strlen(tmp) + 1);
-	return 0;
-}
-
-int query_age_range(const char *s, int64_t *lo, int64_t *hi)
-{
-	const char *dash = strchr(s, '-');
-	int64_t v[2] = {0, -1};
-	const char *part[2] = {s, dash ? dash + 1 : NULL};
-	size_t plen[2] = {dash ? (size_t)(dash - s) : strlen(s),
-			  dash ? strlen(dash + 1) : 0};
-
-	for (int k = 0; k < 2; k++) {
-		if (!part[k] || plen[k] == 0)
-			continue;
-		if (plen[k] > 3)
-			return BF_EINVAL;
-		v[k] = 0;
-		for (size_t i = 0; i < plen[k]; i++) {
-			if (!isdigit((unsigned char)part[k][i]))
-				return BF_EINVAL;
-			v[k] = v[k] * 10 + (part[k][i] - '0');
-		}
-	}
-	if (!dash)
-		v[1] = v[0]; /* one age */
-	if ((dash && plen[0] == 0 && plen[1] == 0) || v[0] > 200 ||
-	    v[1] > 200 || (v[1] >= 0 && v[1] < v[0]))
-		return BF_EINVAL;
-	*lo = v[0];
-	*hi = v[1];
-	return 0;
-}
-
-/* ---------------------------------------------------------------------- */
 /* What each kind of record is, and which filters it takes                 */
-
-enum {
-	F_DISEASE = 1u << 0,
-	F_MATERIAL = 1u << 1,
-	F_SEX = 1u << 2,
-	F_AGE = 1u << 3,
-	F_AVAIL = 1u << 4,
-	F_SERVICE = 1u << 5,
-	F_AREA = 1u << 6,
-	F_PROGRAMME = 1u << 7,
-	F_COLLECTION = 1u << 8,
-	F_BIOBANK = 1u << 9,
-	F_PLACE = 1u << 10, /* country, region, institution: every kind */
-};
-
-#define F_SAMPLE_DIMS (F_DISEASE | F_MATERIAL | F_SEX | F_AGE | F_AVAIL)
 
 struct kind {
 	const char *table;
@@ -149,6 +26,7 @@ struct kind {
 	unsigned filters;
 	int id_wide;              /* the id is left out of the table */
 	int by_material;          /* --count-by material applies */
+	const char *quality;      /* quality_info_* table shown and filtered */
 };
 
 static const char *const shown_collection[] = {
@@ -167,26 +45,49 @@ static const char *const shown_project[] = {
 static const char *const shown_sample[] = {
 	"collection", "material_type", "diagnosis", "sex", "age", "status",
 	NULL};
+static const char *const shown_network[] = {"name", "acronym", "location",
+					    NULL};
+static const char *const shown_study[] = {"title", "type",
+					  "number_of_subjects", NULL};
 
 static const struct kind kinds[Q_NKINDS] = {
-	[Q_COLLECTIONS] = {"collection", "collections", shown_collection,
-			   F_SAMPLE_DIMS | F_COLLECTION | F_BIOBANK, 0, 1},
-	[Q_GROUPS] = {"research_group", "groups", shown_group, F_AREA, 0, 0},
-	[Q_SERVICES] = {"service", "services", shown_service, F_SERVICE, 0,
-			0},
-	[Q_BIOBANKS] = {"biobank", "biobanks", shown_biobank, F_SAMPLE_DIMS,
-			0, 0},
-	[Q_FACTS] = {"collection_fact", "samples", shown_fact,
-		     F_SAMPLE_DIMS | F_COLLECTION, 1, 1},
-	[Q_PROJECTS] = {"project", "projects", shown_project, F_PROGRAMME, 0,
-			0},
-	[Q_SAMPLES] = {"sample", "samples", shown_sample,
-		       F_SAMPLE_DIMS | F_COLLECTION, 0, 1},
+	[Q_COLLECTIONS] = {.table = "collection", .noun = "collections",
+			   .shown = shown_collection,
+			   .filters = F_SAMPLE_DIMS | F_COLLECTION | F_BIOBANK |
+				      F_COUNTRY | F_NETWORK | F_QUALITY,
+			   .by_material = 1,
+			   .quality = "quality_info_collection"},
+	[Q_GROUPS] = {.table = "research_group", .noun = "groups",
+		      .shown = shown_group, .filters = F_AREA},
+	[Q_SERVICES] = {.table = "service", .noun = "services",
+			.shown = shown_service,
+			.filters = F_SERVICE | F_BIOBANK | F_COUNTRY |
+				   F_QUALITY,
+			.quality = "quality_info_service"},
+	[Q_BIOBANKS] = {.table = "biobank", .noun = "biobanks",
+			.shown = shown_biobank,
+			.filters = F_SAMPLE_DIMS | F_COUNTRY | F_NETWORK |
+				   F_QUALITY,
+			.quality = "quality_info_biobank"},
+	[Q_FACTS] = {.table = "collection_fact", .noun = "samples",
+		     .shown = shown_fact,
+		     .filters = F_SAMPLE_DIMS | F_COLLECTION | F_COUNTRY,
+		     .id_wide = 1, .by_material = 1},
+	[Q_PROJECTS] = {.table = "project", .noun = "projects",
+			.shown = shown_project, .filters = F_PROGRAMME},
+	[Q_SAMPLES] = {.table = "sample", .noun = "samples",
+		       .shown = shown_sample,
+		       .filters = F_SAMPLE_DIMS | F_COLLECTION | F_COUNTRY,
+		       .by_material = 1},
+	[Q_NETWORKS] = {.table = "network", .noun = "networks",
+			.shown = shown_network},
+	[Q_STUDIES] = {.table = "study", .noun = "studies",
+		       .shown = shown_study},
 };
 
 const char *const query_kind_names[Q_NKINDS] = {
-	"collections", "groups", "services", "biobanks",
-	"facts",       "projects", "samples",
+	"collections", "groups",  "services", "biobanks", "facts",
+	"projects",    "samples", "networks", "studies",
 };
 
 int query_kind_parse(const char *s, enum query_kind *k)
@@ -210,6 +111,8 @@ int query_count_by_parse(const char *s, enum query_count_by *c)
 		*c = QC_INSTITUTION;
 	else if (!strcmp(s, "country"))
 		*c = QC_COUNTRY;
+	else if (!strcmp(s, "institution-country"))
+		*c = QC_INSTITUTION_COUNTRY;
 	else if (!strcmp(s, "material"))
 		*c = QC_MATERIAL;
 	else
@@ -223,296 +126,6 @@ static const struct sch_table *table_of(const struct kind *k)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Filters                                                                   */
-
-/* Whole years of an age column with its unit column, as samples.c's
- * derivation computes them. */
-static void qb_years(struct qb *q, const char *a, const char *col,
-		     const char *unit)
-{
-	qb_sql(q,
-	       "(CASE coalesce(%s.%s, 'YEAR') WHEN 'MONTH' THEN %s.%s / 12 "
-	       "WHEN 'WEEK' THEN %s.%s / 52 WHEN 'DAY' THEN %s.%s / 365 ELSE "
-	       "%s.%s END)",
-	       a, unit, a, col, a, col, a, col, a, col);
-}
-
-/* Matches value expression v against the disease codes (see query.h). */
-static void qb_disease_match(struct qb *q, const char *v,
-			     const struct qb_items *it)
-{
-	qb_sql(q, "(");
-	for (size_t i = 0; i < it->n; i++) {
-		const char *code = it->buf[i];
-		size_t len = strlen(code);
-		char child[80];
-
-		if (i)
-			qb_sql(q, " OR ");
-		qb_sql(q, "%s = ", v);
-		qb_text(q, code, len);
-		if (!strncmp(code, "ORPHA:", 6))
-			continue;
-		/* children: C50 -> "C50.", C50.1 -> "C50.1" + more */
-		snprintf(child, sizeof(child), "%s%s", code,
-			 strchr(code, '.') ? "" : ".");
-		qb_sql(q, " OR substr(%s, 1, %zu) = ", v, strlen(child));
-		qb_text(q, child, strlen(child));
-	}
-	qb_sql(q, ")");
-}
-
-/* The clauses of the sample dimensions (disease, material, sex, age,
- * availability) for a row of kind k under alias a. */
-static void qb_dims(struct qb *q, enum query_kind k, const char *a,
-		    const struct query_filter *f)
-{
-	struct qb_items it;
-
-	if (f->disease &&
-	    !qb_split(q, "disease", f->disease, norm_disease, NULL, &it)) {
-		char v[64];
-
-		qb_sql(q, " AND ");
-		if (k == Q_COLLECTIONS) {
-			qb_sql(q, "EXISTS (SELECT 1 FROM json_each(%s."
-				  "diagnosis_available) dj WHERE ",
-			       a);
-			qb_disease_match(q, "dj.value", &it);
-			qb_sql(q, ")");
-		} else {
-			snprintf(v, sizeof(v), "%s.%s", a,
-				 k == Q_FACTS ? "disease" : "diagnosis");
-			qb_disease_match(q, v, &it);
-		}
-	}
-	if (f->material && !qb_split(q, "material", f->material,
-					 norm_vocab, &schema_vocab_material,
-					 &it)) {
-		if (k == Q_COLLECTIONS) {
-			qb_sql(q, " AND EXISTS (SELECT 1 FROM json_each(%s."
-				  "materials) mj WHERE mj.value",
-			       a);
-			qb_in(q, &it);
-			qb_sql(q, ")");
-		} else {
-			qb_sql(q, " AND %s.%s", a,
-			       k == Q_FACTS ? "sample_type" : "material_type");
-			qb_in(q, &it);
-		}
-	}
-	if (f->sex && !qb_split(q, "sex", f->sex, norm_vocab,
-				   &schema_vocab_sex, &it)) {
-		if (k == Q_COLLECTIONS) {
-			qb_sql(q, " AND EXISTS (SELECT 1 FROM json_each(%s."
-				  "sex) sj WHERE sj.value",
-			       a);
-			qb_in(q, &it);
-			qb_sql(q, ")");
-		} else {
-			qb_sql(q, " AND %s.sex", a);
-			qb_in(q, &it);
-		}
-	}
-	if (f->age) {
-		int64_t lo, hi;
-
-		if (query_age_range(f->age, &lo, &hi)) {
-			qb_fail(q, BF_EINVAL,
-				"--age: \"%.40s\" is not an age range such as "
-				"40-60, 40- or -17",
-				f->age);
-			return;
-		}
-		if (k == Q_COLLECTIONS) {
-			/* overlap; a missing bound is open */
-			qb_sql(q, " AND (%s.age_low IS NOT NULL OR %s.age_high "
-				  "IS NOT NULL)",
-			       a, a);
-			if (hi >= 0) {
-				qb_sql(q, " AND (%s.age_low IS NULL OR ", a);
-				qb_years(q, a, "age_low", "age_unit");
-				qb_sql(q, " <= ");
-				qb_int(q, hi);
-				qb_sql(q, ")");
-			}
-			qb_sql(q, " AND (%s.age_high IS NULL OR ", a);
-			qb_years(q, a, "age_high", "age_unit");
-			qb_sql(q, " >= ");
-			qb_int(q, lo);
-			qb_sql(q, ")");
-		} else if (k == Q_FACTS) {
-			/* inside: "LO-HI" or "LO-" (open) */
-			qb_sql(q, " AND CAST(substr(%s.age_range, 1, "
-				  "instr(%s.age_range, '-') - 1) AS INTEGER) "
-				  ">= ",
-			       a, a);
-			qb_int(q, lo);
-			if (hi >= 0) {
-				qb_sql(q, " AND substr(%s.age_range, "
-					  "instr(%s.age_range, '-') + 1) <> '' "
-					  "AND CAST(substr(%s.age_range, "
-					  "instr(%s.age_range, '-') + 1) AS "
-					  "INTEGER) <= ",
-				       a, a, a, a);
-				qb_int(q, hi);
-			}
-		} else {
-			qb_sql(q, " AND %s.age IS NOT NULL AND ", a);
-			qb_years(q, a, "age", "age_unit");
-			qb_sql(q, " >= ");
-			qb_int(q, lo);
-			if (hi >= 0) {
-				qb_sql(q, " AND ");
-				qb_years(q, a, "age", "age_unit");
-				qb_sql(q, " <= ");
-				qb_int(q, hi);
-			}
-		}
-	}
-	if (f->availability &&
-	    !qb_split(q, "availability", f->availability, norm_vocab,
-			 &schema_vocab_availability, &it)) {
-		if (k == Q_COLLECTIONS) {
-			qb_sql(q, " AND EXISTS (SELECT 1 FROM collection_fact "
-				  "af WHERE af.owner = %s.owner AND "
-				  "af.collection = %s.id AND "
-				  "af.number_of_samples > 0 AND af.availability",
-			       a, a);
-			qb_in(q, &it);
-			qb_sql(q, ")");
-		} else {
-			qb_sql(q, " AND %s.%s", a,
-			       k == Q_FACTS ? "availability" : "status");
-			qb_in(q, &it);
-		}
-	}
-}
-
-static const char *filter_name(unsigned bit)
-{
-	switch (bit) {
-	case F_DISEASE: return "disease";
-	case F_MATERIAL: return "material";
-	case F_SEX: return "sex";
-	case F_AGE: return "age";
-	case F_AVAIL: return "availability";
-	case F_SERVICE: return "service-type";
-	case F_AREA: return "area";
-	case F_PROGRAMME: return "programme";
-	case F_COLLECTION: return "collection";
-	case F_BIOBANK: return "biobank";
-	}
-	return "?";
-}
-
-static unsigned filters_given(const struct query_filter *f)
-{
-	return (f->disease ? F_DISEASE : 0) | (f->material ? F_MATERIAL : 0) |
-	       (f->sex ? F_SEX : 0) | (f->age ? F_AGE : 0) |
-	       (f->availability ? F_AVAIL : 0) |
-	       (f->service_type ? F_SERVICE : 0) | (f->area ? F_AREA : 0) |
-	       (f->programme ? F_PROGRAMME : 0) |
-	       (f->collection ? F_COLLECTION : 0) |
-	       (f->biobank ? F_BIOBANK : 0);
-}
-
-/* The WHERE clauses of every filter, on row alias t and institution i. */
-static void qb_filters(struct qb *q, enum query_kind k,
-		       const struct query_filter *f)
-{
-	const struct kind *kd = &kinds[k];
-	unsigned extra = filters_given(f) & ~kd->filters;
-	struct qb_items it;
-
-	if (extra) {
-		unsigned bit = extra & -extra;
-
-		qb_fail(q, BF_EINVAL, "--%s does not apply to %s",
-			filter_name(bit), query_kind_names[k]);
-		return;
-	}
-	/* institutions as a subquery, not a join: counts then aggregate the
-	 * rows alone and look institutions up once per group */
-	if (f->country && !qb_split(q, "country", f->country, norm_country,
-				       NULL, &it)) {
-		qb_sql(q, " AND t.owner IN (SELECT ii.id FROM institution ii "
-			  "WHERE ii.owner = '" SCHEMA_COORDINATOR "' AND "
-			  "ii.country");
-		qb_in(q, &it);
-		qb_sql(q, ")");
-	}
-	if (f->region) {
-		qb_sql(q, " AND t.owner IN (SELECT ii.id FROM institution ii "
-			  "WHERE ii.owner = '" SCHEMA_COORDINATOR "' AND "
-			  "ii.region LIKE ");
-		qb_like(q, f->region);
-		qb_sql(q, " ESCAPE '\\')");
-	}
-	if (f->institution) {
-		qb_sql(q, " AND (t.owner = ");
-		qb_text(q, f->institution, strlen(f->institution));
-		qb_sql(q, " OR t.owner IN (SELECT ii.id FROM institution ii "
-			  "WHERE ii.owner = '" SCHEMA_COORDINATOR "' AND "
-			  "(ii.name LIKE ");
-		qb_like(q, f->institution);
-		qb_sql(q, " ESCAPE '\\' OR ii.acronym LIKE ");
-		qb_like(q, f->institution);
-		qb_sql(q, " ESCAPE '\\'))");
-		if (k == Q_PROJECTS &&
-		    schema_field_index(table_of(kd), "institutions", 12) >= 0) {
-			qb_sql(q, " OR EXISTS (SELECT 1 FROM json_each("
-				  "t.institutions) ij WHERE ij.value = ");
-			qb_text(q, f->institution, strlen(f->institution));
-			qb_sql(q, ")");
-		}
-		qb_sql(q, ")");
-	}
-	if (k == Q_BIOBANKS && (filters_given(f) & F_SAMPLE_DIMS)) {
-		/* a biobank holds what one of its collections holds */
-		qb_sql(q, " AND EXISTS (SELECT 1 FROM collection c WHERE "
-			  "c.owner = t.owner AND c.biobank = t.id");
-		qb_dims(q, Q_COLLECTIONS, "c", f);
-		qb_sql(q, ")");
-	} else {
-		qb_dims(q, k, "t", f);
-	}
-	if (f->service_type) {
-		const struct sch_table *st = table_of(kd);
-		int fi = schema_field_index(st, "service_types", 13);
-
-		if (fi >= 0 && !qb_split(q, "service-type", f->service_type,
-					    norm_field_vocab, &st->fields[fi],
-					    &it)) {
-			qb_sql(q, " AND EXISTS (SELECT 1 FROM json_each("
-				  "t.service_types) sj WHERE sj.value");
-			qb_in(q, &it);
-			qb_sql(q, ")");
-		}
-	}
-	if (f->area) {
-		qb_sql(q, " AND EXISTS (SELECT 1 FROM json_each(t.areas) aj "
-			  "WHERE aj.value LIKE ");
-		qb_like(q, f->area);
-		qb_sql(q, " ESCAPE '\\')");
-	}
-	if (f->programme) {
-		qb_sql(q, " AND t.programme LIKE ");
-		qb_like(q, f->programme);
-		qb_sql(q, " ESCAPE '\\'");
-	}
-	if (f->collection) {
-		qb_sql(q, " AND t.%s = ", k == Q_COLLECTIONS ? "id"
-							     : "collection");
-		qb_text(q, f->collection, strlen(f->collection));
-	}
-	if (f->biobank) {
-		qb_sql(q, " AND t.biobank = ");
-		qb_text(q, f->biobank, strlen(f->biobank));
-	}
-}
-
-/* ---------------------------------------------------------------------- */
 /* Listing and counting                                                     */
 
 #define JOIN_INSTITUTION                                                      \
@@ -522,27 +135,34 @@ static void qb_filters(struct qb *q, enum query_kind k,
 	" LEFT JOIN institution i ON i.owner = '" SCHEMA_COORDINATOR          \
 	"' AND i.id = g.owner"
 
-/* Facts at the finest aggregation level of their collection (query.h).
- * A row's level key is the number of dimension columns it fills times 32
- * plus which ones, so that the most filled level wins and ties break the
- * same way everywhere; derived facts are detail rows (191, the top).  A
- * row counts when no row of its collection has a higher key: rows at the
- * top need no look, so the subquery runs only for the rare coarser rows
- * (hand-published totals). */
+/* Facts at the finest aggregation level of their collection and source
+ * (query.h).  The two sources, derived ("derived:" ids) and published by
+ * hand, are summed each at its own level: derived facts never hide hand
+ * ones (nor the other way), so a filter that only hand-published rows
+ * meet still finds them.  A hand row's level key is the number of
+ * dimension columns it fills (`*`, "any", fills none) times 32 plus
+ * which ones, so that the most filled level wins and ties break the same
+ * way everywhere; derived facts are all detail rows (191, the top).  A
+ * row counts when no row of its collection and source has a higher key:
+ * rows at the top need no look, so the subquery runs only for the rare
+ * coarser hand rows. */
+#define FILLED(c) "(coalesce(" c ", '*') <> '*')"
+#define IS_DERIVED(a)                                                         \
+	"(substr(" a ".id, 1, length('" PUBLISH_DERIVED_PREFIX "')) = '"      \
+	PUBLISH_DERIVED_PREFIX "')"
 #define FACT_LEVEL(a)                                                         \
-	"(CASE WHEN substr(" a ".id, 1, length('" PUBLISH_DERIVED_PREFIX     \
-	"')) = '" PUBLISH_DERIVED_PREFIX "' THEN 191 ELSE ((" a              \
-	".sex IS NOT NULL) + (" a ".age_range IS NOT NULL) + (" a            \
-	".sample_type IS NOT NULL) + (" a ".disease IS NOT NULL) + (" a      \
-	".availability IS NOT NULL)) * 32 + (" a ".sex IS NOT NULL) + (" a   \
-	".age_range IS NOT NULL) * 2 + (" a ".sample_type IS NOT NULL) * 4 + " \
-	"(" a ".disease IS NOT NULL) * 8 + (" a                               \
-	".availability IS NOT NULL) * 16 END)"
+	"(CASE WHEN " IS_DERIVED(a) " THEN 191 ELSE (" FILLED(a ".sex")       \
+	" + " FILLED(a ".age_range") " + " FILLED(a ".sample_type") " + "     \
+	FILLED(a ".disease") " + " FILLED(a ".availability") ") * 32 + "      \
+	FILLED(a ".sex") " + " FILLED(a ".age_range") " * 2 + "               \
+	FILLED(a ".sample_type") " * 4 + " FILLED(a ".disease") " * 8 + "     \
+	FILLED(a ".availability") " * 16 END)"
 
 static const char fact_finest[] =
 	" AND (" FACT_LEVEL("t") " = 191 OR NOT EXISTS (SELECT 1 FROM "
 	"collection_fact x WHERE x.owner = t.owner AND x.collection = "
-	"t.collection AND " FACT_LEVEL("x") " > " FACT_LEVEL("t") "))";
+	"t.collection AND NOT " IS_DERIVED("x") " AND " FACT_LEVEL("x")
+	" > " FACT_LEVEL("t") "))";
 
 static int in_list(const char *const *l, const char *s)
 {
@@ -552,8 +172,38 @@ static int in_list(const char *const *l, const char *s)
 	return 0;
 }
 
+/* The quality standards of a biobank, collection (its own and its
+ * biobank's) or service, as a JSON array or NULL. */
+static void qb_quality_col(struct qb *q, enum query_kind k)
+{
+	switch (k) {
+	case Q_BIOBANKS:
+		qb_sql(q, ", (SELECT json_group_array(s) FROM (SELECT DISTINCT "
+			  "qb.quality_standard AS s FROM quality_info_biobank "
+			  "qb WHERE qb.owner = t.owner AND qb.biobank = t.id "
+			  "ORDER BY 1) HAVING count(*) > 0)");
+		break;
+	case Q_COLLECTIONS:
+		qb_sql(q, ", (SELECT json_group_array(s) FROM (SELECT "
+			  "qc.quality_standard AS s FROM quality_info_collection "
+			  "qc WHERE qc.owner = t.owner AND qc.collection = t.id "
+			  "UNION SELECT qb.quality_standard FROM "
+			  "quality_info_biobank qb WHERE qb.owner = t.owner AND "
+			  "qb.biobank = t.biobank ORDER BY 1) HAVING count(*) > "
+			  "0)");
+		break;
+	default:
+		qb_sql(q, ", (SELECT json_group_array(s) FROM (SELECT DISTINCT "
+			  "qs.quality_standard AS s FROM quality_info_service "
+			  "qs WHERE qs.owner = t.owner AND qs.service = t.id "
+			  "ORDER BY 1) HAVING count(*) > 0)");
+		break;
+	}
+}
+
 /* Columns, in output order: id, the shown fields, the other fields,
- * institution, institution_name.  order[] gives schema field indexes. */
+ * quality (biobanks, collections, services), institution,
+ * institution_name.  order[] gives schema field indexes. */
 static int list_run(sqlite3 *db, const struct query_opts *qo, struct out *o,
 		    struct bf_err *err)
 {
@@ -584,6 +234,10 @@ static int list_run(sqlite3 *db, const struct query_opts *qo, struct out *o,
 		rc = out_col(o, f->name, fl);
 		qb_sql(&q, ", t.\"%s\"", f->name);
 	}
+	if (k->quality) {
+		rc = rc ? rc : out_col(o, "quality", OUT_WIDE);
+		qb_quality_col(&q, qo->kind);
+	}
 	rc = rc ? rc : out_col(o, "institution", 0);
 	rc = rc ? rc : out_col(o, "institution_name", OUT_WIDE);
 	if (rc) {
@@ -593,7 +247,7 @@ static int list_run(sqlite3 *db, const struct query_opts *qo, struct out *o,
 	qb_sql(&q, ", t.owner, i.name, t.extra FROM \"%s\" t" JOIN_INSTITUTION
 		   " WHERE 1",
 	       t->name);
-	qb_filters(&q, qo->kind, &qo->f);
+	qf_where(&q, qo, k->filters);
 	if (qo->kind == Q_FACTS)
 		qb_sql(&q, " ORDER BY t.owner, t.collection, t.sex, "
 			   "t.age_range, t.sample_type, t.disease, "
@@ -612,6 +266,8 @@ static int list_run(sqlite3 *db, const struct query_opts *qo, struct out *o,
 		e = e ? e : qb_emit(o, st, col++, SCH_TEXT);
 		for (size_t i = 0; i < n && !e; i++)
 			e = qb_emit(o, st, col++, t->fields[order[i]].type);
+		if (k->quality)
+			e = e ? e : qb_emit(o, st, col++, SCH_LIST);
 		e = e ? e : qb_emit(o, st, col++, SCH_TEXT);
 		e = e ? e : qb_emit(o, st, col++, SCH_TEXT);
 		if (!e && sqlite3_column_type(st, col) == SQLITE_TEXT)
@@ -631,7 +287,23 @@ out:
 	return rc;
 }
 
-/* Totals per group: the rows are counted per owner (and material) first,
+/* The group key of --count-by country or material per row (NULL for
+ * the institution's keys, looked up per group). */
+static const char *count_key(const struct query_opts *qo)
+{
+	if (qo->count_by == QC_COUNTRY)
+		return qf_country_sql(qo->kind);
+	if (qo->count_by != QC_MATERIAL)
+		return "NULL";
+	switch (qo->kind) {
+	case Q_COLLECTIONS: return "mat.value";
+	/* "*" is a total over materials, no material of its own */
+	case Q_FACTS: return "nullif(t.sample_type, '*')";
+	default: return "t.material_type";
+	}
+}
+
+/* Totals per group: the rows are counted per owner (and key) first,
  * then institutions are looked up once per group and the counts summed.
  * Summing per-owner distinct counts is exact: donors and collections
  * belong to one owner. */
@@ -650,6 +322,14 @@ static int count_run(sqlite3 *db, const struct query_opts *qo, struct out *o,
 			     "facts and samples");
 		goto out;
 	}
+	if (qo->count_by == QC_COUNTRY && !qf_country_sql(qo->kind)) {
+		rc = bf_errf(err, BF_EINVAL,
+			     "--count-by country does not apply to %s (they "
+			     "have no country of their own: "
+			     "institution-country)",
+			     query_kind_names[qo->kind]);
+		goto out;
+	}
 	switch (qo->count_by) {
 	case QC_INSTITUTION:
 		rc = out_col(o, "institution", 0);
@@ -657,13 +337,15 @@ static int count_run(sqlite3 *db, const struct query_opts *qo, struct out *o,
 		qb_sql(&q, "SELECT g.owner, i.name");
 		nkey = 2;
 		break;
-	case QC_COUNTRY:
-		rc = out_col(o, "country", 0);
+	case QC_INSTITUTION_COUNTRY:
+		rc = out_col(o, "institution_country", 0);
 		qb_sql(&q, "SELECT i.country");
 		nkey = 1;
 		break;
 	default:
-		rc = out_col(o, "material", 0);
+		rc = out_col(o, qo->count_by == QC_COUNTRY ? "country"
+							   : "material",
+			     0);
 		qb_sql(&q, "SELECT g.k");
 		nkey = 1;
 		break;
@@ -682,11 +364,7 @@ static int count_run(sqlite3 *db, const struct query_opts *qo, struct out *o,
 		goto out;
 	}
 	qb_sql(&q, ", sum(g.c1)%s FROM (SELECT t.owner AS owner, %s AS k",
-	       ncount == 2 ? ", sum(g.c2)" : "",
-	       qo->count_by != QC_MATERIAL ? "NULL"
-	       : qo->kind == Q_COLLECTIONS ? "mat.value"
-	       : qo->kind == Q_FACTS	   ? "t.sample_type"
-					   : "t.material_type");
+	       ncount == 2 ? ", sum(g.c2)" : "", count_key(qo));
 	if (qo->kind == Q_FACTS)
 		qb_sql(&q, ", coalesce(sum(t.number_of_samples), 0) AS c1, "
 			   "count(DISTINCT t.collection) AS c2");
@@ -699,12 +377,12 @@ static int count_run(sqlite3 *db, const struct query_opts *qo, struct out *o,
 	if (qo->count_by == QC_MATERIAL && qo->kind == Q_COLLECTIONS)
 		qb_sql(&q, " JOIN json_each(t.materials) mat");
 	qb_sql(&q, " WHERE 1%s", qo->kind == Q_FACTS ? fact_finest : "");
-	qb_filters(&q, qo->kind, &qo->f);
+	qf_where(&q, qo, k->filters);
 	qb_sql(&q, " GROUP BY t.owner, 2) g" JOIN_INSTITUTION_G
 		   " GROUP BY %s ORDER BY %d DESC, 1",
-	       qo->count_by == QC_INSTITUTION ? "g.owner"
-	       : qo->count_by == QC_COUNTRY   ? "i.country"
-					      : "g.k",
+	       qo->count_by == QC_INSTITUTION		? "g.owner"
+	       : qo->count_by == QC_INSTITUTION_COUNTRY ? "i.country"
+							: "g.k",
 	       nkey + 1);
 	if (qo->limit > 0) {
 		qb_sql(&q, " LIMIT ");
@@ -743,4 +421,3 @@ int query_run(sqlite3 *db, const struct query_opts *q, struct out *o,
 	return q->count_by == QC_NONE ? list_run(db, q, o, err)
 				      : count_run(db, q, o, err);
 }
-
