@@ -1,6 +1,7 @@
 /*
  * search: FTS5 over the replica's search_fts index (search.h), with a
- * ranking of biofed's own (below: why not bm25()).
+ * ranking of biofed's own (below: why not bm25()), leaving withdrawn
+ * records out.
  */
 #include "search.h"
 
@@ -171,15 +172,20 @@ static int fts_query(const char *text, struct bf_buf *b, struct bf_err *err)
 
 /* Whether search_doc row d names a withdrawn record (query.h): a
  * biobank or network marked withdrawn, a collection marked so or of a
- * withdrawn biobank.  Looked up for the hits of one pass only. */
+ * withdrawn biobank, a service of a withdrawn biobank.  Looked up for
+ * the hits of one pass only. */
+#define BIOBANK_GONE(o, b)                                                    \
+	"EXISTS (SELECT 1 FROM biobank b WHERE b.owner = " o " AND b.id = " \
+	b " AND b.withdrawn IS 1)"
 #define WITHDRAWN_DOC                                                         \
-	"(CASE d.tbl WHEN 'biobank' THEN (SELECT b.withdrawn IS 1 FROM "     \
-	"biobank b WHERE b.owner = d.owner AND b.id = d.id) WHEN "            \
-	"'collection' THEN (SELECT c.withdrawn IS 1 OR EXISTS (SELECT 1 "     \
-	"FROM biobank b WHERE b.owner = c.owner AND b.id = c.biobank AND "    \
-	"b.withdrawn IS 1) FROM collection c WHERE c.owner = d.owner AND "    \
-	"c.id = d.id) WHEN 'network' THEN (SELECT w.withdrawn IS 1 FROM "     \
-	"network w WHERE w.owner = d.owner AND w.id = d.id) ELSE 0 END)"
+	"(CASE d.tbl WHEN 'biobank' THEN " BIOBANK_GONE("d.owner", "d.id")  \
+	" WHEN 'collection' THEN (SELECT c.withdrawn IS 1 OR "               \
+	BIOBANK_GONE("c.owner", "c.biobank") " FROM collection c WHERE "     \
+	"c.owner = d.owner AND c.id = d.id) WHEN 'service' THEN (SELECT "    \
+	BIOBANK_GONE("v.owner", "v.biobank") " FROM service v WHERE "        \
+	"v.owner = d.owner AND v.id = d.id) WHEN 'network' THEN (SELECT "    \
+	"w.withdrawn IS 1 FROM network w WHERE w.owner = d.owner AND w.id = " \
+	"d.id) ELSE 0 END)"
 
 struct pass {
 	const struct bf_buf *match; /* the FTS5 query */
