@@ -88,6 +88,16 @@ static void coll_values(int c, const char *m[3], const char *d[3])
 	}
 }
 
+static void write_biobank(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		die("biobanks.csv", NULL);
+	fprintf(f, "id,name,country\nbb-1,Benchmark biobank,ES\n");
+	fclose(f);
+}
+
 static void write_collections(const char *path)
 {
 	FILE *f = fopen(path, "w");
@@ -311,6 +321,12 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/a/identity.json", dir);
 	if (roster_add(&a, path, 0, &changed, slug, &err))
 		die("roster", &err);
+	/* publish checks that a collection's biobank exists */
+	snprintf(path, sizeof(path), "%s/biobanks.csv", dir);
+	write_biobank(path);
+	po.path = path;
+	if (publish_file(&a, &po, &pres, &err))
+		die("publish biobank", &err);
 	snprintf(path, sizeof(path), "%s/collections.csv", dir);
 	po.path = path;
 	if (publish_file(&a, &po, &pres, &err))
