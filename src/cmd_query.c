@@ -11,6 +11,8 @@
 #include "cli.h"
 #include "query.h"
 #include "schema.h"
+#include "search.h"
+#include "sqlguard.h"
 
 static int parse_limit(const char *v, int64_t *out)
 {
@@ -58,7 +60,8 @@ static int finish(struct node *n, struct out *o, int rc,
 }
 
 static const char search_usage[] =
-	"search TEXT... [--table T] [--limit N] [--format table|json|csv]";
+	"search TEXT... [--table T] [--limit N] [--withdrawn]\n"
+	"       [--format table|json|csv]";
 
 int cmd_search(struct cli *c, int argc, char **argv)
 {
@@ -66,9 +69,11 @@ int cmd_search(struct cli *c, int argc, char **argv)
 		{"table", required_argument, 0, 't'},
 		{"limit", required_argument, 0, 'l'},
 		{"format", required_argument, 0, 'f'},
+		{"withdrawn", no_argument, 0, 'w'},
 		{0, 0, 0, 0}};
 	const char *format = NULL, *table = NULL;
 	int64_t limit = 0;
+	int withdrawn = 0;
 	struct bf_buf text;
 	struct node n;
 	struct out *o;
@@ -80,6 +85,7 @@ int cmd_search(struct cli *c, int argc, char **argv)
 		switch (ch) {
 		case 't': table = optarg; break;
 		case 'f': format = optarg; break;
+		case 'w': withdrawn = 1; break;
 		case 'l':
 			if (parse_limit(optarg, &limit))
 				return 2;
@@ -101,9 +107,12 @@ int cmd_search(struct cli *c, int argc, char **argv)
 			       strcmp(table, "biobank") &&
 			       strcmp(table, "collection") &&
 			       strcmp(table, "service") &&
-			       strcmp(table, "project"))) {
+			       strcmp(table, "project") &&
+			       strcmp(table, "network") &&
+			       strcmp(table, "study"))) {
 			fprintf(stderr, "biofed: --table: groups, biobanks, "
-					"collections, services or projects\n");
+					"collections, services, projects, "
+					"networks or studies\n");
 			return 2;
 		}
 	}
@@ -118,20 +127,22 @@ int cmd_search(struct cli *c, int argc, char **argv)
 		bf_buf_free(&text);
 		return rc;
 	}
-	rc = query_search(store_db(n.store), (const char *)text.p, table,
-			  limit, o, &err);
+	rc = search_run(store_db(n.store), (const char *)text.p, table, limit,
+			withdrawn, o, &err);
 	bf_buf_free(&text);
 	return finish(&n, o, rc, &err, "search");
 }
 
 static const char query_usage[] =
-	"query collections|groups|services|biobanks|facts|projects|samples\n"
-	"       [--disease CODES] [--material M] [--sex S] [--age LO-HI]\n"
-	"       [--country CC] [--region R] [--institution I]\n"
-	"       [--availability A] [--service-type T] [--area A]\n"
-	"       [--programme P] [--collection ID] [--biobank ID]\n"
-	"       [--count-by institution|country|material] [--limit N]\n"
-	"       [--format table|json|csv]";
+	"query collections|groups|services|biobanks|facts|projects|samples|\n"
+	"      networks|studies\n"
+	"       [--disease CODES|NAME] [--material M] [--sex S] [--age LO-HI]\n"
+	"       [--country CC] [--institution-country CC] [--region R]\n"
+	"       [--institution I] [--availability A] [--service-type T]\n"
+	"       [--area A] [--programme P] [--collection ID] [--biobank ID]\n"
+	"       [--network ID] [--quality STANDARD] [--withdrawn]\n"
+	"       [--count-by institution|country|institution-country|material]\n"
+	"       [--limit N] [--format table|json|csv]";
 
 int cmd_query(struct cli *c, int argc, char **argv)
 {
@@ -149,6 +160,10 @@ int cmd_query(struct cli *c, int argc, char **argv)
 		{"programme", required_argument, 0, 'p'},
 		{"collection", required_argument, 0, 'C'},
 		{"biobank", required_argument, 0, 'B'},
+		{"institution-country", required_argument, 0, 'I'},
+		{"network", required_argument, 0, 'N'},
+		{"quality", required_argument, 0, 'Q'},
+		{"withdrawn", no_argument, 0, 'w'},
 		{"count-by", required_argument, 0, 'b'},
 		{"limit", required_argument, 0, 'l'},
 		{"format", required_argument, 0, 'f'},
@@ -176,11 +191,16 @@ int cmd_query(struct cli *c, int argc, char **argv)
 		case 'p': q.f.programme = optarg; break;
 		case 'C': q.f.collection = optarg; break;
 		case 'B': q.f.biobank = optarg; break;
+		case 'I': q.f.institution_country = optarg; break;
+		case 'N': q.f.network = optarg; break;
+		case 'Q': q.f.quality = optarg; break;
+		case 'w': q.withdrawn = 1; break;
 		case 'f': format = optarg; break;
 		case 'b':
 			if (query_count_by_parse(optarg, &q.count_by)) {
 				fprintf(stderr, "biofed: --count-by: "
-						"institution, country or "
+						"institution, country, "
+						"institution-country or "
 						"material\n");
 				return 2;
 			}
@@ -197,10 +217,12 @@ int cmd_query(struct cli *c, int argc, char **argv)
 	if (query_kind_parse(argv[optind], &q.kind)) {
 		fprintf(stderr, "biofed: query: \"%s\" is not one of "
 				"collections, groups, services, biobanks, "
-				"facts, projects, samples\n",
+				"facts, projects, samples, networks, "
+				"studies\n",
 			argv[optind]);
 		return 2;
 	}
+	q.notes = stderr;
 	if ((rc = open_both(c, &n, format, &o)) != 0)
 		return rc;
 	rc = query_run(store_db(n.store), &q, o, &err);
@@ -239,9 +261,9 @@ int cmd_sql(struct cli *c, int argc, char **argv)
 		return cli_fail("%s", err.msg);
 	if (cli_open(c, &n, NODE_RDONLY))
 		return 1;
-	rc = query_sql(store_db(n.store), argv[optind],
-		       timeout > INT64_MAX ? INT64_MAX : (int64_t)timeout, fmt,
-		       stdout, &err);
+	rc = sqlguard_run(store_db(n.store), argv[optind],
+			  timeout > INT64_MAX ? INT64_MAX : (int64_t)timeout,
+			  fmt, stdout, &err);
 	node_close(&n);
 	return rc ? cli_fail("%s", err.msg) : 0;
 }

@@ -7,56 +7,96 @@
  * (output.h).  The connection may be read-only: nothing here writes.
  *
  * Rows carry their institution: `institution` is the owner (the roster
- * slug), `institution_name` its name in the roster.  Country and region
- * filters are the institution's.  Filters (comma-separated values mean
- * any of them; every filter given must hold):
+ * slug), `institution_name` its name in the roster.  Kinds: collections,
+ * groups, services, biobanks, facts, projects, samples (this node's own),
+ * networks, studies.  Filters (comma-separated values mean any of them;
+ * every filter given must hold):
  *
- *   disease    ICD-10 or ORPHA code, "urn:miriam:icd:" accepted.  A code
- *              without a dot matches itself and its children: C50
- *              matches C50 and C50.9, not C500.  A code with a dot
- *              matches itself and longer codes: C50.1 matches C50.12.
- *              ORPHA codes match exactly.
+ *   disease    codes, ICD-10 ranges or a name, with their hierarchy
+ *              (disease.h): C50 matches C50, C50.9 and the ORPHA codes
+ *              mapped to them (ORPHA:227535 ...); ORPHA:558 matches it
+ *              and the ORPHA codes below it (not the ICD-10 codes it maps
+ *              to); "breast cancer" the terms whose names have both
+ *              words, and what lies below them (notes says which).
+ *              Collections match on diagnosis_available, facts on
+ *              disease, samples on diagnosis.
  *   material   materials / sample_type / material_type (vocabulary).
  *   sex        FEMALE, MALE, ... (vocabulary).
  *   age        "LO-HI", "LO-" or "-HI" in years (or "N").  Collections
  *              match when their age range (converted to years) overlaps;
- *              a collection with no age bounds does not match.  Facts
- *              match when their age_range lies inside (so 40-59 takes the
- *              decades 40-49 and 50-59, and a fact "60-69" is not counted
- *              for 40-60: every counted sample is in the range asked).
- *              Samples match on their age in whole years.
- *   country    ISO codes; region: part of the region's name.
+ *              a collection with no age bounds does not match.  A fact
+ *              matches when its age_range lies inside: a decade derived
+ *              by biofed ("40-49", "90-": 40-59 takes 40-49 and 50-59;
+ *              "60-69" is not counted for 40-60), or a Directory AgeRanges
+ *              term whose bounds (vocab.h, from its label, in months)
+ *              lie inside (Adult, 25-44 years, for 20-50 but not 30-50;
+ *              Aged (>80 years) only for an open range from 80 or less).
+ *              Terms without bounds (Unknown, Undefined, *) never match.
+ *              Every counted sample is in the range asked.  Samples match
+ *              on their age in whole years.
+ *   country    the record's own country (Directory terms: ES, FR, UK,
+ *              EU...): a biobank's; a collection's, or its biobank's when
+ *              it gives none; a fact's or sample's, its collection's (as
+ *              above); a service's, its biobank's.  Groups, projects,
+ *              networks and studies have none: --country is an error.
+ *   institution_country  the owning institution's country (ISO code, as
+ *              the roster has it); region: part of its region's name.
  *   institution  a roster slug, or part of the institution's name or
  *              acronym; projects also match a slug in `institutions`.
  *   availability  available, reserved, exhausted: facts and samples by
  *              their own column; collections that have a fact with that
  *              availability and at least one sample.
+ *   network    a network id: biobanks in it (their `network` list);
+ *              collections in it or of a biobank in it.
+ *   quality    a quality standard (QualityStandards): biobanks with a
+ *              quality_info_biobank row of it; collections with a
+ *              quality_info_collection row of it or of a biobank with
+ *              one; services with a quality_info_service row.  Listed
+ *              biobanks, collections and services show those standards
+ *              in a `quality` column.
  *   service_type, area (part of a research group's area), programme
  *              (part of a project's programme), collection (an id, for
  *              facts and samples; for collections their own id),
- *              biobank (an id, for collections).
+ *              biobank (an id, for collections and services).
  *   Biobanks take the collection filters (disease, material, sex, age,
  *   availability): a biobank matches when one of its collections does.
  *
+ * `*` ("any"): a collection whose materials, sex or diagnosis_available
+ * list holds `*` matches every value of that filter.  A fact whose sex,
+ * age_range, sample_type or disease is `*` is a total over that
+ * dimension: it matches no value of a filter on it, and counts as an
+ * empty dimension below.
+ *
+ * Withdrawn records are left out unless withdrawn is set: biobanks,
+ * collections and networks marked withdrawn, collections of a withdrawn
+ * biobank, and the facts and samples of such collections and the
+ * services of such biobanks.
+ *
  * A filter that does not apply to the kind of record asked is an error.
  *
- * --count-by institution|country|material gives totals per group:
- * records (collections, groups...), for facts the sum of
- * number_of_samples and the number of collections, for samples the
- * samples and distinct donors.  Facts are counted at one aggregation
- * level per collection: a fact row's level is the set of dimension
- * columns it fills (sex, age_range, sample_type, disease, availability);
- * only the rows of a collection's finest level (most columns filled) are
- * summed, so a total row (dimensions empty) is never added to the detail
- * rows it sums up.  Derived facts ("derived:" ids) are detail rows even
- * where a sample lacked a value.  Donor counts of facts are not summed:
- * one donor is in several rows.  Suppressed counts (samples.h) make
- * totals an upper bound.
+ * --count-by institution|country|institution-country|material gives
+ * totals per group (country: the record's own, as the filter): records
+ * (collections, groups...), for facts the sum of number_of_samples and
+ * the number of collections, for samples the samples and distinct
+ * donors.  Facts are summed at one aggregation level per collection and
+ * source.  The sources are the facts biofed derived from samples
+ * ("derived:" ids) and those published by hand; both are summed, each
+ * at its own level, so importing samples for a collection never hides
+ * what was published for it by hand (publish --replace removes what
+ * should go).  A hand-published row's level is the set of dimension
+ * columns it fills (sex, age_range, sample_type, disease, availability;
+ * empty or `*` fill none); only the rows of the finest level (most
+ * columns filled) are summed, so a total row is never added to the
+ * detail rows it sums up.  Derived facts are all detail rows, even where
+ * a sample lacked a value.  Donor counts of facts are not summed: one
+ * donor is in several rows.  Suppressed counts (samples.h) make totals
+ * an upper bound.
  */
 #ifndef BIOFED_QUERY_H
 #define BIOFED_QUERY_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "output.h"
 #include "util.h"
@@ -71,13 +111,16 @@ enum query_kind {
 	Q_FACTS,
 	Q_PROJECTS,
 	Q_SAMPLES, /* this node's own samples (local only) */
+	Q_NETWORKS,
+	Q_STUDIES,
 	Q_NKINDS
 };
 
 enum query_count_by {
 	QC_NONE = 0,
 	QC_INSTITUTION,
-	QC_COUNTRY,
+	QC_COUNTRY,             /* the record's own (see country) */
+	QC_INSTITUTION_COUNTRY,
 	QC_MATERIAL,
 };
 
@@ -86,13 +129,16 @@ struct query_filter {
 	const char *disease, *material, *sex, *age, *country, *region;
 	const char *institution, *availability, *service_type, *area;
 	const char *programme, *collection, *biobank;
+	const char *institution_country, *network, *quality;
 };
 
 struct query_opts {
 	enum query_kind kind;
 	struct query_filter f;
 	enum query_count_by count_by;
-	int64_t limit; /* 0: all */
+	int64_t limit;  /* 0: all */
+	int withdrawn;  /* show withdrawn records too */
+	FILE *notes;    /* what a disease name resolved to; NULL: quiet */
 };
 
 /* "collections", "groups", ... (see query_kind_names) or BF_EINVAL. */
@@ -108,31 +154,5 @@ int query_count_by_parse(const char *s, enum query_count_by *c);
 int query_run(struct sqlite3 *db, const struct query_opts *q, struct out *o,
 	      struct bf_err *err);
 
-/* Full-text search (store.h, search_fts) over research groups, biobanks,
- * collections, services and projects, best first.  Words must all occur
- * (in any field, in any form without accents); "OR" between two words
- * means either; a word ending in '*' is a prefix.  table (NULL: all)
- * keeps hits of one table.  limit 0: 20.  The ranking is BM25 without
- * length normalisation, names weighing 4 (see query.c for why). */
-int query_search(struct sqlite3 *db, const char *text, const char *table,
-		 int64_t limit, struct out *o, struct bf_err *err);
-
-/* Runs one SQL statement for a power user under a guard: the connection
- * is made query-only, extension loading is disabled, and an authorizer
- * refuses anything but reading (no INSERT, UPDATE, DELETE, CREATE, DROP,
- * ALTER, ATTACH, DETACH, ANALYZE, REINDEX, VACUUM, SAVEPOINT, no PRAGMA
- * but a read-only list, no load_extension); the statement must be
- * read-only by sqlite3_stmt_readonly, and it is interrupted after
- * timeout_ms (0: 10,000).  Writes the result to an output of format fmt
- * on f.  The guard stays on the connection: use it for nothing else. */
-int query_sql(struct sqlite3 *db, const char *sql, int64_t timeout_ms,
-	      enum out_format fmt, void *f /* FILE* */, struct bf_err *err);
-
-/* A disease code as queries compare it: "urn:miriam:icd:" removed, the
- * ICD letter and "ORPHA" upper-cased.  BF_EINVAL if it is not a code. */
-int query_disease_code(const char *in, size_t len, char *out, size_t outlen);
-
-/* "40-60", "40-", "-17", "45": lo..hi in years; *hi is -1 when open. */
-int query_age_range(const char *s, int64_t *lo, int64_t *hi);
 
 #endif
