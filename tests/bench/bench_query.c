@@ -323,7 +323,7 @@ int main(int argc, char **argv)
 		die("publish collections", &err);
 
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
-	so.path = path;
+	so.file.path = path;
 	c0 = cpu();
 	t0 = bf_mono_ns();
 	if (samples_import(&a, &so, &sres, &err))
