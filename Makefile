@@ -29,7 +29,7 @@ CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SAN)
 endif
 
-LIBS = -lsqlite3 -lcrypto -lssl -ljansson -lcsv -linih -lnng -lcurl -lm
+LIBS = -lsqlite3 -lcrypto -lssl -ljansson -lcsv -linih -lnng -lcurl -lm -pthread
 TEST_LIBS = -lcmocka
 
 LIB_SRC = $(filter-out src/biofed.c src/cmd_%.c,$(wildcard src/*.c))

@@ -938,11 +938,22 @@ void cs_rowhash(const uint8_t *enc, size_t len, uint8_t out[CS_ROWHASH_LEN])
 
 /* The sorted, unique names of the change set being built.  Few distinct
  * names occur (tables and their fields), so a sorted array with binary
- * search serves both collecting them and mapping them to indexes. */
+ * search serves both collecting them and mapping them to indexes.  Rows
+ * of one table mostly repeat the names of the row before at the same
+ * places: the name last seen at each place (0: the table, k + 1: field
+ * k) and, once the set is complete, its index are tried first. */
+#define NAMESET_HINTS 64
 struct nameset {
 	struct cs_str *v;
 	size_t n;
+	struct cs_str last[NAMESET_HINTS];
+	size_t last_idx[NAMESET_HINTS];
 };
+
+static int same_name(const struct cs_str *a, const char *p, size_t len)
+{
+	return a->p && a->len == len && memcmp(a->p, p, len) == 0;
+}
 
 /* Returns 1 and the index when found, else 0 and the insertion point. */
 static int nameset_find(const struct nameset *s, const char *p, size_t len,
@@ -991,12 +1002,37 @@ static int cmp_row_in(const void *a, const void *b)
 	return c ? c : strcmp(x->id, y->id);
 }
 
-static int put_name_index(struct bf_buf *b, const struct nameset *ns,
+/* nameset_add of the name at place `at` of a row. */
+static int nameset_add_at(struct nameset *s, size_t at, const char *p,
+			  size_t len)
+{
+	int rc;
+
+	if (at < NAMESET_HINTS && same_name(&s->last[at], p, len))
+		return BF_OK;
+	rc = nameset_add(s, p, len);
+	if (!rc && at < NAMESET_HINTS) {
+		s->last[at].p = p;
+		s->last[at].len = len;
+		s->last_idx[at] = SIZE_MAX;
+	}
+	return rc;
+}
+
+/* The index of the name at place `at` of a row, once the set is whole. */
+static int put_name_index(struct bf_buf *b, struct nameset *ns, size_t at,
 			  const struct cs_str *name)
 {
 	size_t idx = 0;
 
+	if (at < NAMESET_HINTS && ns->last_idx[at] != SIZE_MAX &&
+	    same_name(&ns->last[at], name->p, name->len))
+		return bf_put_uvarint(b, ns->last_idx[at]);
 	nameset_find(ns, name->p, name->len, &idx);
+	if (at < NAMESET_HINTS) {
+		ns->last[at] = *name;
+		ns->last_idx[at] = idx;
+	}
 	return bf_put_uvarint(b, idx);
 }
 
@@ -1025,7 +1061,7 @@ static int build_check_row(const struct cs_row_in *in, size_t index,
 			       "changeset: row %zu: id must be 1..%u bytes of "
 			       "UTF-8",
 			       index, CS_MAX_ID);
-	if ((rc = nameset_add(ns, in->table, tlen)) != 0)
+	if ((rc = nameset_add_at(ns, 0, in->table, tlen)) != 0)
 		goto toomany;
 	pl->nf = pl->nit = 0;
 	if (in->op == CS_DELETE)
@@ -1041,8 +1077,8 @@ static int build_check_row(const struct cs_row_in *in, size_t index,
 		return rc;
 	}
 	for (size_t i = 0; i < pl->nf; i++)
-		if ((rc = nameset_add(ns, pl->f[i].name.p,
-				      pl->f[i].name.len)) != 0)
+		if ((rc = nameset_add_at(ns, i + 1, pl->f[i].name.p,
+					 pl->f[i].name.len)) != 0)
 			goto toomany;
 	return BF_OK;
 toomany:
@@ -1113,7 +1149,10 @@ int cs_build(const struct cs_header *h, const struct cs_row_in *rows,
 			 (order[i]->op == CS_UPSERT ? order[i]->enc_len : 0);
 	}
 
-	/* pass 2: write the body; the row encodings are known good now */
+	/* pass 2: write the body; the row encodings are known good now;
+	 * the hints of pass 1 hold no indexes yet */
+	for (size_t i = 0; i < NAMESET_HINTS; i++)
+		ns.last_idx[i] = SIZE_MAX;
 	rc = bf_buf_reserve(&b, guess < CS_MAX_BYTES ? guess : CS_MAX_BYTES);
 	if (rc)
 		goto toobig;
@@ -1137,7 +1176,7 @@ int cs_build(const struct cs_header *h, const struct cs_row_in *rows,
 		struct rd r;
 
 		if ((rc = bf_buf_addc(&b, (uint8_t)in->op)) != 0 ||
-		    (rc = put_name_index(&b, &ns, &t)) != 0 ||
+		    (rc = put_name_index(&b, &ns, 0, &t)) != 0 ||
 		    (rc = cs_put_str(&b, in->id, strlen(in->id))) != 0)
 			goto toobig;
 		if (in->op == CS_DELETE)
@@ -1150,7 +1189,8 @@ int cs_build(const struct cs_header *h, const struct cs_row_in *rows,
 		if ((rc = bf_put_uvarint(&b, count)) != 0)
 			goto toobig;
 		for (size_t k = 0; k < count; k++) {
-			if ((rc = put_name_index(&b, &ns, &pl.f[k].name)) ||
+			if ((rc = put_name_index(&b, &ns, k + 1,
+						 &pl.f[k].name)) ||
 			    (rc = bf_buf_add(&b, pl.f[k].v.raw.p,
 					     pl.f[k].v.raw.len)))
 				goto toobig;

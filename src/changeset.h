@@ -137,6 +137,10 @@ struct cs_row_in {
 	const char *id;
 	const uint8_t *enc;
 	size_t enc_len;
+	/* the row hash of enc when the caller has it (CS_ROWHASH_LEN
+	 * bytes), or NULL: cs_build ignores it, store_apply_hashed takes
+	 * it instead of hashing the row again */
+	const uint8_t *hash;
 };
 
 struct ed_key; /* keys.h */

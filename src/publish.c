@@ -610,51 +610,6 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 	return 0;
 }
 
-static int cmp_row_in(const void *a, const void *b)
-{
-	const struct cs_row_in *x = a, *y = b;
-	int c = strcmp(x->table, y->table);
-	return c ? c : strcmp(x->id, y->id);
-}
-
-int publish_commit(struct store *s, const char *origin,
-		   const struct ed_key *key, struct cs_row_in *rows, size_t n,
-		   size_t max_rows, struct publish_result *res,
-		   struct bf_err *err)
-{
-	if (max_rows == 0 || max_rows > CS_MAX_ROWS)
-		max_rows = CS_MAX_ROWS;
-	qsort(rows, n, sizeof(*rows), cmp_row_in);
-	for (size_t at = 0; at < n; at += max_rows) {
-		size_t k = n - at < max_rows ? n - at : max_rows;
-		struct cs_header h;
-		uint8_t *bytes = NULL;
-		size_t len;
-		int rc;
-
-		memset(&h, 0, sizeof(h));
-		snprintf(h.origin, sizeof(h.origin), "%s", origin);
-		rc = store_head(s, origin, &h.seq, h.prev, err);
-		if (rc)
-			return rc;
-		h.seq++;
-		h.time_ms = bf_now_ms();
-		h.schema = SCHEMA_VERSION;
-		rc = cs_build(&h, rows + at, k, key, &bytes, &len, err);
-		if (rc)
-			return rc;
-		rc = store_apply(s, bytes, len, NULL, NULL, err);
-		free(bytes);
-		if (rc)
-			return rc;
-		if (!res->changesets)
-			res->first_seq = h.seq;
-		res->last_seq = h.seq;
-		res->changesets++;
-	}
-	return 0;
-}
-
 static const char *file_ext(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -841,6 +796,9 @@ static int write_changes(struct ctx *c)
 		rows[i].id = (const char *)c->arena.p + ch->id_off;
 		rows[i].enc = c->arena.p + ch->enc_off;
 		rows[i].enc_len = ch->enc_len;
+		/* the diff's row hash, after the encoding in the arena */
+		rows[i].hash = ch->op == CS_UPSERT ? rows[i].enc + ch->enc_len
+						   : NULL;
 	}
 	if (!c->o->local) {
 		rc = publish_commit(n->store, n->cfg.slug, &n->key, rows,

@@ -129,7 +129,7 @@ static int commit_row(struct node *n, const char *slug, struct fb *b,
 {
 	struct bf_buf enc;
 	struct ed_key ck = {0};
-	struct cs_row_in row = {CS_UPSERT, "institution", slug, NULL, 0};
+	struct cs_row_in row = {CS_UPSERT, "institution", slug, NULL, 0, NULL};
 	struct publish_result res = {0};
 	uint8_t h[CS_ROWHASH_LEN];
 	int rc;

@@ -1035,7 +1035,7 @@ static int resolve_table(const char *origin, const struct cs_row *r,
 }
 
 static int apply_rows(struct store *s, const struct changeset *cs,
-		      struct bf_err *err)
+		      const struct cs_row_in *in, struct bf_err *err)
 {
 	const char *origin = cs->h.origin;
 	const char *cur = NULL;
@@ -1061,7 +1061,7 @@ static int apply_rows(struct store *s, const struct changeset *cs,
 					cs->h.schema > INT16_MAX
 						? INT16_MAX
 						: (int)cs->h.schema,
-					r, NULL, err);
+					r, in ? in[i].hash : NULL, err);
 	}
 	return rc;
 }
@@ -1289,8 +1289,10 @@ static int known_already(struct store *s, const uint8_t *bytes, size_t len,
 		       (unsigned long long)h.seq);
 }
 
-int store_apply(struct store *s, const uint8_t *bytes, size_t len,
-		struct cs_header *hdr_out, size_t *rows_out, struct bf_err *err)
+static int apply_bytes(struct store *s, const uint8_t *bytes, size_t len,
+		       const struct cs_row_in *in, size_t nin,
+		       struct cs_header *hdr_out, size_t *rows_out,
+		       struct bf_err *err)
 {
 	struct changeset cs;
 	uint8_t key[CS_KEY_LEN];
@@ -1341,8 +1343,13 @@ int store_apply(struct store *s, const uint8_t *bytes, size_t len,
 		}
 		goto out;
 	}
+	if (in && nin != cs.nrows) {
+		rc = bf_errf(err, BF_EINVAL, "row hashes for %zu rows, not %zu",
+			     nin, cs.nrows);
+		goto out;
+	}
 	if ((rc = search_prepare(s, &cs, err)) != 0 ||
-	    (rc = apply_rows(s, &cs, err)) != 0 ||
+	    (rc = apply_rows(s, &cs, in, err)) != 0 ||
 	    (rc = search_refresh(s, err)) != 0 ||
 	    (rc = log_append(s, &cs, err)) != 0 ||
 	    (rc = store_tx_commit(s, err)) != 0)
@@ -1471,6 +1478,19 @@ out:
 
 /* ---------------------------------------------------------------------- */
 /* Reading the log and the vector                                           */
+
+int store_apply(struct store *s, const uint8_t *bytes, size_t len,
+		struct cs_header *hdr_out, size_t *rows_out, struct bf_err *err)
+{
+	return apply_bytes(s, bytes, len, NULL, 0, hdr_out, rows_out, err);
+}
+
+int store_apply_hashed(struct store *s, const uint8_t *bytes, size_t len,
+		       const struct cs_row_in *rows, size_t nrows,
+		       struct bf_err *err)
+{
+	return apply_bytes(s, bytes, len, rows, nrows, NULL, NULL, err);
+}
 
 int store_head(struct store *s, const char *origin, uint64_t *seq,
 	       uint8_t hash[CS_HASH_LEN], struct bf_err *err)

@@ -71,6 +71,15 @@ void store_set_coordinator(struct store *s, const uint8_t key[CS_KEY_LEN]);
 int store_apply(struct store *s, const uint8_t *bytes, size_t len,
 		struct cs_header *hdr_out, size_t *rows_out, struct bf_err *err);
 
+/* store_apply for a change set built by this process from rows whose
+ * row hashes it computed already: rows[i].hash (NULL: computed here) is
+ * taken for the i-th row of the change set, which must be the rows it was
+ * built from in their order (cs_build sorts by table and id; so must the
+ * caller).  Everything else is checked as in store_apply. */
+int store_apply_hashed(struct store *s, const uint8_t *bytes, size_t len,
+		       const struct cs_row_in *rows, size_t nrows,
+		       struct bf_err *err);
+
 /* Head of an origin's log: seq 0 and a zero hash when none. */
 int store_head(struct store *s, const char *origin, uint64_t *seq,
 	       uint8_t hash[CS_HASH_LEN], struct bf_err *err);

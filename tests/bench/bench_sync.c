@@ -213,7 +213,7 @@ static uint64_t write_changeset(struct node *o, const char *prefix,
 	for (size_t i = 0; i < n; i++)
 		rows[i] = (struct cs_row_in){CS_UPSERT, "collection_fact",
 					     ids[i], enc.p + off[i],
-					     off[i + 1] - off[i]};
+					     off[i + 1] - off[i], NULL};
 	if (cs_build(&h, rows, n, &o->key, &cs, &len, &err))
 		die("cs_build", &err);
 	if (store_apply(o->store, cs, len, NULL, NULL, &err))

@@ -68,7 +68,7 @@ static void check_rebuild(const struct changeset *cs)
 		    cs_rowenc(&enc[i], r->fields, r->nfields) != 0)
 			abort();
 		in[i] = (struct cs_row_in){r->op, strs[2 * i], strs[2 * i + 1],
-					   enc[i].p, enc[i].len};
+					   enc[i].p, enc[i].len, NULL};
 	}
 	if (cs_build(&cs->h, in, cs->nrows, &key, &out, &len, NULL) != 0 ||
 	    len != cs->len ||

@@ -143,7 +143,7 @@ static int craft_changeset(struct node *n, const char *kind, uint8_t **out,
 	}
 	if ((rc = cs_rowenc(&enc, f, 2)))
 		goto out;
-	row = (struct cs_row_in){CS_UPSERT, table, "crafted-1", enc.p, enc.len};
+	row = (struct cs_row_in){CS_UPSERT, table, "crafted-1", enc.p, enc.len, NULL};
 
 	if (strcmp(kind, "replay") == 0) {
 		struct craft_last l = {NULL, 0};

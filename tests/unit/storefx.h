@@ -148,7 +148,7 @@ static inline void csb_up(struct csb *c, const char *table, const char *id,
 	bf_buf_init(&c->enc[c->n], 0);
 	encode_row(&c->enc[c->n], f, nf);
 	c->rows[c->n] = (struct cs_row_in){CS_UPSERT, table, id,
-					   c->enc[c->n].p, c->enc[c->n].len};
+					   c->enc[c->n].p, c->enc[c->n].len, NULL};
 	c->n++;
 }
 
@@ -156,7 +156,7 @@ static inline void csb_del(struct csb *c, const char *table, const char *id)
 {
 	assert_true(c->n < NF(c->rows));
 	bf_buf_init(&c->enc[c->n], 0);
-	c->rows[c->n] = (struct cs_row_in){CS_DELETE, table, id, NULL, 0};
+	c->rows[c->n] = (struct cs_row_in){CS_DELETE, table, id, NULL, 0, NULL};
 	c->n++;
 }
 

@@ -663,10 +663,10 @@ static void build3(const struct ed_key *k, uint8_t **out, size_t *len)
 	{
 		/* deliberately out of order: cs_build sorts */
 		struct cs_row_in rows[] = {
-			{CS_UPSERT, "zeta", "1", e1.p, e1.len},
-			{CS_UPSERT, "alpha", "b", e2.p, e2.len},
-			{CS_DELETE, "alpha", "a", NULL, 0},
-			{CS_UPSERT, "alpha", "ab", e1.p, e1.len},
+			{CS_UPSERT, "zeta", "1", e1.p, e1.len, NULL},
+			{CS_UPSERT, "alpha", "b", e2.p, e2.len, NULL},
+			{CS_DELETE, "alpha", "a", NULL, 0, NULL},
+			{CS_UPSERT, "alpha", "ab", e1.p, e1.len, NULL},
 		};
 		if (cs_build(&h, rows, 4, k, out, len, &err))
 			fail_msg("%s", err.msg);
@@ -812,8 +812,8 @@ static void test_build_refusals(void **state)
 	put_raw(&bad, "\x02\x01" "b\x04\x01" "a\x04", 7);
 	{
 		struct cs_row_in dup[] = {
-			{CS_UPSERT, "t", "1", e.p, e.len},
-			{CS_DELETE, "t", "1", NULL, 0},
+			{CS_UPSERT, "t", "1", e.p, e.len, NULL},
+			{CS_DELETE, "t", "1", NULL, 0, NULL},
 		};
 		assert_int_equal(cs_build(&h, dup, 2, &k, &out, &len, &err),
 				 BF_EINVAL);
@@ -821,8 +821,8 @@ static void test_build_refusals(void **state)
 	}
 	{
 		struct cs_row_in rows[] = {
-			{CS_UPSERT, "t", "1", e.p, e.len},
-			{CS_UPSERT, "t", "2", bad.p, bad.len},
+			{CS_UPSERT, "t", "1", e.p, e.len, NULL},
+			{CS_UPSERT, "t", "2", bad.p, bad.len, NULL},
 		};
 		assert_int_equal(cs_build(&h, rows, 2, &k, &out, &len, &err),
 				 BF_EINVAL);
@@ -830,12 +830,12 @@ static void test_build_refusals(void **state)
 		assert_non_null(strstr(err.msg, "fields not in ascending"));
 	}
 	{
-		struct cs_row_in rows[] = {{CS_UPSERT, "t", "", e.p, e.len}};
+		struct cs_row_in rows[] = {{CS_UPSERT, "t", "", e.p, e.len, NULL}};
 		assert_int_equal(cs_build(&h, rows, 1, &k, &out, &len, &err),
 				 BF_EINVAL);
 	}
 	{
-		struct cs_row_in rows[] = {{CS_DELETE, "t", "1", NULL, 0}};
+		struct cs_row_in rows[] = {{CS_DELETE, "t", "1", NULL, 0, NULL}};
 
 		strcpy(h.origin, "Bad Origin");
 		assert_int_equal(cs_build(&h, rows, 1, &k, &out, &len, &err),
@@ -874,7 +874,7 @@ static void test_build_refusals(void **state)
 		for (int i = 0; i < 17; i++) {
 			snprintf(ids[i], sizeof(ids[i]), "%02d", i);
 			rows[i] = (struct cs_row_in){CS_UPSERT, "t", ids[i],
-						     big.p, big.len};
+						     big.p, big.len, NULL};
 		}
 		assert_int_equal(cs_build(&h, rows, 17, &k, &out, &len, &err),
 				 BF_ETOOBIG);
@@ -1027,9 +1027,9 @@ static void build_vector(uint8_t **out, size_t *len, struct ed_key *k)
 	assert_int_equal(cs_put_int(&e2, 350), 0);
 	{
 		struct cs_row_in rows[] = {
-			{CS_UPSERT, "biobank", "bb1", e1.p, e1.len},
-			{CS_UPSERT, "collection", "c1", e2.p, e2.len},
-			{CS_DELETE, "collection", "c0", NULL, 0},
+			{CS_UPSERT, "biobank", "bb1", e1.p, e1.len, NULL},
+			{CS_UPSERT, "collection", "c1", e2.p, e2.len, NULL},
+			{CS_DELETE, "collection", "c0", NULL, 0, NULL},
 		};
 		if (cs_build(&h, rows, 3, k, out, len, &err))
 			fail_msg("%s", err.msg);
