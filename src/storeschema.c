@@ -229,8 +229,25 @@ static int search_ddl(struct bf_buf *b, const struct sch_table *t,
 	return rc;
 }
 
-/* The full-text tables and their rows, from the current schema; with
- * triggers (version 2) or without (version 3 on: store.c keeps them). */
+/* The doc ids of the searchable rows: their FTS5 rowids. */
+#define SEARCH_DOC_DDL                                                        \
+	"CREATE TABLE search_doc(docid INTEGER PRIMARY KEY, tbl TEXT NOT "    \
+	"NULL, owner TEXT NOT NULL, id TEXT NOT NULL, UNIQUE(tbl, owner, "    \
+	"id));\n"
+
+/* Runs the SQL b holds (rc: the first failure of building it), frees b. */
+static int exec_built(struct store *s, struct bf_buf *b, int rc,
+		      struct bf_err *err)
+{
+	if (rc || !bf_buf_cstr(b))
+		rc = bf_errf(err, rc == BF_EINVAL ? rc : BF_ENOMEM,
+			     "schema: full-text search tables");
+	else
+		rc = store_exec(s, (const char *)b->p, err);
+	bf_buf_free(b);
+	return rc;
+}
+
 /* The full-text tables of version 2: the index keeps a copy of the text
  * and triggers keep it current. */
 static int search_tables_v2(struct store *s, struct bf_err *err)
@@ -240,10 +257,7 @@ static int search_tables_v2(struct store *s, struct bf_err *err)
 
 	bf_buf_init(&b, 0);
 	/* a name counts four times the body in the ranking (bm25 weights) */
-	rc = bf_buf_adds(&b,
-			 "CREATE TABLE search_doc(docid INTEGER PRIMARY KEY, "
-			 "tbl TEXT NOT NULL, owner TEXT NOT NULL, id TEXT NOT "
-			 "NULL, UNIQUE(tbl, owner, id));\n"
+	rc = bf_buf_adds(&b, SEARCH_DOC_DDL
 			 "CREATE VIRTUAL TABLE search_fts USING fts5(name, body, "
 			 "tokenize = 'unicode61 remove_diacritics 2');\n"
 			 "INSERT INTO search_fts(search_fts, rank) "
@@ -254,15 +268,7 @@ static int search_tables_v2(struct store *s, struct bf_err *err)
 
 		rc = t ? search_ddl(&b, t, 1) : BF_EINVAL;
 	}
-	if (rc || !bf_buf_cstr(&b)) {
-		rc = bf_errf(err, rc == BF_EINVAL ? rc : BF_ENOMEM,
-			     "schema: full-text search tables");
-		goto out;
-	}
-	rc = store_exec(s, (const char *)b.p, err);
-out:
-	bf_buf_free(&b);
-	return rc;
+	return exec_built(s, &b, rc, err);
 }
 
 /*
@@ -279,10 +285,7 @@ static int search_tables_v3(struct store *s, struct bf_err *err)
 	int rc;
 
 	bf_buf_init(&b, 0);
-	rc = bf_buf_adds(&b,
-			 "CREATE TABLE search_doc(docid INTEGER PRIMARY KEY, "
-			 "tbl TEXT NOT NULL, owner TEXT NOT NULL, id TEXT NOT "
-			 "NULL, UNIQUE(tbl, owner, id));\n"
+	rc = bf_buf_adds(&b, SEARCH_DOC_DDL
 			 "CREATE VIEW search_src AS SELECT d.docid AS docid, "
 			 "CASE d.tbl");
 	/* one SELECT with a join per table, not a UNION ALL: SQLite 3.40
@@ -333,15 +336,7 @@ static int search_tables_v3(struct store *s, struct bf_err *err)
 	rc = rc ? rc
 		: bf_buf_adds(&b, "INSERT INTO search_fts(search_fts) "
 				  "VALUES('rebuild');\n");
-	if (rc || !bf_buf_cstr(&b)) {
-		rc = bf_errf(err, rc == BF_EINVAL ? rc : BF_ENOMEM,
-			     "schema: full-text search tables");
-		goto out;
-	}
-	rc = store_exec(s, (const char *)b.p, err);
-out:
-	bf_buf_free(&b);
-	return rc;
+	return exec_built(s, &b, rc, err);
 }
 
 static int migrate_v2(struct store *s, struct bf_err *err)
