@@ -911,6 +911,12 @@ static void sha256_fetch(void)
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
+void cs_thread_done(void)
+{
+	EVP_MD_CTX_free(sha256_ctx);
+	sha256_ctx = NULL;
+}
+
 void cs_sha256(const void *p, size_t n, uint8_t out[CS_HASH_LEN])
 {
 	unsigned int len = CS_HASH_LEN;

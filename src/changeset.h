@@ -180,6 +180,9 @@ void cs_rowhash(const uint8_t *enc, size_t len, uint8_t out[CS_ROWHASH_LEN]);
 
 /* SHA-256 helper. */
 void cs_sha256(const void *p, size_t n, uint8_t out[CS_HASH_LEN]);
+/* cs_sha256 keeps a digest context per thread: a thread that ends calls
+ * this to free its own. */
+void cs_thread_done(void);
 
 /* --- change-set files (biofed changes export / import) ---------------- */
 

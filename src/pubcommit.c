@@ -8,6 +8,7 @@
  * store refuses ends it: those signed after it are dropped unseen (they
  * never reached the log, so nothing can fork).
  */
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +40,8 @@ struct signer {
 	struct bf_err err;          /* the signer's failure */
 };
 
-static void *sign_all(void *vs)
+static void sign_loop(struct signer *g)
 {
-	struct signer *g = vs;
 
 	for (size_t at = 0; at < g->n; at += g->max_rows) {
 		size_t k = g->n - at < g->max_rows ? g->n - at : g->max_rows;
@@ -75,7 +75,7 @@ static void *sign_all(void *vs)
 			pthread_mutex_unlock(&g->mu);
 			if (!rc)
 				free(sc.bytes);
-			return NULL;
+			return;
 		}
 		g->q[(g->head + g->count++) % AHEAD] = sc;
 		pthread_cond_broadcast(&g->cv);
@@ -85,6 +85,15 @@ static void *sign_all(void *vs)
 	g->done = 1;
 	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mu);
+}
+
+/* The thread's OpenSSL state (hashing, signing) is its own: freed as it
+ * ends. */
+static void *sign_all(void *vs)
+{
+	sign_loop(vs);
+	cs_thread_done();
+	OPENSSL_thread_stop();
 	return NULL;
 }
 
