@@ -21,6 +21,10 @@
 
 /* --- publishing context (publish_int.h) -------------------------------- */
 
+/* Errors after which unknown terms are no longer given their nearest
+ * ones (each costs up to a few milliseconds). */
+#define HINTS_MAX 1000
+
 static int owned_cb(void *vctx, const char *id, size_t id_len,
 		    const uint8_t hash[CS_ROWHASH_LEN])
 {
@@ -483,8 +487,12 @@ static int record_fields(struct ctx *c, const struct rec *r,
 				      ci->mc->type == VC_TERMS);
 		if (!(cell = recode(c, cell, ci->field, list, &rtmp)))
 			return bf_errf(err, BF_ENOMEM, "out of memory");
-		rc = value_convert(f, ci->mc, cell, c->o->value_flags, &c->vals,
-				   c->items, msg, sizeof(msg));
+		rc = value_convert(f, ci->mc, cell,
+				   c->o->value_flags |
+					   (c->res->errors >= HINTS_MAX
+						    ? SCH_NO_HINTS
+						    : 0),
+				   &c->vals, c->items, msg, sizeof(msg));
 		if (rc < 0) {
 			report(c, r, idbuf, ci->field, "%s", msg);
 			bad = 1;

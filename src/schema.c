@@ -575,10 +575,10 @@ static void nearest_terms(const struct vocab *v, const char *s, size_t len,
 }
 
 static int check_term(const struct sch_vocab *sv, const char *s, size_t len,
-		      const char **out, size_t *outlen, char *msg,
-		      size_t msglen)
+		      unsigned flags, const char **out, size_t *outlen,
+		      char *msg, size_t msglen)
 {
-	char near[200];
+	char near[200] = "";
 
 	if (sv->onto) {
 		long i = vocab_find(sv->onto, s, len);
@@ -587,8 +587,9 @@ static int check_term(const struct sch_vocab *sv, const char *s, size_t len,
 			*outlen = strlen(*out);
 			return 0;
 		}
-		nearest_terms(sv->onto, s, len, ", did you mean ", near,
-			      sizeof(near));
+		if (!(flags & SCH_NO_HINTS))
+			nearest_terms(sv->onto, s, len, ", did you mean ", near,
+				      sizeof(near));
 	} else {
 		for (const char *const *t = sv->terms; *t; t++)
 			if (strlen(*t) == len && !strncasecmp(*t, s, len)) {
@@ -603,11 +604,12 @@ static int check_term(const struct sch_vocab *sv, const char *s, size_t len,
 	return BF_EINVAL;
 }
 
-static int check_disease(const char *s, size_t len, const char **out,
-			 size_t *outlen, char *msg, size_t msglen)
+static int check_disease(const char *s, size_t len, unsigned flags,
+			 const char **out, size_t *outlen, char *msg,
+			 size_t msglen)
 {
 	long i = vocab_find(&vocab_DiseaseTypes, s, len);
-	char near[200];
+	char near[200] = "";
 	int orpha = len > 6 && !strncasecmp(s, "ORPHA:", 6);
 
 	if (i >= 0) {
@@ -615,8 +617,9 @@ static int check_disease(const char *s, size_t len, const char **out,
 		*outlen = strlen(*out);
 		return 0;
 	}
-	nearest_terms(&vocab_DiseaseTypes, s, len, " (nearest known: ", near,
-		      sizeof(near) - 1);
+	if (!(flags & SCH_NO_HINTS))
+		nearest_terms(&vocab_DiseaseTypes, s, len, " (nearest known: ",
+			      near, sizeof(near) - 1);
 	if (near[0])
 		near[strlen(near) - 1] = ')'; /* the '?' */
 	if (orpha || schema_is_disease_code(s, len))
@@ -645,7 +648,8 @@ int schema_value(const struct sch_field *f, const char *s, size_t len,
 	case CHK_VOCAB:
 		if (flags & SCH_NO_TERMS)
 			return 0;
-		return check_term(f->vocab, s, len, out, outlen, msg, msglen);
+		return check_term(f->vocab, s, len, flags, out, outlen, msg,
+				  msglen);
 	case CHK_DISEASE:
 		if (flags & SCH_NO_TERMS) {
 			/* the stored form only: what the lookup costs is
@@ -656,12 +660,13 @@ int schema_value(const struct sch_field *f, const char *s, size_t len,
 			}
 			return 0;
 		}
-		return check_disease(s, len, out, outlen, msg, msglen);
+		return check_disease(s, len, flags, out, outlen, msg, msglen);
 	case CHK_AGE_RANGE:
 		/* biofed's decades, or the Directory's terms */
 		if (check_age_range(s, len) || (flags & SCH_NO_TERMS))
 			return 0;
-		if (check_term(f->vocab, s, len, out, outlen, msg, msglen) == 0)
+		if (check_term(f->vocab, s, len, flags, out, outlen, msg,
+			       msglen) == 0)
 			return 0;
 		ok = 0;
 		what = "not an age range such as 40-49 or 90-, nor one of the "

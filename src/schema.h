@@ -115,6 +115,10 @@ int schema_field_index(const struct sch_table *t, const char *name,
  * and codes pass as they are, ICD-10 codes lose the urn): for measuring
  * what the lookups cost. */
 #define SCH_NO_TERMS 0x1u
+/* SCH_NO_HINTS: an unknown term's message names no nearest terms (they
+ * cost up to a few milliseconds each, in the disease codes: publish stops
+ * looking for them after its first thousand errors). */
+#define SCH_NO_HINTS 0x2u
 int schema_value(const struct sch_field *f, const char *s, size_t len,
 		 unsigned flags, const char **out, size_t *outlen, char *msg,
 		 size_t msglen);

@@ -185,13 +185,50 @@ static void typos(void **state)
 			    "serviceTypes");
 }
 
+/* Unknown terms name their nearest ones, unless told not to look. */
+static void hints(void **state)
+{
+	const struct sch_table *c = schema_table("collection", 10);
+	const struct sch_field *m =
+		&c->fields[schema_field_index(c, "materials", 9)];
+	const struct sch_field *d =
+		&c->fields[schema_field_index(c, "diagnosis_available", 19)];
+	const char *out;
+	size_t n;
+	char msg[256];
+
+	(void)state;
+	assert_int_equal(schema_value(m, "serum", 5, 0, &out, &n, msg,
+				      sizeof(msg)),
+			 0);
+	assert_int_equal(n, 5);
+	assert_memory_equal(out, "SERUM", 5);
+	assert_int_not_equal(schema_value(m, "SERUMM", 6, 0, &out, &n, msg,
+					  sizeof(msg)),
+			     0);
+	assert_non_null(strstr(msg, "did you mean SERUM?"));
+	assert_int_not_equal(schema_value(m, "SERUMM", 6, SCH_NO_HINTS, &out,
+					  &n, msg, sizeof(msg)),
+			     0);
+	assert_string_equal(msg, "unknown material \"SERUMM\"");
+	assert_int_not_equal(schema_value(d, "C99.9", 5, SCH_NO_HINTS, &out,
+					  &n, msg, sizeof(msg)),
+			     0);
+	assert_string_equal(msg, "unknown ICD-10 code \"C99.9\"");
+	/* the lookups off: the code passes, without its urn */
+	assert_int_equal(schema_value(d, "urn:miriam:icd:C99.9", 20,
+				      SCH_NO_TERMS, &out, &n, msg, sizeof(msg)),
+			 0);
+	assert_int_equal(n, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lookups),   cmocka_unit_test(tables_consistent),
 		cmocka_unit_test(nearest),   cmocka_unit_test(disease_tree),
 		cmocka_unit_test(age_bounds), cmocka_unit_test(model),
-		cmocka_unit_test(typos),
+		cmocka_unit_test(typos),     cmocka_unit_test(hints),
 	};
 	return cmocka_run_group_tests_name("vocab", tests, NULL, NULL);
 }
