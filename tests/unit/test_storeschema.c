@@ -124,7 +124,8 @@ static void test_migrate_v3(void **state)
 
 	/* back to version 2's layout, as that release left it */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	exec_ok(db, "UPDATE collection SET extra = json_set(coalesce(extra, "
+	exec_ok(db, "DROP INDEX collection_withdrawn; "
+		    "UPDATE collection SET extra = json_set(coalesce(extra, "
 		    "'{}'), '$.country', country) WHERE country IS NOT NULL;"
 		    "UPDATE collection SET extra = json_set(coalesce(extra, "
 		    "'{}'), '$.withdrawn', json(CASE withdrawn WHEN 1 THEN "
