@@ -81,20 +81,23 @@ static int utf8_seq(const uint8_t *p, size_t n)
 	return (int)len;
 }
 
+/* Lines: an LF, a CRLF or a lone CR ends one.  Counted with memchr, as
+ * ASCII files pass here whole: every LF but one that follows the last
+ * chunk's CR, and every CR not followed by an LF in the chunk (one at
+ * its end counts now; the LF that may follow is then left out). */
 static void count_lines(struct textenc *t, const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '\n') {
-			if (!t->after_cr)
-				t->line++;
-			t->after_cr = 0;
-		} else if (p[i] == '\r') {
+	const uint8_t *end = p + n, *q;
+
+	if (n == 0)
+		return;
+	for (q = p; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+		if (q != p || !t->after_cr)
 			t->line++;
-			t->after_cr = 1;
-		} else {
-			t->after_cr = 0;
-		}
-	}
+	for (q = p; (q = memchr(q, '\r', (size_t)(end - q))) != NULL; q++)
+		if (q + 1 == end || q[1] != '\n')
+			t->line++;
+	t->after_cr = end[-1] == '\r';
 }
 
 void textenc_iconv_hint(const char *from, const char *name, char *out,
@@ -235,6 +238,14 @@ static int decode(struct textenc *t, const uint8_t *p, size_t n, int final,
 	bf_buf_reset(&t->out);
 	if (t->mode == TEXTENC_UNDECIDED) {
 		int s;
+		/* eight bytes at a time while no high bit is set */
+		while (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, p + i, 8);
+			if (w & 0x8080808080808080ull)
+				break;
+			i += 8;
+		}
 		while (i < n && p[i] < 0x80)
 			i++;
 		count_lines(t, p, i);
