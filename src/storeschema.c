@@ -352,6 +352,19 @@ int store_search_table(const char *name)
 	return 0;
 }
 
+/* " FROM" the rows of t the change set touched (each once, as x), with
+ * their doc ids (d) and their row (t): steps 0 and 3 read the same. */
+static int dirty_docs_sql(struct bf_buf *b, const struct sch_table *t)
+{
+	return bf_buf_printf(b,
+			     " FROM (SELECT DISTINCT owner, id FROM "
+			     "temp.search_dirty WHERE tbl = '%s') x JOIN "
+			     "search_doc d ON d.tbl = '%s' AND d.owner = "
+			     "x.owner AND d.id = x.id JOIN \"%s\" t ON t.owner "
+			     "= x.owner AND t.id = x.id",
+			     t->name, t->name, t->name);
+}
+
 int store_search_sql(struct bf_buf *b, const struct sch_table *t, int step)
 {
 	const char *tn = t->name;
@@ -368,15 +381,7 @@ int store_search_sql(struct bf_buf *b, const struct sch_table *t, int step)
 		rc = rc ? rc : bf_buf_printf(b, "t.\"%s\", ",
 					     search_name_field(t));
 		rc = rc ? rc : search_body_sql(b, t, "t", 1);
-		rc = rc ? rc : bf_buf_adds(b, " FROM ");
-		rc = rc ? rc : bf_buf_printf(b, dirty, tn);
-		return rc ? rc
-			  : bf_buf_printf(b,
-					  " x JOIN search_doc d ON d.tbl = '%s' "
-					  "AND d.owner = x.owner AND d.id = "
-					  "x.id JOIN \"%s\" t ON t.owner = "
-					  "x.owner AND t.id = x.id",
-					  tn, tn);
+		return rc ? rc : dirty_docs_sql(b, t);
 	case 1: /* rows gone: their doc ids too */
 		return bf_buf_printf(
 			b,
@@ -404,15 +409,7 @@ int store_search_sql(struct bf_buf *b, const struct sch_table *t, int step)
 				   "SELECT d.docid, t.\"%s\", ",
 				   search_name_field(t));
 		rc = rc ? rc : search_body_sql(b, t, "t", 1);
-		rc = rc ? rc : bf_buf_adds(b, " FROM ");
-		rc = rc ? rc : bf_buf_printf(b, dirty, tn);
-		return rc ? rc
-			  : bf_buf_printf(b,
-					  " x JOIN search_doc d ON d.tbl = '%s' "
-					  "AND d.owner = x.owner AND d.id = "
-					  "x.id JOIN \"%s\" t ON t.owner = "
-					  "x.owner AND t.id = x.id",
-					  tn, tn);
+		return rc ? rc : dirty_docs_sql(b, t);
 	}
 	return BF_EINVAL;
 }
