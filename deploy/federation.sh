@@ -114,13 +114,23 @@ EOF
 	echo "$slug" >> "$DIR/nodes"
 }
 
+# add_peers SLUG PORT...: peer lines in the node's [federation] section
+# (after its coordinator_key: a second [federation] would be refused)
+add_peers() {
+	ap_s=$1; shift
+	: > "$DIR/$ap_s/peers.tmp"
+	for ap_p in "$@"; do
+		printf 'peer = tls+tcp://127.0.0.1:%s\n' "$ap_p" >> "$DIR/$ap_s/peers.tmp"
+	done
+	sed -i "/^coordinator_key = /r $DIR/$ap_s/peers.tmp" "$DIR/$ap_s/biofed.conf"
+	rm -f "$DIR/$ap_s/peers.tmp"
+}
+
 configure_peers() { # configure_peers INDEX N: the [federation] peer lines
 	slug=$(nth "$1")
-	printf '\n[federation]\n' >> "$DIR/$slug/biofed.conf"
-	for j in $(peers_of "$1" "$2"); do
-		printf 'peer = tls+tcp://127.0.0.1:%s\n' "$(port_of "$(nth "$j")")" \
-			>> "$DIR/$slug/biofed.conf"
-	done
+	ports=""
+	for j in $(peers_of "$1" "$2"); do ports="$ports $(port_of "$(nth "$j")")"; done
+	add_peers "$slug" $ports
 }
 
 start_node() { # start_node SLUG
@@ -224,10 +234,9 @@ cmd_add() {
 	s=$(nth "$n")
 	bf "$(nth 0)" roster add "$DIR/$s/identity.json" >/dev/null
 	# it dials the coordinator and the node half way round
-	printf '\n[federation]\npeer = tls+tcp://127.0.0.1:%s\n' "$(port_of "$(nth 0)")" \
-		>> "$DIR/$s/biofed.conf"
-	[ "$n" -ge 3 ] && printf 'peer = tls+tcp://127.0.0.1:%s\n' \
-		"$(port_of "$(nth $((n / 2)))")" >> "$DIR/$s/biofed.conf"
+	ports=$(port_of "$(nth 0)")
+	[ "$n" -ge 3 ] && ports="$ports $(port_of "$(nth $((n / 2)))")"
+	add_peers "$s" $ports
 	start_node "$s"
 	echo "$s added, empty, started"
 }

@@ -9,7 +9,7 @@
 
 static const char usage[] =
 	"init --slug SLUG --name NAME --country CC [--region R]\n"
-	"       [--endpoint tls+tcp://HOST:PORT] [--listen tls+tcp://HOST:PORT]\n"
+	"       [--endpoint tls+tcp://HOST:PORT|none] [--listen tls+tcp://HOST:PORT]\n"
 	"       (--coordinator | --coordinator-key HEX)";
 
 int cmd_init(struct cli *c, int argc, char **argv)

@@ -1,8 +1,17 @@
 /*
  * config: the option table and the INI reader/writer around it.
+ *
+ * libinih calls a handler per "key = value" and says nothing of section
+ * headers or line numbers, so the file is scanned first, line by line as
+ * libinih will read it: that scan gives each entry its line, and refuses
+ * what libinih would take silently (a section given twice, a line it
+ * would cut).  Each option may be given once per section, except lists
+ * (OPT_LIST), whose every line adds an item: a second `slug =` would
+ * otherwise replace the first without a word.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
@@ -22,16 +31,25 @@ enum opt_type {
 	OPT_MAP,  /* "PREFIX.FIELD = value": key is the prefix with its dot */
 };
 
+/* What a string value must be, checked where it is read (file:line). */
+enum opt_check {
+	CHECK_NONE,
+	CHECK_ENDPOINT, /* tls+tcp://HOST:PORT, or empty */
+	CHECK_LISTEN,   /* the same, or "none" */
+};
+
 struct opt {
 	const char *section;
 	const char *key;
 	enum opt_type type;
-	size_t off;   /* into struct bf_config (or struct bf_source) */
-	size_t size;  /* of a string field, or of one list item */
-	int64_t min, max; /* OPT_INT: bounds; OPT_LIST, OPT_MAP: the offset
-			     of the size_t item count, and the capacity */
-	const char *def;
+	size_t off;       /* into struct bf_config (or struct bf_source) */
+	size_t size;      /* of a string field, or of one list item */
+	int64_t min, max; /* OPT_INT: bounds */
+	size_t count;     /* OPT_LIST, OPT_MAP: offset of the size_t count */
+	size_t capacity;  /* ...and how many items fit */
+	const char *def;  /* NULL: none (empty) */
 	const char *choices; /* OPT_ENUM: "a|b|c" */
+	enum opt_check check;
 	const char *help;
 };
 
@@ -41,38 +59,53 @@ struct opt {
 #define SSZ(f) sizeof(((struct bf_source *)0)->f)
 
 static const struct opt opts[] = {
-	{"node", "slug", OPT_STR, OFF(slug), SZ(slug), 0, 0, "", NULL,
-	 "this institution's short name (a-z, 0-9, '-'): the origin of its "
-	 "change sets"},
-	{"node", "name", OPT_STR, OFF(name), SZ(name), 0, 0, "", NULL,
-	 "the institution's full name"},
-	{"node", "country", OPT_STR, OFF(country), SZ(country), 0, 0, "", NULL,
-	 "ISO 3166 two-letter country code"},
-	{"node", "region", OPT_STR, OFF(region), SZ(region), 0, 0, "", NULL,
-	 "region (e.g. Navarra, Occitanie)"},
-	{"node", "endpoint", OPT_STR, OFF(endpoint), SZ(endpoint), 0, 0, "",
-	 NULL, "address peers dial to reach this node (tls+tcp://host:port)"},
-	{"node", "listen", OPT_STR, OFF(listen), SZ(listen), 0, 0, "", NULL,
-	 "address biofedd listens on (tls+tcp://host:port); empty: endpoint"},
-	{"federation", "coordinator_key", OPT_HEX32, OFF(coordinator_key), 0,
-	 0, 0, "", NULL,
-	 "the network coordinator's Ed25519 public key (64 hex digits): "
-	 "signs the roster"},
-	{"federation", "peer", OPT_LIST, OFF(peers), SZ(peers[0]),
-	 OFF(npeers), CONFIG_MAX_PEERS, "", NULL,
-	 "a member endpoint to dial (repeat the line for more)"},
-	{"publish", "max_changeset_rows", OPT_INT, OFF(max_changeset_rows), 0,
-	 1, 100000, "10000", NULL,
-	 "rows per change set when a publish is split"},
-	{"samples", "suppress_below", OPT_INT, OFF(suppress_below), 0, 0,
-	 1000, "10", NULL,
-	 "derived counts from 1 to this minus one are suppressed (0: off)"},
-	{"samples", "suppress_mode", OPT_ENUM, OFF(suppress_mode),
-	 SZ(suppress_mode), 0, 0, "round", "round|hide",
-	 "round: small counts are shown as suppress_below; hide: the fact row "
-	 "is not published"},
-	{"log", "level", OPT_ENUM, OFF(log_level), SZ(log_level), 0, 0, "info",
-	 "error|warn|info|debug", "least severe level logged"},
+	{.section = "node", .key = "slug", .type = OPT_STR,
+	 .off = OFF(slug), .size = SZ(slug),
+	 .help = "this institution's short name (a-z, 0-9, '-'): the origin "
+		 "of its change sets"},
+	{.section = "node", .key = "name", .type = OPT_STR,
+	 .off = OFF(name), .size = SZ(name),
+	 .help = "the institution's full name"},
+	{.section = "node", .key = "country", .type = OPT_STR,
+	 .off = OFF(country), .size = SZ(country),
+	 .help = "ISO 3166 two-letter country code"},
+	{.section = "node", .key = "region", .type = OPT_STR,
+	 .off = OFF(region), .size = SZ(region),
+	 .help = "region (e.g. Navarra, Occitanie)"},
+	{.section = "node", .key = "endpoint", .type = OPT_STR,
+	 .off = OFF(endpoint), .size = SZ(endpoint), .check = CHECK_ENDPOINT,
+	 .help = "address peers dial to reach this node (tls+tcp://host:port); "
+		 "empty for a node that only dials out (listen = none)"},
+	{.section = "node", .key = "listen", .type = OPT_STR,
+	 .off = OFF(listen), .size = SZ(listen), .check = CHECK_LISTEN,
+	 .help = "address biofedd listens on (tls+tcp://host:port); empty: "
+		 "the endpoint; none: it accepts no connections and syncs over "
+		 "those it dials (a node behind a firewall)"},
+	{.section = "federation", .key = "coordinator_key", .type = OPT_HEX32,
+	 .off = OFF(coordinator_key),
+	 .help = "the network coordinator's Ed25519 public key (64 hex "
+		 "digits): signs the roster"},
+	{.section = "federation", .key = "peer", .type = OPT_LIST,
+	 .off = OFF(peers), .size = SZ(peers[0]), .count = OFF(npeers),
+	 .capacity = CONFIG_MAX_PEERS, .check = CHECK_ENDPOINT,
+	 .help = "a member endpoint to dial (repeat the line for more)"},
+	{.section = "publish", .key = "max_changeset_rows", .type = OPT_INT,
+	 .off = OFF(max_changeset_rows), .min = 1, .max = 100000,
+	 .def = "10000",
+	 .help = "rows per change set when a publish is split"},
+	{.section = "samples", .key = "suppress_below", .type = OPT_INT,
+	 .off = OFF(suppress_below), .min = 0, .max = 1000, .def = "10",
+	 .help = "derived counts from 1 to this minus one are suppressed (0: "
+		 "off)"},
+	{.section = "samples", .key = "suppress_mode", .type = OPT_ENUM,
+	 .off = OFF(suppress_mode), .size = SZ(suppress_mode), .def = "round",
+	 .choices = "round|hide",
+	 .help = "round: small counts are shown as suppress_below; hide: the "
+		 "fact row is not published"},
+	{.section = "log", .key = "level", .type = OPT_ENUM,
+	 .off = OFF(log_level), .size = SZ(log_level), .def = "info",
+	 .choices = "error|warn|info|debug",
+	 .help = "least severe level logged"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -80,97 +113,124 @@ static const struct opt opts[] = {
 /* Options of each [source NAME] section (offsets into struct bf_source);
  * fetch.h says how they are used. */
 static const struct opt source_opts[] = {
-	{"source", "url", OPT_STR, SOFF(url), SSZ(url), 0, 0, "", NULL,
-	 "where the data is (http:// or https://); required"},
-	{"source", "format", OPT_ENUM, SOFF(format), SSZ(format), 0, 0, "",
-	 "json|csv", "json or csv; empty: csv when the URL path ends in .csv"},
-	{"source", "records", OPT_STR, SOFF(records), SSZ(records), 0, 0, "",
-	 NULL, "JSON: path to the records array (\"data.items\"); empty: the "
-	       "top-level array"},
-	{"source", "delimiter", OPT_STR, SOFF(delimiter), SSZ(delimiter), 0, 0,
-	 ",", NULL, "CSV: the delimiter: one character, or comma, semicolon (CORDIS), "
-	       "tab, pipe"},
-	{"source", "quotes", OPT_ENUM, SOFF(quotes), SSZ(quotes), 0, 0, "",
-	 "cordis|strict",
-	 "CSV: cordis: a quote inside a quoted cell that is not followed by "
-	 "the delimiter or the end of the line is text, as in CORDIS exports; "
-	 "strict: RFC 4180 (\"\" only).  Default: cordis when the delimiter is "
-	 "semicolon, else strict"},
-	{"source", "list_separator", OPT_STR, SOFF(list_separator),
-	 SSZ(list_separator), 0, 0, ",", NULL,
-	 "separates the items of a list given as text (partners)"},
-	{"source", "map.", OPT_MAP, SOFF(map), SSZ(map[0]), SOFF(nmap),
-	 CONFIG_SOURCE_MAP, "", NULL,
-	 "map.FIELD = column or JSON path \"a.b\" for each project field: "
-	 "acronym, call, coordinator, end_date, eu_contribution, partners, "
-	 "programme, source_id, start_date, status, title, total_cost, url; "
-	 "title and source_id are required"},
-	{"source", "organisations_url", OPT_STR, SOFF(organisations_url),
-	 SSZ(organisations_url), 0, 0, "", NULL,
-	 "a CSV of the projects' organisations (CORDIS organization.csv), "
-	 "read like the source's CSV: coordinator and partners come from it, "
-	 "joined by project id, instead of map.coordinator and map.partners"},
-	{"source", "organisations_project", OPT_STR,
-	 SOFF(organisations_project), SSZ(organisations_project), 0, 0,
-	 "projectID", NULL,
-	 "organisations_url: the column that holds the project's source id"},
-	{"source", "organisations_name", OPT_STR, SOFF(organisations_name),
-	 SSZ(organisations_name), 0, 0, "name", NULL,
-	 "organisations_url: the column of the organisation's name"},
-	{"source", "organisations_role", OPT_STR, SOFF(organisations_role),
-	 SSZ(organisations_role), 0, 0, "role", NULL,
-	 "organisations_url: the column whose value \"coordinator\" marks the "
-	 "coordinator (the others are partners)"},
-	{"source", "header", OPT_LIST, SOFF(headers), SSZ(headers[0]),
-	 SOFF(nheaders), CONFIG_SOURCE_HEADERS, "", NULL,
-	 "an HTTP request header \"Name: value\" (repeat the line for more)"},
-	{"source", "api_key_file", OPT_STR, SOFF(api_key_file),
-	 SSZ(api_key_file), 0, 0, "", NULL,
-	 "file holding an API key sent in api_key_header (never logged; the "
-	 "file must not be readable by others)"},
-	{"source", "api_key_header", OPT_STR, SOFF(api_key_header),
-	 SSZ(api_key_header), 0, 0, "X-API-Key", NULL,
-	 "header that carries the API key"},
-	{"source", "ca_file", OPT_STR, SOFF(ca_file), SSZ(ca_file), 0, 0, "",
-	 NULL, "PEM file of CA certificates to trust instead of the system's"},
-	{"source", "next", OPT_STR, SOFF(next), SSZ(next), 0, 0, "", NULL,
-	 "JSON: path of the next page's link in each page (\"links.next\")"},
-	{"source", "page_param", OPT_STR, SOFF(page_param), SSZ(page_param),
-	 0, 0, "", NULL,
-	 "query parameter of the page number; pages run until one holds "
-	 "fewer than page_size records"},
-	{"source", "page_size_param", OPT_STR, SOFF(page_size_param),
-	 SSZ(page_size_param), 0, 0, "", NULL,
-	 "query parameter that asks for page_size records per page"},
-	{"source", "page_size", OPT_INT, SOFF(page_size), 0, 1, 100000, "100",
-	 NULL, "records per page with page_param"},
-	{"source", "page_start", OPT_INT, SOFF(page_start), 0, 0, 1, "1", NULL,
-	 "number of the first page with page_param"},
-	{"source", "max_pages", OPT_INT, SOFF(max_pages), 0, 1, 100000, "100",
-	 NULL, "more pages than this is an error (nothing is written)"},
-	{"source", "refresh", OPT_INT, SOFF(refresh), 0, 60, 31536000, "86400",
-	 NULL, "seconds between fetches (biofedd; biofed fetch --due)"},
-	{"source", "max_bytes", OPT_INT, SOFF(max_bytes), 0, 1024, 1073741824,
-	 "67108864", NULL,
-	 "largest response body accepted, in bytes (all pages together)"},
-	{"source", "timeout", OPT_INT, SOFF(timeout), 0, 1, 3600, "120", NULL,
-	 "seconds one request may take in all"},
-	{"source", "connect_timeout", OPT_INT, SOFF(connect_timeout), 0, 1,
-	 300, "15", NULL, "seconds to connect"},
-	{"source", "stall_timeout", OPT_INT, SOFF(stall_timeout), 0, 1, 3600,
-	 "30", NULL, "a response that sends nothing for this many seconds is "
-		     "abandoned"},
-	{"source", "retries", OPT_INT, SOFF(retries), 0, 0, 10, "3", NULL,
-	 "retries after a timeout, a lost connection, 429 or 5xx"},
-	{"source", "retry_delay_ms", OPT_INT, SOFF(retry_delay_ms), 0, 10,
-	 60000, "1000", NULL,
-	 "first retry delay; doubles each time, with random jitter"},
-	{"source", "max_redirects", OPT_INT, SOFF(max_redirects), 0, 0, 20,
-	 "5", NULL, "redirects followed per request"},
-	{"source", "allow_empty", OPT_BOOL, SOFF(allow_empty), 0, 0, 0,
-	 "false", NULL,
-	 "true: a source that returns no records deletes its rows (otherwise "
-	 "that is an error)"},
+	{.section = "source", .key = "url", .type = OPT_STR,
+	 .off = SOFF(url), .size = SSZ(url),
+	 .help = "where the data is (http:// or https://); required"},
+	{.section = "source", .key = "format", .type = OPT_ENUM,
+	 .off = SOFF(format), .size = SSZ(format), .choices = "json|csv",
+	 .help = "json or csv; empty: csv when the URL path ends in .csv"},
+	{.section = "source", .key = "records", .type = OPT_STR,
+	 .off = SOFF(records), .size = SSZ(records),
+	 .help = "JSON: path to the records array (\"data.items\"); empty: "
+		 "the top-level array"},
+	{.section = "source", .key = "delimiter", .type = OPT_STR,
+	 .off = SOFF(delimiter), .size = SSZ(delimiter), .def = ",",
+	 .help = "CSV: the delimiter: one character, or comma, semicolon "
+		 "(CORDIS), tab, pipe"},
+	{.section = "source", .key = "quotes", .type = OPT_ENUM,
+	 .off = SOFF(quotes), .size = SSZ(quotes), .choices = "cordis|strict",
+	 .help = "CSV: cordis: a quote inside a quoted cell that is not "
+		 "followed by the delimiter or the end of the line is text, "
+		 "as in CORDIS exports; strict: RFC 4180 (\"\" only).  "
+		 "Default: cordis when the delimiter is semicolon, else strict"},
+	{.section = "source", .key = "list_separator", .type = OPT_STR,
+	 .off = SOFF(list_separator), .size = SSZ(list_separator), .def = ",",
+	 .help = "separates the items of a list given as text (partners)"},
+	{.section = "source", .key = "map.", .type = OPT_MAP,
+	 .off = SOFF(map), .size = SSZ(map[0]), .count = SOFF(nmap),
+	 .capacity = CONFIG_SOURCE_MAP,
+	 .help = "map.FIELD = column or JSON path \"a.b\" for each project "
+		 "field: acronym, call, coordinator, end_date, "
+		 "eu_contribution, partners, programme, source_id, "
+		 "start_date, status, title, total_cost, url; title and "
+		 "source_id are required"},
+	{.section = "source", .key = "organisations_url", .type = OPT_STR,
+	 .off = SOFF(organisations_url), .size = SSZ(organisations_url),
+	 .help = "a CSV of the projects' organisations (CORDIS "
+		 "organization.csv), read like the source's CSV: coordinator "
+		 "and partners come from it, joined by project id, instead of "
+		 "map.coordinator and map.partners"},
+	{.section = "source", .key = "organisations_project", .type = OPT_STR,
+	 .off = SOFF(organisations_project), .size = SSZ(organisations_project),
+	 .def = "projectID",
+	 .help = "organisations_url: the column that holds the project's "
+		 "source id"},
+	{.section = "source", .key = "organisations_name", .type = OPT_STR,
+	 .off = SOFF(organisations_name), .size = SSZ(organisations_name),
+	 .def = "name",
+	 .help = "organisations_url: the column of the organisation's name"},
+	{.section = "source", .key = "organisations_role", .type = OPT_STR,
+	 .off = SOFF(organisations_role), .size = SSZ(organisations_role),
+	 .def = "role",
+	 .help = "organisations_url: the column whose value \"coordinator\" "
+		 "marks the coordinator (the others are partners)"},
+	{.section = "source", .key = "header", .type = OPT_LIST,
+	 .off = SOFF(headers), .size = SSZ(headers[0]), .count = SOFF(nheaders),
+	 .capacity = CONFIG_SOURCE_HEADERS,
+	 .help = "an HTTP request header \"Name: value\" (repeat the line for "
+		 "more)"},
+	{.section = "source", .key = "api_key_file", .type = OPT_STR,
+	 .off = SOFF(api_key_file), .size = SSZ(api_key_file),
+	 .help = "file holding an API key sent in api_key_header (never "
+		 "logged; the file must not be readable by others)"},
+	{.section = "source", .key = "api_key_header", .type = OPT_STR,
+	 .off = SOFF(api_key_header), .size = SSZ(api_key_header),
+	 .def = "X-API-Key",
+	 .help = "header that carries the API key"},
+	{.section = "source", .key = "ca_file", .type = OPT_STR,
+	 .off = SOFF(ca_file), .size = SSZ(ca_file),
+	 .help = "PEM file of CA certificates to trust instead of the system's"},
+	{.section = "source", .key = "next", .type = OPT_STR,
+	 .off = SOFF(next), .size = SSZ(next),
+	 .help = "JSON: path of the next page's link in each page "
+		 "(\"links.next\")"},
+	{.section = "source", .key = "page_param", .type = OPT_STR,
+	 .off = SOFF(page_param), .size = SSZ(page_param),
+	 .help = "query parameter of the page number; pages run until one "
+		 "holds fewer than page_size records"},
+	{.section = "source", .key = "page_size_param", .type = OPT_STR,
+	 .off = SOFF(page_size_param), .size = SSZ(page_size_param),
+	 .help = "query parameter that asks for page_size records per page"},
+	{.section = "source", .key = "page_size", .type = OPT_INT,
+	 .off = SOFF(page_size), .min = 1, .max = 100000, .def = "100",
+	 .help = "records per page with page_param"},
+	{.section = "source", .key = "page_start", .type = OPT_INT,
+	 .off = SOFF(page_start), .min = 0, .max = 1, .def = "1",
+	 .help = "number of the first page with page_param"},
+	{.section = "source", .key = "max_pages", .type = OPT_INT,
+	 .off = SOFF(max_pages), .min = 1, .max = 100000, .def = "100",
+	 .help = "more pages than this is an error (nothing is written)"},
+	{.section = "source", .key = "refresh", .type = OPT_INT,
+	 .off = SOFF(refresh), .min = 60, .max = 31536000, .def = "86400",
+	 .help = "seconds between fetches (biofedd; biofed fetch --due)"},
+	{.section = "source", .key = "max_bytes", .type = OPT_INT,
+	 .off = SOFF(max_bytes), .min = 1024, .max = 1073741824,
+	 .def = "67108864",
+	 .help = "largest response body accepted, in bytes (all pages "
+		 "together)"},
+	{.section = "source", .key = "timeout", .type = OPT_INT,
+	 .off = SOFF(timeout), .min = 1, .max = 3600, .def = "120",
+	 .help = "seconds one request may take in all"},
+	{.section = "source", .key = "connect_timeout", .type = OPT_INT,
+	 .off = SOFF(connect_timeout), .min = 1, .max = 300, .def = "15",
+	 .help = "seconds to connect"},
+	{.section = "source", .key = "stall_timeout", .type = OPT_INT,
+	 .off = SOFF(stall_timeout), .min = 1, .max = 3600, .def = "30",
+	 .help = "a response that sends nothing for this many seconds is "
+		 "abandoned"},
+	{.section = "source", .key = "retries", .type = OPT_INT,
+	 .off = SOFF(retries), .min = 0, .max = 10, .def = "3",
+	 .help = "retries after a timeout, a lost connection, 429 or 5xx"},
+	{.section = "source", .key = "retry_delay_ms", .type = OPT_INT,
+	 .off = SOFF(retry_delay_ms), .min = 10, .max = 60000, .def = "1000",
+	 .help = "first retry delay; doubles each time, with random jitter"},
+	{.section = "source", .key = "max_redirects", .type = OPT_INT,
+	 .off = SOFF(max_redirects), .min = 0, .max = 20, .def = "5",
+	 .help = "redirects followed per request"},
+	{.section = "source", .key = "allow_empty", .type = OPT_BOOL,
+	 .off = SOFF(allow_empty), .def = "false",
+	 .help = "true: a source that returns no records deletes its rows "
+		 "(otherwise that is an error)"},
 };
 
 #define NSOURCE_OPTS (sizeof(source_opts) / sizeof(source_opts[0]))
@@ -217,7 +277,7 @@ static int set_opt(struct bf_config *cfg, void *obj, const struct opt *o,
 		   const char *sub, const char *v, char *msg, size_t msglen)
 {
 	char *base = (char *)obj + o->off;
-	size_t *count = (size_t *)(void *)((char *)obj + o->min);
+	size_t *count = (size_t *)(void *)((char *)obj + o->count);
 
 	switch (o->type) {
 	case OPT_STR:
@@ -265,9 +325,9 @@ static int set_opt(struct bf_config *cfg, void *obj, const struct opt *o,
 		cfg->has_coordinator_key = 1;
 		return 0;
 	case OPT_LIST:
-		if (*count >= (size_t)o->max) {
-			snprintf(msg, msglen, "more than %lld entries",
-				 (long long)o->max);
+		if (*count >= o->capacity) {
+			snprintf(msg, msglen, "more than %zu entries",
+				 o->capacity);
 			return -1;
 		}
 		if (strlen(v) >= o->size) {
@@ -290,7 +350,7 @@ static int set_opt(struct bf_config *cfg, void *obj, const struct opt *o,
 				snprintf(msg, msglen, "given twice");
 				return -1;
 			}
-		if (*count >= (size_t)o->max || !*v ||
+		if (*count >= o->capacity || !*v ||
 		    strlen(v) >= sizeof(m->key)) {
 			snprintf(msg, msglen, *v ? "too many or too long"
 						 : "empty");
@@ -312,7 +372,7 @@ static void apply_defaults(struct bf_config *cfg, void *obj,
 
 	for (size_t i = 0; i < n; i++)
 		if (table[i].type != OPT_LIST && table[i].type != OPT_MAP &&
-		    table[i].def[0])
+		    table[i].def)
 			set_opt(cfg, obj, &table[i], "", table[i].def, msg,
 				sizeof(msg));
 }
@@ -332,6 +392,138 @@ const struct bf_source *config_source(const struct bf_config *cfg,
 	return NULL;
 }
 
+/* --- endpoints ------------------------------------------------------------ */
+
+static int host_char(int ch)
+{
+	return isalnum(ch) || ch == '-' || ch == '.';
+}
+
+int config_parse_endpoint(const char *url, struct bf_endpoint *out, char *msg,
+			  size_t msglen)
+{
+	static const char pre[] = "tls+tcp://";
+	const char *h = url + strlen(pre), *hend, *colon, *port;
+	struct bf_endpoint ep;
+	unsigned long n = 0;
+	size_t hlen;
+
+	if (strncmp(url, pre, strlen(pre)) != 0) {
+		snprintf(msg, msglen, "\"%s\" is not tls+tcp://HOST:PORT (the "
+			 "only transport between nodes)", url);
+		return BF_EINVAL;
+	}
+	if (*h == '[') { /* an IPv6 address */
+		hend = strchr(h, ']');
+		if (!hend || hend == h + 1 || hend[1] != ':') {
+			snprintf(msg, msglen, "\"%s\": an IPv6 address is "
+				 "written [ADDRESS]:PORT", url);
+			return BF_EINVAL;
+		}
+		for (const char *q = h + 1; q < hend; q++)
+			if (!isxdigit((unsigned char)*q) && *q != ':' &&
+			    *q != '.') {
+				snprintf(msg, msglen, "\"%s\": not an IPv6 "
+					 "address in the brackets", url);
+				return BF_EINVAL;
+			}
+		colon = hend + 1;
+		h++;
+	} else {
+		colon = strrchr(h, ':');
+		if (!colon) {
+			snprintf(msg, msglen, "\"%s\" has no port "
+				 "(tls+tcp://HOST:PORT)", url);
+			return BF_EINVAL;
+		}
+		hend = colon;
+		for (const char *q = h; q < hend; q++)
+			if (!host_char((unsigned char)*q)) {
+				snprintf(msg, msglen, "\"%s\": the host is a "
+					 "name or an address (letters, digits, "
+					 "'-', '.'; IPv6 in brackets)", url);
+				return BF_EINVAL;
+			}
+	}
+	hlen = (size_t)(hend - h);
+	if (hlen == 0 || hlen >= sizeof(ep.host)) {
+		snprintf(msg, msglen, "\"%s\": %s host", url,
+			 hlen ? "too long a" : "no");
+		return BF_EINVAL;
+	}
+	port = colon + 1;
+	if (!*port || strspn(port, "0123456789") != strlen(port) ||
+	    strlen(port) > 5) {
+		snprintf(msg, msglen, "\"%s\": the port must be a number from 1 "
+			 "to 65535", url);
+		return BF_EINVAL;
+	}
+	n = strtoul(port, NULL, 10);
+	if (n < 1 || n > 65535) {
+		snprintf(msg, msglen, "\"%s\": port %lu is out of range "
+			 "(1-65535)", url, n);
+		return BF_EINVAL;
+	}
+	memcpy(ep.host, h, hlen);
+	ep.host[hlen] = 0;
+	ep.port = (unsigned)n;
+	if (out)
+		*out = ep;
+	return 0;
+}
+
+int config_outbound_only(const struct bf_config *cfg)
+{
+	return strcmp(cfg->listen, CONFIG_LISTEN_NONE) == 0;
+}
+
+const char *config_listen_url(const struct bf_config *cfg)
+{
+	if (config_outbound_only(cfg))
+		return "";
+	return cfg->listen[0] ? cfg->listen : cfg->endpoint;
+}
+
+/* An option's value as its check wants it; msg says what is wrong. */
+static int check_value(const struct opt *o, const char *v, char *msg,
+		       size_t msglen)
+{
+	switch (o->check) {
+	case CHECK_NONE:
+		return 0;
+	case CHECK_LISTEN:
+		if (strcmp(v, CONFIG_LISTEN_NONE) == 0)
+			return 0;
+		/* fall through */
+	case CHECK_ENDPOINT:
+		if (!*v && o->type != OPT_LIST)
+			return 0;
+		if (!*v) {
+			snprintf(msg, msglen, "empty");
+			return BF_EINVAL;
+		}
+		return config_parse_endpoint(v, NULL, msg, msglen);
+	}
+	return 0;
+}
+
+/* --- reading -------------------------------------------------------------- */
+
+/* libinih keeps section names in 50 bytes and cuts longer ones, which
+ * could make two sections one: longer names are refused. */
+#define CONFIG_MAX_SECTION 49
+
+/* The pre-scan's account of a line that libinih passes to the handler. */
+struct entry_line {
+	int line;
+	int continued; /* an indented line: more of the previous value */
+};
+
+struct section_seen {
+	char name[CONFIG_MAX_SECTION + 1];
+	int line;
+};
+
 struct load_ctx {
 	struct bf_config *cfg;
 	const char *path;
@@ -339,64 +531,173 @@ struct load_ctx {
 	int failed;
 	/* Debian's libinih does not pass line numbers to the handler, so the
 	 * file is pre-scanned for the lines that produce entries, in order. */
-	int *lines;
+	struct entry_line *lines;
 	size_t nlines, next;
-	int long_line; /* first line libinih would cut, or 0 */
+	/* the line where each option was set, 0 while it is not */
+	int opt_line[NOPTS];
+	int source_line[CONFIG_MAX_SOURCES][NSOURCE_OPTS];
 };
 
-static void scan_entry_lines(FILE *f, struct load_ctx *c)
+/* libinih's find_chars_or_comment: the first of chars, or the start of an
+ * inline comment (a ';' after white space), or the end. */
+static const char *find_or_comment(const char *s, const char *chars)
 {
-	char line[1024];
-	int lineno = 0, after_entry = 0;
-	size_t cap = 0;
+	int was_space = 0;
 
-	while (fgets(line, sizeof(line), f)) {
-		const char *p = line;
+	while (*s && !strchr(chars, *s) && !(was_space && *s == ';')) {
+		was_space = isspace((unsigned char)*s);
+		s++;
+	}
+	return s;
+}
+
+static int add_entry_line(struct load_ctx *c, size_t *cap, int line,
+			  int continued)
+{
+	if (c->nlines == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct entry_line *n = realloc(c->lines, nc * sizeof(*n));
+		if (!n)
+			return bf_errf(c->err, BF_ENOMEM, "%s: out of memory",
+				       c->path);
+		c->lines = n;
+		*cap = nc;
+	}
+	c->lines[c->nlines].line = line;
+	c->lines[c->nlines++].continued = continued;
+	return 0;
+}
+
+/* A section header: refused when it comes again, or is too long for
+ * libinih. */
+static int note_section(struct load_ctx *c, struct section_seen *seen,
+			size_t *nseen, size_t maxseen, const char *name,
+			size_t len, int line)
+{
+	if (len > CONFIG_MAX_SECTION)
+		return bf_errf(c->err, BF_EINVAL,
+			       "%s:%d: section name longer than %d characters",
+			       c->path, line, CONFIG_MAX_SECTION);
+	for (size_t i = 0; i < *nseen; i++)
+		if (strlen(seen[i].name) == len &&
+		    memcmp(seen[i].name, name, len) == 0)
+			return bf_errf(c->err, BF_EINVAL,
+				       "%s:%d: duplicate section [%s] (first at "
+				       "line %d): each section is given once",
+				       c->path, line, seen[i].name,
+				       seen[i].line);
+	if (*nseen == maxseen)
+		return bf_errf(c->err, BF_EINVAL, "%s:%d: more than %zu sections",
+			       c->path, line, maxseen);
+	memcpy(seen[*nseen].name, name, len);
+	seen[*nseen].name[len] = 0;
+	seen[(*nseen)++].line = line;
+	return 0;
+}
+
+/*
+ * Reads f as libinih (INI_ALLOW_MULTILINE, inline ';' comments, a BOM)
+ * will: notes the line of every entry in order, and refuses lines libinih
+ * would cut and sections given twice.  Lines libinih finds malformed are
+ * left to it.
+ */
+static int scan_lines(FILE *f, struct load_ctx *c)
+{
+	struct section_seen seen[CONFIG_MAX_SOURCES + 16];
+	size_t nseen = 0, cap = 0;
+	char line[1024];
+	int lineno = 0, after_entry = 0, rc = 0;
+
+	while (!rc && fgets(line, sizeof(line), f)) {
 		size_t len = strcspn(line, "\r\n");
-		int entry;
+		char *p = line;
+		const char *end;
+
 		lineno++;
-		if (len > CONFIG_MAX_LINE && !c->long_line)
-			c->long_line = lineno;
+		if (len > CONFIG_MAX_LINE) {
+			rc = bf_errf(c->err, BF_EINVAL,
+				     "%s:%d: line longer than %d characters "
+				     "(the limit of the INI reader)",
+				     c->path, lineno, CONFIG_MAX_LINE);
+			break;
+		}
 		if (!line[len] && !feof(f)) {
 			/* the rest of a line longer than this buffer */
 			int ch;
 			while ((ch = fgetc(f)) != EOF && ch != '\n')
 				;
 		}
-		while (*p == ' ' || *p == '\t')
+		line[len] = 0;
+		if (lineno == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+			p += 3;
+		while (len > (size_t)(p - line) &&
+		       isspace((unsigned char)line[len - 1]))
+			line[--len] = 0;
+		while (isspace((unsigned char)*p))
 			p++;
-		if (*p == 0 || *p == '\n' || *p == '\r' || *p == ';' ||
-		    *p == '#' || *p == '[') {
-			after_entry = *p == '[' ? 0 : after_entry;
+		if (*p == 0 || *p == ';' || *p == '#')
 			continue;
+		if (after_entry && p > line) {
+			rc = add_entry_line(c, &cap, lineno, 1);
+		} else if (*p == '[') {
+			end = find_or_comment(p + 1, "]");
+			if (*end != ']')
+				continue; /* libinih reports it */
+			after_entry = 0;
+			rc = note_section(c, seen, &nseen,
+					  sizeof(seen) / sizeof(seen[0]), p + 1,
+					  (size_t)(end - p - 1), lineno);
+		} else {
+			end = find_or_comment(p, "=:");
+			if (*end != '=' && *end != ':')
+				continue; /* malformed: libinih reports it */
+			after_entry = 1;
+			rc = add_entry_line(c, &cap, lineno, 0);
 		}
-		entry = (p != line && after_entry) || strchr(p, '=') ||
-			strchr(p, ':');
-		if (!entry)
-			continue;
-		after_entry = 1;
-		if (c->nlines == cap) {
-			int *n = realloc(c->lines, (cap ? cap * 2 : 64) *
-							   sizeof(int));
-			if (!n)
-				return;
-			c->lines = n;
-			cap = cap ? cap * 2 : 64;
-		}
-		c->lines[c->nlines++] = lineno;
 	}
 	rewind(f);
+	return rc;
+}
+
+/* Refuses an option that was set before in its section, naming both lines;
+ * list options take every line.  A continuation line (indented) is more
+ * of the value above, which only a list can take either. */
+static int once(struct load_ctx *c, const struct opt *o, int *first,
+		const struct entry_line *el, const char *what)
+{
+	if (o->type == OPT_LIST)
+		return 0;
+	if (el->continued) {
+		bf_errf(c->err, BF_EINVAL,
+			"%s:%d: %s: an indented line continues the value "
+			"above; write the value on one line, unindented",
+			c->path, el->line, what);
+		return -1;
+	}
+	if (o->type == OPT_MAP)
+		return 0; /* each map.FIELD once: set_opt checks */
+	if (*first) {
+		bf_errf(c->err, BF_EINVAL,
+			"%s:%d: duplicate option %s (first set at line %d): "
+			"each option is given once per section",
+			c->path, el->line, what, *first);
+		return -1;
+	}
+	*first = el->line;
+	return 0;
 }
 
 /* An entry of a [source NAME] section: the section's first entry adds
  * the source, with its defaults. */
-static int source_entry(struct load_ctx *c, int lineno, const char *section,
-			const char *name, const char *value)
+static int source_entry(struct load_ctx *c, const struct entry_line *el,
+			const char *section, const char *name,
+			const char *value)
 {
 	const char *sname = section + strlen(SOURCE_PREFIX) - 1;
 	struct bf_config *cfg = c->cfg;
 	struct bf_source *src = NULL;
-	char msg[256];
+	char msg[256], what[160];
+	int lineno = el->line;
 
 	while (*sname == ' ')
 		sname++;
@@ -431,9 +732,14 @@ static int source_entry(struct load_ctx *c, int lineno, const char *section,
 		} else if (strcmp(o->key, name) != 0) {
 			continue;
 		}
-		if (set_opt(cfg, src, o, sub, value, msg, sizeof(msg)) != 0) {
-			bf_errf(c->err, BF_EINVAL, "%s:%d: source %s: %s: %s",
-				c->path, lineno, src->name, name, msg);
+		snprintf(what, sizeof(what), "source %s: %s", src->name, name);
+		if (once(c, o, &c->source_line[src - cfg->sources][i], el,
+			 what) != 0)
+			goto fail;
+		if (check_value(o, value, msg, sizeof(msg)) != 0 ||
+		    set_opt(cfg, src, o, sub, value, msg, sizeof(msg)) != 0) {
+			bf_errf(c->err, BF_EINVAL, "%s:%d: %s: %s", c->path,
+				lineno, what, msg);
 			goto fail;
 		}
 		return 1;
@@ -448,40 +754,59 @@ fail:
 static int on_entry(void *user, const char *section, const char *name,
 		    const char *value)
 {
+	static const struct entry_line unknown = {0, 0};
 	struct load_ctx *c = user;
-	char msg[256];
-	int lineno = c->next < c->nlines ? c->lines[c->next] : 0;
+	const struct entry_line *el =
+		c->next < c->nlines ? &c->lines[c->next] : &unknown;
+	char msg[256], what[160];
 
 	c->next++;
 	if (c->failed)
 		return 0;
 	if (strncmp(section, SOURCE_PREFIX, strlen(SOURCE_PREFIX)) == 0 ||
 	    strcmp(section, "source") == 0)
-		return source_entry(c, lineno, section, name, value);
+		return source_entry(c, el, section, name, value);
 	for (size_t i = 0; i < NOPTS; i++) {
-		if (strcmp(opts[i].section, section) != 0 ||
-		    strcmp(opts[i].key, name) != 0)
+		const struct opt *o = &opts[i];
+		if (strcmp(o->section, section) != 0 ||
+		    strcmp(o->key, name) != 0)
 			continue;
-		if (set_opt(c->cfg, c->cfg, &opts[i], "", value, msg,
-			    sizeof(msg)) != 0) {
-			bf_errf(c->err, BF_EINVAL, "%s:%d: %s.%s: %s", c->path,
-				lineno, section, name, msg);
-			c->failed = 1;
-			return 0;
+		snprintf(what, sizeof(what), "%s.%s", section, name);
+		if (once(c, o, &c->opt_line[i], el, what) != 0)
+			goto fail;
+		if (check_value(o, value, msg, sizeof(msg)) != 0 ||
+		    set_opt(c->cfg, c->cfg, o, "", value, msg, sizeof(msg)) !=
+			    0) {
+			bf_errf(c->err, BF_EINVAL, "%s:%d: %s: %s", c->path,
+				el->line, what, msg);
+			goto fail;
 		}
 		return 1;
 	}
 	bf_errf(c->err, BF_EINVAL, "%s:%d: unknown option \"%s\" in [%s]",
-		c->path, lineno, name, section);
+		c->path, el->line, name, section);
+fail:
 	c->failed = 1;
 	return 0;
 }
 
-static int validate(const struct bf_config *cfg, const char *path,
-		    struct bf_err *err)
+/* The line an option of [node]..[log] was set on, or 0. */
+static int opt_line(const struct load_ctx *c, const char *section,
+		    const char *key)
 {
-	char msg[256];
-	struct sch_field f = {0};
+	for (size_t i = 0; i < NOPTS; i++)
+		if (!strcmp(opts[i].section, section) &&
+		    !strcmp(opts[i].key, key))
+			return c->opt_line[i];
+	return 0;
+}
+
+/* What the options mean together. */
+static int validate(const struct load_ctx *c)
+{
+	const struct bf_config *cfg = c->cfg;
+	const char *path = c->path;
+	struct bf_err *err = c->err;
 
 	if (!bf_is_slug(cfg->slug) || strcmp(cfg->slug, SCHEMA_COORDINATOR) == 0)
 		return bf_errf(err, BF_EINVAL,
@@ -491,21 +816,14 @@ static int validate(const struct bf_config *cfg, const char *path,
 	if (!cfg->has_coordinator_key)
 		return bf_errf(err, BF_EINVAL,
 			       "%s: federation.coordinator_key is not set", path);
-	f.check = CHK_ENDPOINT;
-	if (cfg->endpoint[0] &&
-	    schema_check_text(&f, cfg->endpoint, strlen(cfg->endpoint), msg,
-			      sizeof(msg)))
-		return bf_errf(err, BF_EINVAL, "%s: node.endpoint: %s", path,
-			       msg);
-	if (cfg->listen[0] &&
-	    schema_check_text(&f, cfg->listen, strlen(cfg->listen), msg,
-			      sizeof(msg)))
-		return bf_errf(err, BF_EINVAL, "%s: node.listen: %s", path, msg);
-	for (size_t i = 0; i < cfg->npeers; i++)
-		if (schema_check_text(&f, cfg->peers[i], strlen(cfg->peers[i]),
-				      msg, sizeof(msg)))
-			return bf_errf(err, BF_EINVAL, "%s: federation.peer: %s",
-				       path, msg);
+	/* peers dial the endpoint: an outbound-only node has none */
+	if (config_outbound_only(cfg) && cfg->endpoint[0])
+		return bf_errf(err, BF_EINVAL,
+			       "%s:%d: node.endpoint is set, but node.listen = "
+			       "none (line %d): a node that accepts no "
+			       "connections has no endpoint; remove the line",
+			       path, opt_line(c, "node", "endpoint"),
+			       opt_line(c, "node", "listen"));
 	return 0;
 }
 
@@ -633,36 +951,45 @@ static int validate_source(struct bf_source *src, const char *path,
 
 int config_load(const char *path, struct bf_config *cfg, struct bf_err *err)
 {
-	struct load_ctx c = {cfg, path, err, 0, NULL, 0, 0, 0};
-	FILE *f;
+	struct load_ctx *c = calloc(1, sizeof(*c));
+	FILE *f = NULL;
 	int rc;
 
 	config_defaults(cfg);
+	if (!c)
+		return bf_errf(err, BF_ENOMEM, "%s: out of memory", path);
+	c->cfg = cfg;
+	c->path = path;
+	c->err = err;
 	f = fopen(path, "r");
-	if (!f)
-		return bf_errf(err, BF_ENOENT, "%s: %s", path, strerror(errno));
-	scan_entry_lines(f, &c);
-	if (c.long_line) {
-		fclose(f);
-		free(c.lines);
-		return bf_errf(err, BF_EINVAL,
-			       "%s:%d: line longer than %d characters (the "
-			       "limit of the INI reader)",
-			       path, c.long_line, CONFIG_MAX_LINE);
+	if (!f) {
+		rc = bf_errf(err, BF_ENOENT, "%s: %s", path, strerror(errno));
+		goto out;
 	}
-	rc = ini_parse_file(f, on_entry, &c);
-	fclose(f);
-	free(c.lines);
-	if (c.failed)
-		return BF_EINVAL;
-	if (rc > 0)
-		return bf_errf(err, BF_EINVAL, "%s:%d: malformed line", path,
-			       rc);
-	if (rc < 0)
-		return bf_errf(err, BF_EIO, "%s: cannot read", path);
-	rc = validate(cfg, path, err);
+	if ((rc = scan_lines(f, c)) != 0)
+		goto out;
+	rc = ini_parse_file(f, on_entry, c);
+	if (c->failed) {
+		rc = BF_EINVAL;
+		goto out;
+	}
+	if (rc > 0) {
+		rc = bf_errf(err, BF_EINVAL, "%s:%d: malformed line", path, rc);
+		goto out;
+	}
+	if (rc < 0) {
+		rc = bf_errf(err, BF_EIO, "%s: cannot read", path);
+		goto out;
+	}
+	rc = validate(c);
 	for (size_t i = 0; i < cfg->nsources && !rc; i++)
 		rc = validate_source(&cfg->sources[i], path, err);
+out:
+	if (f)
+		fclose(f);
+	if (c)
+		free(c->lines);
+	free(c);
 	return rc;
 }
 
@@ -673,7 +1000,7 @@ static int render_opt(struct bf_buf *out, const struct bf_config *cfg,
 {
 	const char *base = (const char *)obj + o->off;
 	const size_t *count =
-		(const size_t *)(const void *)((const char *)obj + o->min);
+		(const size_t *)(const void *)((const char *)obj + o->count);
 	char hex[65];
 	int rc = 0;
 
@@ -717,6 +1044,28 @@ static int render_opt(struct bf_buf *out, const struct bf_config *cfg,
 	return -1;
 }
 
+/* "; text" lines of at most 78 columns, cut at spaces: a rendered file
+ * stays well within the reader's line limit. */
+static int render_comment(struct bf_buf *out, const char *text)
+{
+	int rc = 0;
+
+	while (*text && !rc) {
+		size_t n = strlen(text), cut = n;
+		if (n > 76) {
+			for (cut = 76; cut > 0 && text[cut] != ' '; cut--)
+				;
+			if (cut == 0)
+				cut = strcspn(text, " ");
+		}
+		rc = bf_buf_printf(out, "; %.*s\n", (int)cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+	return rc;
+}
+
 int config_render(const struct bf_config *cfg, struct bf_buf *out)
 {
 	const char *section = "";
@@ -730,7 +1079,7 @@ int config_render(const struct bf_config *cfg, struct bf_buf *out)
 			rc = bf_buf_printf(out, "\n[%s]\n", section);
 		}
 		if (!rc)
-			rc = bf_buf_printf(out, "; %s\n", o->help);
+			rc = render_comment(out, o->help);
 		if (!rc)
 			rc = render_opt(out, cfg, cfg, o, 0);
 	}
@@ -756,7 +1105,7 @@ static void print_opt(FILE *f, const char *section, const struct opt *o)
 			(long long)o->max);
 	if (o->type == OPT_ENUM)
 		fprintf(f, " %s", o->choices);
-	if (o->def[0])
+	if (o->def)
 		fprintf(f, ", default %s", o->def);
 	fprintf(f, ")\n    %s\n", o->help);
 }

@@ -3,8 +3,9 @@
  *
  * Every option is one entry of a table (section, key, type, bounds,
  * default, help) in config.c; `biofed config` prints that table.  Unknown
- * sections or keys, values out of bounds and malformed lines are errors
- * that name file:line.  Repeatable keys (peer) collect into a list.
+ * sections or keys, values out of bounds, malformed lines, a section
+ * given twice and an option given twice in its section are errors that
+ * name file:line.  Repeatable keys (peer, header) collect into a list.
  * Sections "[source NAME]" repeat: each fills one struct bf_source from
  * a second table of per-source options.
  */
@@ -91,12 +92,33 @@ struct bf_config {
 	size_t nsources;
 };
 
+/* node.listen = none: biofedd listens on nothing; it dials its peers and
+ * syncs (pull, push, relay) over those connections. */
+#define CONFIG_LISTEN_NONE "none"
+
+/* An endpoint "tls+tcp://HOST:PORT" taken apart: HOST a name, an IPv4
+ * address or an IPv6 address in brackets (kept here without them), PORT
+ * 1 to 65535. */
+struct bf_endpoint {
+	char host[CONFIG_STR];
+	unsigned port;
+};
+
 /* Fills cfg with defaults. */
 void config_defaults(struct bf_config *cfg);
 /* Reads path into cfg (defaults first).  Errors name path:line. */
 int config_load(const char *path, struct bf_config *cfg, struct bf_err *err);
 /* Renders cfg as a commented INI file (what `biofed init` writes). */
 int config_render(const struct bf_config *cfg, struct bf_buf *out);
+/* Parses url into *out (when not NULL); BF_EINVAL with what is wrong in
+ * msg (which names the url) otherwise. */
+int config_parse_endpoint(const char *url, struct bf_endpoint *out, char *msg,
+			  size_t msglen);
+/* Is node.listen "none"? */
+int config_outbound_only(const struct bf_config *cfg);
+/* What biofedd listens on: node.listen, else node.endpoint; "" when it
+ * listens on nothing (listen = none, or neither is set). */
+const char *config_listen_url(const struct bf_config *cfg);
 /* The source called name, or NULL. */
 const struct bf_source *config_source(const struct bf_config *cfg,
 				      const char *name);

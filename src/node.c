@@ -107,9 +107,11 @@ int node_check_not_behind(struct node *n, struct bf_err *err)
 		       n->cfg.slug, behind, (unsigned long long)head);
 }
 
-static int write_identity(const struct node_init *o, const char *dir,
+/* endpoint: where peers reach the node, "" for one that only dials */
+static int write_identity(const struct node_init *o, const char *endpoint,
 			  const struct ed_key *k, struct bf_err *err)
 {
+	const char *dir = o->dir;
 	char path[PATH_MAX + 32], hex[65], fp[65];
 	uint8_t *pem = NULL;
 	size_t pem_len;
@@ -128,8 +130,8 @@ static int write_identity(const struct node_init *o, const char *dir,
 	id = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 		       "biofed_identity", 1, "slug", o->slug, "name", o->name,
 		       "country", o->country, "region",
-		       o->region ? o->region : "", "endpoint",
-		       o->endpoint ? o->endpoint : "", "sign_key", hex,
+		       o->region ? o->region : "", "endpoint", endpoint,
+		       "sign_key", hex,
 		       "tls_cert", (const char *)pem, "tls_fingerprint", fp);
 	text = id ? json_dumps(id, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	if (!text) {
@@ -182,15 +184,31 @@ int node_init(const struct node_init *o, char coord_hex[65],
 	snprintf(cfg.country, sizeof(cfg.country), "%s", o->country);
 	snprintf(cfg.region, sizeof(cfg.region), "%s",
 		 o->region ? o->region : "");
-	snprintf(cfg.endpoint, sizeof(cfg.endpoint), "%s",
-		 o->endpoint ? o->endpoint : "");
-	snprintf(cfg.listen, sizeof(cfg.listen), "%s",
-		 o->listen ? o->listen : "");
-	cf.check = CHK_ENDPOINT;
-	if (cfg.endpoint[0] && schema_check_text(&cf, cfg.endpoint,
-						 strlen(cfg.endpoint), msg,
-						 sizeof(msg)))
+	/* --endpoint none: a node that only dials out, which peers cannot
+	 * reach: no endpoint in its identity, and it listens on nothing */
+	if (o->endpoint && strcmp(o->endpoint, CONFIG_LISTEN_NONE) == 0) {
+		if (o->listen && strcmp(o->listen, CONFIG_LISTEN_NONE) != 0)
+			return bf_errf(err, BF_EINVAL,
+				       "--endpoint none: a node without an "
+				       "endpoint listens on nothing; leave out "
+				       "--listen");
+		snprintf(cfg.listen, sizeof(cfg.listen), CONFIG_LISTEN_NONE);
+	} else {
+		snprintf(cfg.endpoint, sizeof(cfg.endpoint), "%s",
+			 o->endpoint ? o->endpoint : "");
+		snprintf(cfg.listen, sizeof(cfg.listen), "%s",
+			 o->listen ? o->listen : "");
+	}
+	if (cfg.endpoint[0] &&
+	    config_parse_endpoint(cfg.endpoint, NULL, msg, sizeof(msg)))
 		return bf_errf(err, BF_EINVAL, "--endpoint: %s", msg);
+	if (cfg.listen[0] && !config_outbound_only(&cfg) &&
+	    config_parse_endpoint(cfg.listen, NULL, msg, sizeof(msg)))
+		return bf_errf(err, BF_EINVAL, "--listen: %s", msg);
+	if (config_outbound_only(&cfg) && cfg.endpoint[0])
+		return bf_errf(err, BF_EINVAL,
+			       "--listen none: a node that listens on nothing "
+			       "has no endpoint; give --endpoint none");
 	if (o->coordinator_key) {
 		if (bf_unhex(o->coordinator_key, cfg.coordinator_key, 32))
 			return bf_errf(err, BF_EINVAL,
@@ -233,7 +251,7 @@ int node_init(const struct node_init *o, char coord_hex[65],
 		if (rc)
 			goto out;
 	}
-	rc = write_identity(o, o->dir, &k, err);
+	rc = write_identity(o, cfg.endpoint, &k, err);
 	if (rc)
 		goto out;
 	bf_buf_init(&conf, 1 << 20);

@@ -58,7 +58,10 @@ int node_check_not_behind(struct node *n, struct bf_err *err);
 
 struct node_init {
 	const char *dir;
-	const char *slug, *name, *country, *region, *endpoint, *listen;
+	const char *slug, *name, *country, *region;
+	/* endpoint "none" (or listen "none"): a node that only dials out
+	 * (listen = none, no endpoint in its identity) */
+	const char *endpoint, *listen;
 	int coordinator;             /* create coordinator.key and pin it */
 	const char *coordinator_key; /* hex, when not the coordinator */
 };

@@ -394,9 +394,11 @@ int roster_print(struct node *n, FILE *out, int json, struct bf_err *err)
 				(json_int_t)sqlite3_column_int64(st, 8));
 			json_array_append_new(arr, o);
 		} else {
+			/* a member without an endpoint only dials out */
 			fprintf(out, "%-20s %-3s %.16s %-32s %-10s %s\n", c[0],
-				c[2] ? c[2] : "", c[5] ? c[5] : "", c[4],
-				status, c[1] ? c[1] : "");
+				c[2] ? c[2] : "", c[5] ? c[5] : "",
+				c[4] && *c[4] ? c[4] : "(dials out)", status,
+				c[1] ? c[1] : "");
 		}
 	}
 	sqlite3_finalize(st);

@@ -61,13 +61,13 @@ static void errors_name_line(void **state)
 	char text[2048];
 	(void)state;
 
-	snprintf(text, sizeof(text), "%s\n[publish]\nmax_changeset_rows = 0\n",
+	snprintf(text, sizeof(text), "%s\n[samples]\nsuppress_below = 1001\n",
 		 good);
 	write_conf(text);
 	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
-	assert_non_null(strstr(err.msg, ":14: publish.max_changeset_rows"));
+	assert_non_null(strstr(err.msg, ":14: samples.suppress_below"));
 
-	snprintf(text, sizeof(text), "%s[node]\ncolour = blue\n", good);
+	snprintf(text, sizeof(text), "%s[log]\ncolour = blue\n", good);
 	write_conf(text);
 	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
 	assert_non_null(strstr(err.msg, ":13: unknown option \"colour\""));
@@ -80,10 +80,213 @@ static void errors_name_line(void **state)
 	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
 	assert_non_null(strstr(err.msg, "coordinator_key is not set"));
 
-	snprintf(text, sizeof(text), "%s[federation]\npeer = http://x\n", good);
+	write_conf("[node]\nslug = a\n[federation]\npeer = http://x\n");
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":4: federation.peer: \"http://x\" is "
+					"not tls+tcp://HOST:PORT"));
+}
+
+/* A second [node] would silently change the node's identity: every
+ * section is given once, [source NAME] once per NAME. */
+static void duplicate_sections(void **state)
+{
+	struct bf_config c;
+	struct bf_err err;
+	char text[4096];
+	(void)state;
+
+	snprintf(text, sizeof(text), "%s[node]\nslug = other\n", good);
 	write_conf(text);
 	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
-	assert_non_null(strstr(err.msg, "federation.peer"));
+	assert_non_null(strstr(err.msg, ":12: duplicate section [node] (first "
+					"at line 1)"));
+	assert_non_null(strstr(err.msg, path));
+
+	/* an empty section given twice is refused too, before any entry */
+	write_conf("[log]\n[log]\n[node]\nslug = x y\n");
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":2: duplicate section [log] (first "
+					"at line 1)"));
+
+	/* sources are told apart by their names */
+	snprintf(text, sizeof(text),
+		 "%s[source a]\nurl = http://x/a.csv\nmap.source_id = id\n"
+		 "map.title = t\n[source b]\nurl = http://x/b.csv\n"
+		 "map.source_id = id\nmap.title = t\n",
+		 good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), 0);
+	assert_int_equal(c.nsources, 2);
+	snprintf(text, sizeof(text),
+		 "%s[source a]\nurl = http://x/a.csv\nmap.source_id = id\n"
+		 "map.title = t\n[source b]\nurl = http://x/b.csv\n"
+		 "map.source_id = id\nmap.title = t\n[source a]\n"
+		 "refresh = 60\n",
+		 good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":20: duplicate section [source a] "
+					"(first at line 12)"));
+
+	/* libinih would cut a long section name, making two names one */
+	write_conf("[source "
+		   "abcdefghijklmnopqrstuvwxyz-abcdefghijklmnopqrstuvwxyz]\n");
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":1: section name longer than"));
+}
+
+/* An option given twice in its section is refused with both lines; only
+ * list options (peer, header) take several lines. */
+static void duplicate_keys(void **state)
+{
+	struct bf_config c;
+	struct bf_err err;
+	char text[4096];
+	(void)state;
+
+	write_conf("[node]\nslug = a\nname = A\nslug = b\n");
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":4: duplicate option node.slug (first "
+					"set at line 2)"));
+
+	snprintf(text, sizeof(text), "%s\n[log]\nlevel = debug\nlevel = warn\n",
+		 good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":15: duplicate option log.level "
+					"(first set at line 14)"));
+
+	/* peer lines repeat (good has two) */
+	snprintf(text, sizeof(text),
+		 "%s[source s]\nurl = http://x/a.csv\nmap.source_id = id\n"
+		 "map.title = t\nheader = A: 1\nheader = B: 2\n",
+		 good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), 0);
+	assert_int_equal(c.npeers, 2);
+	assert_int_equal(c.sources[0].nheaders, 2);
+
+	snprintf(text, sizeof(text),
+		 "%s[source s]\nurl = http://x/a.csv\nmap.source_id = id\n"
+		 "map.title = t\nrefresh = 60\nrefresh = 120\n",
+		 good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":17: duplicate option source s: "
+					"refresh (first set at line 16)"));
+
+	snprintf(text, sizeof(text),
+		 "%s[source s]\nurl = http://x/a.csv\nmap.source_id = id\n"
+		 "map.title = t\nmap.title = u\n",
+		 good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":16: source s: map.title: given "
+					"twice"));
+
+	/* an indented line continues the value above (libinih): a list
+	 * takes it as an item, any other option refuses it */
+	write_conf("[node]\nslug = a\nname = A\n  B\n");
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":4: node.name: an indented line"));
+	write_conf("[node]\nslug = a\n  name = A\n");
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":3: node.slug: an indented line"));
+	write_conf("[node]\nslug = a\n[federation]\ncoordinator_key = "
+		   "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c"
+		   "1d1e1f\npeer = tls+tcp://a:1\n  tls+tcp://b:2\n");
+	assert_int_equal(config_load(path, &c, &err), 0);
+	assert_int_equal(c.npeers, 2);
+	assert_string_equal(c.peers[1], "tls+tcp://b:2");
+	/* comments and blank lines between do not count as entries */
+	write_conf("; top\n[node]\n\nslug = a\n# x\n  ; y\nslug = b\n");
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":7: duplicate option node.slug (first "
+					"set at line 4)"));
+}
+
+/* Endpoints: tls+tcp://HOST:PORT with a port from 1 to 65535, checked
+ * where they are read; listen = none for a node that only dials. */
+static void endpoints(void **state)
+{
+	static const char *const bad[] = {
+		"tls+tcp://127.0.0.1:0",     "tls+tcp://127.0.0.1:70000",
+		"tls+tcp://127.0.0.1:65536", "tls+tcp://127.0.0.1",
+		"tls+tcp://127.0.0.1:",      "tls+tcp://:7400",
+		"tcp://127.0.0.1:7400",      "tls+tcp://h:74x0",
+		"tls+tcp://h:7400/path",     "tls+tcp://a b:1",
+		"tls+tcp://[::1]7400",       "tls+tcp://::1:7400",
+		"tls+tcp://h:000007400",     "none"};
+	struct bf_endpoint ep;
+	struct bf_config c;
+	struct bf_err err;
+	char msg[256];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(config_parse_endpoint(bad[i], &ep, msg,
+						       sizeof(msg)),
+				 BF_EINVAL);
+	assert_int_equal(config_parse_endpoint("tls+tcp://127.0.0.1:0", NULL,
+					       msg, sizeof(msg)),
+			 BF_EINVAL);
+	assert_non_null(strstr(msg, "port 0 is out of range (1-65535)"));
+	assert_int_equal(config_parse_endpoint("tls+tcp://[::1]:7400", &ep, msg,
+					       sizeof(msg)),
+			 0);
+	assert_string_equal(ep.host, "::1");
+	assert_int_equal(ep.port, 7400);
+	assert_int_equal(config_parse_endpoint("tls+tcp://biofed.example:65535",
+					       &ep, msg, sizeof(msg)),
+			 0);
+	assert_string_equal(ep.host, "biofed.example");
+	assert_int_equal(ep.port, 65535);
+
+	/* in the file: file:line and the option */
+	write_conf("[node]\nslug = a\nlisten = tls+tcp://0.0.0.0:70000\n");
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":3: node.listen: "));
+	assert_non_null(strstr(err.msg, "port 70000 is out of range"));
+
+	/* outbound-only: no endpoint, listen = none */
+	write_conf("[node]\nslug = a\nlisten = none\n[federation]\n"
+		   "coordinator_key = 000102030405060708090a0b0c0d0e0f1011121314"
+		   "15161718191a1b1c1d1e1f\npeer = tls+tcp://h:1\n");
+	assert_int_equal(config_load(path, &c, &err), 0);
+	assert_true(config_outbound_only(&c));
+	assert_string_equal(config_listen_url(&c), "");
+	/* an endpoint would be an address nobody answers on */
+	write_conf("[node]\nslug = a\nendpoint = tls+tcp://h:1\nlisten = none\n"
+		   "[federation]\ncoordinator_key = 000102030405060708090a0b0c0d"
+		   "0e0f101112131415161718191a1b1c1d1e1f\n");
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, ":3: node.endpoint is set, but "
+					"node.listen = none (line 4)"));
+
+	write_conf(good);
+	assert_int_equal(config_load(path, &c, &err), 0);
+	assert_false(config_outbound_only(&c));
+	assert_string_equal(config_listen_url(&c), "tls+tcp://127.0.0.1:7401");
+}
+
+/* What biofed init writes stays within the reader's line limit, however
+ * long an option's help. */
+static void rendered_lines_are_short(void **state)
+{
+	struct bf_config c;
+	struct bf_buf b;
+	const char *p;
+	(void)state;
+
+	config_defaults(&c);
+	bf_buf_init(&b, 0);
+	assert_int_equal(config_render(&c, &b), 0);
+	for (p = bf_buf_cstr(&b); *p;) {
+		size_t n = strcspn(p, "\n");
+		assert_true(n <= 78);
+		p += n + (p[n] != 0);
+	}
+	bf_buf_free(&b);
 }
 
 static void source_sections(void **state)
@@ -246,6 +449,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(loads_and_renders),
 		cmocka_unit_test(errors_name_line),
+		cmocka_unit_test(duplicate_sections),
+		cmocka_unit_test(duplicate_keys),
+		cmocka_unit_test(endpoints),
+		cmocka_unit_test(rendered_lines_are_short),
 		cmocka_unit_test(source_sections),
 		cmocka_unit_test(varints),
 		cmocka_unit_test(capped_buffer),
