@@ -3,7 +3,12 @@
  * the configuration names (and with whoever dials in), over nng with
  * mutual TLS.  The main loop owns the replica; nng threads post events.
  *
- *   biofedd [-d DIR] [-n]     -n: check the configuration and exit
+ *   biofedd [-n] [-d DIR]     -n: check the node as start-up would, exit
+ *
+ * Start-up is truthful: READY=1 goes to systemd only once the replica is
+ * open, the control socket and the listener are up (or the node listens
+ * on nothing: listen = none) and the peers are being dialed; anything
+ * that fails before is logged and the process exits with status 1.
  */
 #include <nng/nng.h>
 #include <errno.h>
@@ -1068,6 +1073,47 @@ static void handle(struct daemon *d, struct event *e)
 	free(e);
 }
 
+/* Logs why the node cannot listen, for journald and for systemd. */
+static void listen_failed(struct daemon *d, const char *why)
+{
+	const char *url = config_listen_url(&d->node.cfg);
+	char esc[1100];
+
+	log_msg(LOG_ERROR, "listen-failed", "url=%s reason=\"%s\"", url,
+		log_escape(why, strlen(why), esc, sizeof(esc)));
+	sd_notifyf(0, "STATUS=cannot listen on %s: %s", url, esc);
+}
+
+/* Brings the listener back after server_stop (a roster change).  The old
+ * one's port can take a moment to be free: tried again from the cron
+ * until listen_deadline_ms; a listener that does not come back is fatal,
+ * so that the service manager restarts the node instead of leaving it
+ * deaf. */
+static void listen_again(struct daemon *d)
+{
+	char why[512];
+	int rv;
+
+	if (!d->listen_pending || bf_now_ms() < d->listen_next_ms)
+		return;
+	rv = server_start(d, why, sizeof(why));
+	if (rv >= 0) {
+		d->listen_pending = 0;
+		if (rv == SERVER_NO_ROSTER)
+			log_msg(LOG_INFO, "listen-deferred",
+				"url=%s reason=\"%s\"",
+				config_listen_url(&d->node.cfg), why);
+		return;
+	}
+	if (bf_now_ms() < d->listen_deadline_ms) {
+		d->listen_next_ms = bf_now_ms() + 250;
+		return;
+	}
+	listen_failed(d, why);
+	d->exit_code = 1;
+	d->stopping = 1;
+}
+
 /* Rebuilds the TLS configurations after the roster's certificates
  * changed: the listener restarts, and peers reconnect with the new trust
  * anchors (a node that started without a roster verifies its peers from
@@ -1077,8 +1123,10 @@ static void refresh_tls(struct daemon *d)
 	d->tls_dirty = 0;
 	log_msg(LOG_INFO, "roster-changed", "rebuilding TLS configurations");
 	server_stop(d);
-	if (server_start(d))
-		log_msg(LOG_ERROR, "listen-failed", "after a roster change");
+	d->listen_pending = 1;
+	d->listen_next_ms = 0;
+	d->listen_deadline_ms = bf_now_ms() + 10000;
+	listen_again(d);
 	for (size_t i = 0; i < d->npeers; i++) {
 		char ep[CONFIG_STR];
 		snprintf(ep, sizeof(ep), "%s", d->peers[i].endpoint);
@@ -1093,6 +1141,7 @@ static void cron(struct daemon *d, uint64_t *last_check)
 
 	if (d->tls_dirty)
 		refresh_tls(d);
+	listen_again(d);
 
 	/* commits by other processes (biofed publish) when no wake came */
 	if (now - *last_check >= 500) {
@@ -1128,16 +1177,74 @@ static void exec_self(char **argv)
 	log_msg(LOG_ERROR, "restart-failed", "exec: %s", strerror(errno));
 }
 
-static int usage(void)
+static const char usage_text[] =
+	"usage: biofedd [-n] [-d DIR]\n"
+	"Runs a biofed node: keeps its replica in sync with the federation\n"
+	"over mutual TLS.  Logs to stderr; SIGHUP reloads biofed.conf, SIGTERM\n"
+	"stops.\n"
+	"  -d, --dir DIR  the node directory (default: $BIOFED_DIR, else\n"
+	"                 $XDG_DATA_HOME/biofed, else ~/.local/share/biofed)\n"
+	"  -n, --check    check the node as start-up would (configuration,\n"
+	"                 keys, permissions, replica, listen port), say what\n"
+	"                 was checked and exit: 0 when it would start, 1 with\n"
+	"                 each problem named\n"
+	"  -h, --help     this text\n"
+	"  -V, --version  print the version\n"
+	"Exit status: 0 stopped by a signal, 1 could not start or failed,\n"
+	"2 usage error.\n";
+
+/*
+ * Everything the node needs before it tells systemd it is ready, in
+ * order: the control socket, the listener (unless listen = none; a node
+ * without a roster yet listens once it arrives), the dialers.  Returns
+ * -1 when the node cannot work; what failed is logged.
+ */
+static int start(struct daemon *d)
 {
-	fprintf(stderr, "usage: biofedd [-d DIR] [-n]\n"
-			"  -d DIR  node directory (default as for biofed)\n"
-			"  -n      check the configuration and keys, then exit\n");
-	return 2;
+	const struct bf_config *cfg = &d->node.cfg;
+	char why[512];
+	int rv;
+
+	if ((rv = control_start(d)) != 0) {
+		log_msg(LOG_ERROR, "control-failed", "dir=%s error=\"%s\"",
+			d->node.dir, nng_strerror(rv));
+		return -1;
+	}
+	wake_start(d);
+	rv = server_start(d, why, sizeof(why));
+	if (rv < 0) {
+		listen_failed(d, why);
+		return -1;
+	}
+	if (rv == SERVER_NO_ROSTER) {
+		if (cfg->npeers == 0) {
+			listen_failed(d, "no roster member yet, and no "
+					 "federation.peer to bring the roster");
+			return -1;
+		}
+		log_msg(LOG_INFO, "listen-deferred",
+			"url=%s reason=\"%s: listening once the roster arrives "
+			"from a peer\"",
+			config_listen_url(cfg), why);
+	}
+	if (config_outbound_only(cfg))
+		log_msg(LOG_INFO, "outbound-only",
+			"peers=%zu reason=\"node.listen = none: no connection "
+			"accepted; pull, push and relay over the connections "
+			"this node dials\"",
+			cfg->npeers);
+	open_peers(d);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{"dir", required_argument, 0, 'd'},
+		{"check", no_argument, 0, 'n'},
+		{"help", no_argument, 0, 'h'},
+		{"version", no_argument, 0, 'V'},
+		{0, 0, 0, 0}};
 	static struct daemon dm;
 	struct daemon *d = &dm;
 	char dir[PATH_MAX];
@@ -1145,27 +1252,44 @@ int main(int argc, char **argv)
 	sigset_t set;
 	pthread_t sig_tid;
 	uint64_t last_check = 0, last_watchdog = 0, watchdog_us = 0;
-	int ch, check_only = 0, lvl, rv;
+	int ch, check_only = 0, lvl;
 
 	dir[0] = 0;
-	while ((ch = getopt(argc, argv, "d:nh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:nhV", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
-			snprintf(dir, sizeof(dir), "%s", optarg);
+			if (snprintf(dir, sizeof(dir), "%s", optarg) >=
+			    (int)sizeof(dir)) {
+				fprintf(stderr, "biofedd: --dir: path too "
+						"long\n");
+				return 2;
+			}
 			break;
 		case 'n':
 			check_only = 1;
 			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			printf("biofedd %s\n", BF_VERSION);
+			return 0;
 		default:
-			return usage();
+			fputs(usage_text, stderr);
+			return 2;
 		}
 	}
-	if (optind != argc)
-		return usage();
+	if (optind != argc) {
+		fprintf(stderr, "biofedd: unexpected argument \"%s\"\n%s",
+			argv[optind], usage_text);
+		return 2;
+	}
 	if (!dir[0] && node_default_dir(dir, sizeof(dir), &err)) {
 		fprintf(stderr, "biofedd: %s\n", err.msg);
 		return 1;
 	}
+	if (check_only)
+		return preflight_run(dir, PREFLIGHT_REPORT) ? 1 : 0;
 	/* signals go to one thread; nng's threads inherit this mask */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -1174,8 +1298,17 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (preflight_run(dir, 0) != 0) {
+		log_msg(LOG_ERROR, "startup-failed",
+			"dir=%s reason=\"see above; biofedd -n -d DIR checks "
+			"it all\"",
+			dir);
+		sd_notify(0, "STATUS=refused to start: biofedd -n says why");
+		return 1;
+	}
 	if (node_open(&d->node, dir, NODE_KEY, &err)) {
-		fprintf(stderr, "biofedd: %s\n", err.msg);
+		log_msg(LOG_ERROR, "startup-failed", "dir=%s reason=\"%s\"",
+			dir, err.msg);
 		return 1;
 	}
 	/* this connection applies other nodes' change sets and signs none
@@ -1187,19 +1320,6 @@ int main(int argc, char **argv)
 	lvl = log_level_parse(d->node.cfg.log_level);
 	if (lvl > 0)
 		log_set_level((enum log_level)lvl);
-	if (!d->node.cfg.listen[0] && !d->node.cfg.endpoint[0] &&
-	    d->node.cfg.npeers == 0) {
-		fprintf(stderr, "biofedd: %s: neither node.listen/endpoint nor "
-			"federation.peer is set: nothing to do\n", d->conf_path);
-		node_close(&d->node);
-		return 1;
-	}
-	if (check_only) {
-		printf("%s: configuration ok (node %s, %zu peers)\n",
-		       d->conf_path, d->node.cfg.slug, d->node.cfg.npeers);
-		node_close(&d->node);
-		return 0;
-	}
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	d->started_ms = bf_now_ms();
@@ -1209,20 +1329,21 @@ int main(int argc, char **argv)
 	tlsconf_roster_digest(d, d->roster_digest);
 	(void)roster_moved(d);
 	if (pthread_create(&sig_tid, NULL, signal_thread, d) != 0) {
-		fprintf(stderr, "biofedd: cannot start the signal thread\n");
+		log_msg(LOG_ERROR, "startup-failed",
+			"reason=\"cannot start the signal thread\"");
+		node_close(&d->node);
 		return 1;
 	}
-	if ((rv = control_start(d)) != 0)
-		log_msg(LOG_ERROR, "control-failed", "%s", nng_strerror(rv));
-	wake_start(d);
-	if (server_start(d) != 0 && d->node.cfg.npeers == 0) {
-		log_msg(LOG_ERROR, "listen-failed", "and no peers to dial");
-		return 1;
+	if (start(d) != 0) {
+		log_msg(LOG_ERROR, "startup-failed", "node=%s", d->node.cfg.slug);
+		d->exit_code = 1;
+		d->stopping = 1;
+	} else {
+		log_msg(LOG_INFO, "started", "node=%s version=%s peers=%zu",
+			d->node.cfg.slug, BF_VERSION, d->npeers);
+		sd_notify(0, "READY=1");
+		d->ready = 1;
 	}
-	open_peers(d);
-	log_msg(LOG_INFO, "started", "node=%s version=%s peers=%zu",
-		d->node.cfg.slug, BF_VERSION, d->npeers);
-	sd_notify(0, "READY=1");
 	if (sd_watchdog_enabled(0, &watchdog_us) <= 0)
 		watchdog_us = 0;
 
@@ -1240,7 +1361,8 @@ int main(int argc, char **argv)
 			sd_notify(0, "WATCHDOG=1");
 		}
 	}
-	sd_notify(0, d->restart ? "RELOADING=1" : "STOPPING=1");
+	if (d->ready)
+		sd_notify(0, d->restart ? "RELOADING=1" : "STOPPING=1");
 	if (d->fetching)
 		pthread_join(d->fetch_tid, NULL); /* bounded by its timeouts */
 	wake_stop(d);
@@ -1276,12 +1398,13 @@ int main(int argc, char **argv)
 	free(d->in);
 	vv_free(&d->local);
 	node_close(&d->node);
-	log_msg(LOG_INFO, "stopped", "applied=%llu rejected=%llu",
+	log_msg(LOG_INFO, "stopped", "applied=%llu rejected=%llu%s",
 		(unsigned long long)d->applied,
-		(unsigned long long)d->rejected);
+		(unsigned long long)d->rejected,
+		d->exit_code ? " status=1" : "");
 	if (d->restart) {
 		exec_self(argv);
 		return 1; /* a service manager restarts it */
 	}
-	return 0;
+	return d->exit_code;
 }

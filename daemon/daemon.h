@@ -4,6 +4,7 @@
  * events to it, so they never block on SQLite or on the network.
  *
  *   biofedd.c  main loop, events, signals, cron, control socket
+ *   preflight.c  what start-up needs, checked first (and by biofedd -n)
  *   server.c   the listening side: hello, pull (long-poll), push
  *   peer.c     the dialing side: one client per configured peer
  *   tlsconf.c  TLS configurations built from the roster's certificates
@@ -94,7 +95,13 @@ struct inbound {
 	uint64_t errors;
 };
 
-int server_start(struct daemon *d);
+/* Listens on the node's address (config_listen_url).  0 when listening,
+ * or when the node listens on nothing (listen = none);
+ * SERVER_NO_ROSTER when no member could be accepted yet (a new node: it
+ * listens once the roster arrives); <0 when it cannot listen.  why gets
+ * the reason for either. */
+#define SERVER_NO_ROSTER 1
+int server_start(struct daemon *d, char *why, size_t n);
 void server_stop(struct daemon *d);  /* stops listening */
 void server_close(struct daemon *d); /* and closes the socket */
 void server_handle(struct daemon *d, struct srv_ctx *c, nng_msg *msg);
@@ -150,11 +157,23 @@ void peer_tick(struct daemon *d, struct peer *p);
 /* Builds a TLS configuration from this node's certificate and key and the
  * roster's member certificates.  Without members (a node that has not
  * received the roster yet) a client config verifies nothing: everything it
- * will receive is signed, and the coordinator's key is pinned. */
+ * will receive is signed, and the coordinator's key is pinned; a server
+ * config is refused with BF_ENOENT (nobody could be accepted).  Other
+ * failures are BF_EINVAL; err says what. */
 int tlsconf_build(struct daemon *d, int server, nng_tls_config **out,
-		  int *verified);
+		  int *verified, struct bf_err *err);
 /* A digest of the roster's certificates, to notice when they change. */
 void tlsconf_roster_digest(struct daemon *d, uint8_t out[CS_HASH_LEN]);
+
+/* --- preflight.c ------------------------------------------------------- */
+#define PREFLIGHT_REPORT 0x1 /* biofedd -n: print every check, passed or not */
+/* Checks the node directory dir as start-up needs it: its permissions,
+ * biofed.conf (readable, nobody else may write it), the keys (present,
+ * owner-only, parsable, matching each other and the roster), the replica
+ * (opens), the listen address (free to bind) or listen = none with peers
+ * to dial, and that no other biofedd runs there.  Each problem is printed
+ * (PREFLIGHT_REPORT) or logged; returns how many there were. */
+int preflight_run(const char *dir, int flags);
 
 /* --- biofedd.c ----------------------------------------------------------- */
 struct daemon {
@@ -205,6 +224,12 @@ struct daemon {
 	atomic_int wake_queued;
 	uint64_t started_ms;
 	uint64_t applied, rejected;
+	/* start-up and the listener's life: READY=1 went out; the status to
+	 * exit with; a listener to bring back (after a roster change) until
+	 * listen_deadline_ms, tried again at listen_next_ms */
+	int ready, exit_code;
+	int listen_pending;
+	uint64_t listen_deadline_ms, listen_next_ms;
 	/* the listener's refusal counters at the last look (server.c) */
 	int refusal_listener;
 	uint64_t refusals[5];

@@ -63,6 +63,7 @@ static void chan_send(struct peer *p, struct peer_chan *ch,
 int peer_open(struct daemon *d, struct peer *p, const char *endpoint)
 {
 	nng_tls_config *tls = NULL;
+	struct bf_err err;
 	struct vv keep = p->their;
 	int rv;
 
@@ -80,7 +81,8 @@ int peer_open(struct daemon *d, struct peer *p, const char *endpoint)
 	if ((rv = chan_open(p, &p->pull)) != 0 ||
 	    (rv = chan_open(p, &p->push)) != 0)
 		goto fail;
-	if (tlsconf_build(d, 0, &tls, &p->verified) != 0) {
+	if (tlsconf_build(d, 0, &tls, &p->verified, &err) != 0) {
+		log_msg(LOG_WARN, "tls-config", "%s", err.msg);
 		rv = NNG_EINVAL;
 		goto fail;
 	}

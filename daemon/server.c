@@ -408,18 +408,18 @@ void server_wake(struct daemon *d, int changed)
 	}
 }
 
-int server_start(struct daemon *d)
+int server_start(struct daemon *d, char *why, size_t n)
 {
-	const char *url = d->node.cfg.listen[0] ? d->node.cfg.listen
-						: d->node.cfg.endpoint;
+	const char *url = config_listen_url(&d->node.cfg);
 	nng_tls_config *tls = NULL;
-	int rv, verified = 0;
+	struct bf_err err;
+	int rv, rc, verified = 0;
 
 	if (!url[0])
 		return 0; /* a node that only dials */
 	if (!d->srv_open) {
 		if ((rv = nng_rep0_open(&d->srv)) != 0) {
-			log_msg(LOG_ERROR, "listen-failed", "%s", nng_strerror(rv));
+			snprintf(why, n, "%s", nng_strerror(rv));
 			return -1;
 		}
 		d->srv_open = 1;
@@ -430,8 +430,7 @@ int server_start(struct daemon *d)
 			c->d = d;
 			if ((rv = nng_ctx_open(&c->ctx, d->srv)) != 0 ||
 			    (rv = nng_aio_alloc(&c->aio, srv_cb, c)) != 0) {
-				log_msg(LOG_ERROR, "listen-failed", "%s",
-					nng_strerror(rv));
+				snprintf(why, n, "%s", nng_strerror(rv));
 				return -1;
 			}
 			nng_ctx_recv(c->ctx, c->aio);
@@ -439,15 +438,22 @@ int server_start(struct daemon *d)
 	}
 	if (d->listening)
 		return 0;
-	if (tlsconf_build(d, 1, &tls, &verified) != 0)
+	if ((rc = tlsconf_build(d, 1, &tls, &verified, &err)) != 0) {
+		snprintf(why, n, "%s", err.msg);
+		return rc == BF_ENOENT ? SERVER_NO_ROSTER : -1;
+	}
+	if ((rv = nng_listener_create(&d->listener, d->srv, url)) != 0) {
+		snprintf(why, n, "%s", nng_strerror(rv));
+		nng_tls_config_free(tls);
 		return -1;
-	if ((rv = nng_listener_create(&d->listener, d->srv, url)) != 0 ||
-	    (rv = nng_listener_set_ptr(d->listener, NNG_OPT_TLS_CONFIG, tls)) ||
+	}
+	if ((rv = nng_listener_set_ptr(d->listener, NNG_OPT_TLS_CONFIG, tls)) ||
 	    (rv = nng_listener_set_size(d->listener, NNG_OPT_RECVMAXSZ,
 					WIRE_MAX_MSG)) ||
 	    (rv = nng_listener_start(d->listener, 0)) != 0) {
-		log_msg(LOG_ERROR, "listen-failed", "url=%s error=\"%s\"", url,
-			nng_strerror(rv));
+		/* "Address in use", "Permission denied"...: nng's words */
+		snprintf(why, n, "%s", nng_strerror(rv));
+		nng_listener_close(d->listener); /* a later try starts anew */
 		nng_tls_config_free(tls);
 		return -1;
 	}

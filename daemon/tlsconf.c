@@ -59,41 +59,41 @@ void tlsconf_roster_digest(struct daemon *d, uint8_t out[CS_HASH_LEN])
 }
 
 int tlsconf_build(struct daemon *d, int server, nng_tls_config **out,
-		  int *verified)
+		  int *verified, struct bf_err *err)
 {
 	char path[PATH_MAX + 32];
 	uint8_t *cert = NULL, *key = NULL;
-	size_t len, n = 0;
+	size_t len = 0, n = 0;
 	struct bf_buf ca;
-	struct bf_err err;
 	nng_tls_config *cfg = NULL;
-	int rv = -1;
+	int rv = -1, rc = BF_EINVAL;
 
 	bf_buf_init(&ca, 0);
 	node_file(&d->node, NODE_TLS_CERT, path, sizeof(path));
-	if (bf_read_file(path, 1 << 20, &cert, &len, &err))
+	if (bf_read_file(path, 1 << 20, &cert, &len, err))
 		goto out;
 	node_file(&d->node, NODE_TLS_KEY, path, sizeof(path));
-	if (bf_read_file(path, 1 << 20, &key, &len, &err))
+	if (bf_read_file(path, 1 << 20, &key, &len, err))
 		goto out;
 	if (roster_certs(d, &ca, &n) != 0) {
-		snprintf(err.msg, sizeof(err.msg), "cannot read the roster");
+		bf_errf(err, BF_EINVAL, "cannot read the roster");
 		goto out;
 	}
 	if ((rv = nng_tls_config_alloc(&cfg, server ? NNG_TLS_MODE_SERVER
 						    : NNG_TLS_MODE_CLIENT)) ||
 	    (rv = nng_tls_config_own_cert(cfg, (const char *)cert,
 					  (const char *)key, NULL))) {
-		snprintf(err.msg, sizeof(err.msg), "own certificate: %s",
-			 nng_strerror(rv));
+		bf_errf(err, BF_EINVAL,
+			"%s, %s: the TLS library refuses them: %s",
+			NODE_TLS_CERT, NODE_TLS_KEY, nng_strerror(rv));
 		goto out;
 	}
 	if (n > 0) {
 		if ((rv = nng_tls_config_ca_chain(cfg, bf_buf_cstr(&ca), NULL)) ||
 		    (rv = nng_tls_config_auth_mode(cfg,
 						   NNG_TLS_AUTH_MODE_REQUIRED))) {
-			snprintf(err.msg, sizeof(err.msg), "roster certificates: %s",
-				 nng_strerror(rv));
+			bf_errf(err, BF_EINVAL, "roster certificates: %s",
+				nng_strerror(rv));
 			goto out;
 		}
 		if (!server)
@@ -101,8 +101,7 @@ int tlsconf_build(struct daemon *d, int server, nng_tls_config **out,
 		*verified = 1;
 	} else if (server) {
 		/* nobody to accept before the roster is here */
-		snprintf(err.msg, sizeof(err.msg),
-			 "no roster members yet: not listening");
+		rc = bf_errf(err, BF_ENOENT, "no roster members yet");
 		rv = -1;
 		goto out;
 	} else {
@@ -113,8 +112,6 @@ int tlsconf_build(struct daemon *d, int server, nng_tls_config **out,
 	cfg = NULL;
 	rv = 0;
 out:
-	if (rv)
-		log_msg(LOG_WARN, "tls-config", "%s", err.msg);
 	if (cfg)
 		nng_tls_config_free(cfg);
 	if (key) {
@@ -123,5 +120,5 @@ out:
 	}
 	free(cert);
 	bf_buf_free(&ca);
-	return rv ? -1 : 0;
+	return rv ? rc : 0;
 }

@@ -25,15 +25,22 @@ static long long num(json_t *o, const char *k)
 
 static void print_table(json_t *st)
 {
+	/* listen = none: the node only dials, and says so */
+	int outbound = strcmp(str(st, "listen"), "none") == 0;
 	json_t *v;
 	size_t i;
 
 	printf("node %s (pid %lld, up %lld s), %s %s, applied %lld, "
 	       "rejected %lld\n",
 	       str(st, "node"), num(st, "pid"), num(st, "uptime_s"),
-	       json_is_true(json_object_get(st, "listening")) ? "listening on"
-							      : "not listening",
-	       str(st, "listen"), num(st, "applied"), num(st, "rejected"));
+	       outbound ? "outbound-only"
+	       : json_is_true(json_object_get(st, "listening"))
+		       ? "listening on"
+		       : "not listening",
+	       outbound ? "(listen = none: dials its peers, accepts no "
+			  "connections)"
+			: str(st, "listen"),
+	       num(st, "applied"), num(st, "rejected"));
 	printf("\npeers (dialed)\n%-32s %-16s %-10s %10s %12s %12s %6s  %s\n",
 	       "ENDPOINT", "MEMBER", "STATE", "LAST(ms)", "BYTES IN",
 	       "BYTES OUT", "ERRORS", "LAST ERROR");

@@ -20,8 +20,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define KEY_FILE_MAX 65536 /* no PEM key of ours comes near this */
@@ -114,43 +116,54 @@ static int no_password(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-int ed_key_load(const char *path, struct ed_key *out, struct bf_err *err)
+/* Opens a private key file for reading: a regular file of at most
+ * KEY_FILE_MAX bytes that nobody but its owner may read.  The checks are
+ * made on the file opened, not on its name, so a swap cannot slip by. */
+static int open_private(const char *path, FILE **out, struct bf_err *err)
 {
-	struct ed_key k = {0};
-	EVP_PKEY *pkey = NULL;
 	struct stat st;
-	FILE *f = NULL;
+	FILE *f;
 	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return bf_errf(err, errno == ENOENT ? BF_ENOENT : BF_EIO,
 			       "%s: %s", path, strerror(errno));
-	/* check the file we opened, not the name, so a swap cannot slip by */
 	if (fstat(fd, &st) != 0) {
 		rc = bf_errf(err, BF_EIO, "%s: %s", path, strerror(errno));
-		close(fd);
-		goto out;
+		goto fail;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > KEY_FILE_MAX) {
 		rc = bf_errf(err, BF_EINVAL, "%s: not a key file", path);
-		close(fd);
-		goto out;
+		goto fail;
 	}
 	if (st.st_mode & 077) {
 		rc = bf_errf(err, BF_ECRYPTO,
 			     "%s: private key is accessible by group or "
 			     "others (mode %04o); run chmod 600 on it",
 			     path, (unsigned)(st.st_mode & 07777));
-		close(fd);
-		goto out;
+		goto fail;
 	}
-	f = fdopen(fd, "r");
-	if (!f) {
+	if (!(f = fdopen(fd, "r"))) {
 		rc = bf_errf(err, BF_EIO, "%s: %s", path, strerror(errno));
-		close(fd);
-		goto out;
+		goto fail;
 	}
+	*out = f;
+	return 0;
+fail:
+	close(fd);
+	return rc;
+}
+
+int ed_key_load(const char *path, struct ed_key *out, struct bf_err *err)
+{
+	struct ed_key k = {0};
+	EVP_PKEY *pkey = NULL;
+	FILE *f = NULL;
+	int rc;
+
+	if ((rc = open_private(path, &f, err)) != 0)
+		return rc;
 	pkey = PEM_read_PrivateKey(f, NULL, no_password, NULL);
 	if (!pkey) {
 		rc = ossl_fail(err, BF_ECRYPTO, path);
@@ -385,5 +398,75 @@ int tls_cert_fingerprint(const char *pem, size_t len, char out[65],
 out:
 	X509_free(x);
 	BIO_free(bio);
+	return rc;
+}
+
+int tls_identity_check(const char *key_path, const char *cert_path,
+		       struct tls_identity *out, struct bf_err *err)
+{
+	struct tls_identity id = {{0}, {0}};
+	EVP_PKEY *pkey = NULL;
+	X509 *x = NULL;
+	FILE *f = NULL;
+	char group[64] = "";
+	uint8_t *pem = NULL;
+	size_t len = 0;
+	struct tm tm;
+	int rc;
+
+	if ((rc = open_private(key_path, &f, err)) != 0)
+		return rc;
+	pkey = PEM_read_PrivateKey(f, NULL, no_password, NULL);
+	fclose(f);
+	if (!pkey)
+		return ossl_fail(err, BF_ECRYPTO, key_path);
+	/* mbedTLS 2.28 (Debian's nng) has no Ed25519 certificates */
+	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_EC ||
+	    EVP_PKEY_get_utf8_string_param(pkey, "group", group, sizeof(group),
+					   NULL) != 1 ||
+	    strcmp(group, "prime256v1") != 0) {
+		rc = bf_errf(err, BF_ECRYPTO, "%s: not an ECDSA P-256 key",
+			     key_path);
+		goto out;
+	}
+	if ((rc = bf_read_file(cert_path, 1 << 20, &pem, &len, err)) != 0)
+		goto out;
+	if ((rc = tls_cert_fingerprint((const char *)pem, len, id.fingerprint,
+				       err)) != 0) {
+		bf_err_prefix(err, "%s", cert_path);
+		goto out;
+	}
+	{
+		BIO *bio = BIO_new_mem_buf(pem, (int)len);
+		x = bio ? PEM_read_bio_X509(bio, NULL, no_password, NULL) : NULL;
+		BIO_free(bio);
+	}
+	if (!x) {
+		rc = ossl_fail(err, BF_EINVAL, cert_path);
+		goto out;
+	}
+	if (X509_check_private_key(x, pkey) != 1) {
+		ERR_clear_error();
+		rc = bf_errf(err, BF_ECRYPTO,
+			     "%s is not the certificate of the key in %s",
+			     cert_path, key_path);
+		goto out;
+	}
+	if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0 ||
+	    X509_cmp_current_time(X509_get0_notAfter(x)) < 0) {
+		rc = bf_errf(err, BF_ECRYPTO,
+			     "%s: not valid now (expired, or not yet valid)",
+			     cert_path);
+		goto out;
+	}
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+		strftime(id.valid_until, sizeof(id.valid_until), "%Y-%m-%d",
+			 &tm);
+	*out = id;
+	rc = BF_OK;
+out:
+	X509_free(x);
+	free(pem);
+	EVP_PKEY_free(pkey);
 	return rc;
 }

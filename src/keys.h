@@ -49,4 +49,16 @@ int tls_identity_generate(const char *key_path, const char *cert_path,
 int tls_cert_fingerprint(const char *pem, size_t len, char out[65],
 			 struct bf_err *err);
 
+/* A TLS identity as tls_identity_check found it. */
+struct tls_identity {
+	char fingerprint[65]; /* of the certificate: tls_cert_fingerprint */
+	char valid_until[11]; /* YYYY-MM-DD */
+};
+
+/* Checks the TLS identity biofedd uses: key_path an owner-only file with
+ * an unencrypted ECDSA P-256 key, cert_path a PEM certificate of that
+ * key, valid now.  Fills out on success; the error names the file. */
+int tls_identity_check(const char *key_path, const char *cert_path,
+		       struct tls_identity *out, struct bf_err *err);
+
 #endif
