@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -155,6 +156,16 @@ fail:
 	return rc;
 }
 
+/* A key file OpenSSL could not read: say what was expected. */
+static int unreadable_key(struct bf_err *err, const char *path)
+{
+	char what[PATH_MAX + 64];
+
+	snprintf(what, sizeof(what), "%s: not an unencrypted PEM private key",
+		 path);
+	return ossl_fail(err, BF_ECRYPTO, what);
+}
+
 int ed_key_load(const char *path, struct ed_key *out, struct bf_err *err)
 {
 	struct ed_key k = {0};
@@ -166,7 +177,7 @@ int ed_key_load(const char *path, struct ed_key *out, struct bf_err *err)
 		return rc;
 	pkey = PEM_read_PrivateKey(f, NULL, no_password, NULL);
 	if (!pkey) {
-		rc = ossl_fail(err, BF_ECRYPTO, path);
+		rc = unreadable_key(err, path);
 		goto out;
 	}
 	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
@@ -419,7 +430,7 @@ int tls_identity_check(const char *key_path, const char *cert_path,
 	pkey = PEM_read_PrivateKey(f, NULL, no_password, NULL);
 	fclose(f);
 	if (!pkey)
-		return ossl_fail(err, BF_ECRYPTO, key_path);
+		return unreadable_key(err, key_path);
 	/* mbedTLS 2.28 (Debian's nng) has no Ed25519 certificates */
 	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_EC ||
 	    EVP_PKEY_get_utf8_string_param(pkey, "group", group, sizeof(group),
