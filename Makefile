@@ -5,8 +5,12 @@
 #   make check SAN=address,undefined   the same under sanitizers (own build dir)
 #   make bench           benchmarks (print their figures; not part of check)
 #   make fuzz            libFuzzer targets (clang), run briefly
-#   make demo            a local demonstration node/federation with example data
+#   make demo            a live federation of three nodes on this machine
 #   make install DESTDIR=... PREFIX=/usr/local
+#
+# demo and check first run deploy/deps.sh (the compiler, libraries and
+# tools they need; as root it installs what is missing, otherwise it says
+# which packages to install); check-nodeps and demo-nodeps skip that step.
 #
 # CI=true turns warnings into errors.
 
@@ -91,7 +95,17 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libbiofed.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-check: $(BUILD)/biofed $(BUILD)/biofedd $(UNIT_BIN) $(TOOL_BIN)
+# The dependency step runs before anything compiles: a missing header
+# must end in the apt-get line, not in a compiler error.  So it is the
+# recipe's first command and the build is a sub-make (which shares the
+# jobserver: make -j2 check works).
+DEPS = CC='$(CC)' deploy/deps.sh
+
+check:
+	@$(DEPS) check
+	@$(MAKE) --no-print-directory check-nodeps
+
+check-nodeps: $(BUILD)/biofed $(BUILD)/biofedd $(UNIT_BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) tests/run.sh $(UNIT_BIN)
 
 bench: $(BUILD)/biofed $(BUILD)/biofedd $(BENCH_BIN)
@@ -113,7 +127,11 @@ fuzz: $(FUZZ_BIN)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-$$n tests/fuzz/seeds/$$n || exit 1; \
 	done
 
-demo: $(BUILD)/biofed
+demo:
+	@$(DEPS) build
+	@$(MAKE) --no-print-directory demo-nodeps
+
+demo-nodeps: $(BUILD)/biofed $(BUILD)/biofedd
 	@BUILD=$(BUILD) deploy/demo.sh
 
 install: $(BUILD)/biofed $(BUILD)/biofedd
@@ -133,7 +151,7 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check bench fuzz demo install format clean
+.PHONY: all check check-nodeps bench fuzz demo demo-nodeps install format clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
