@@ -19,9 +19,9 @@
 # for and stop the nodes.
 set -eu
 T0=$(($(date +%s%N) / 1000000))
+# the partners, coordinator first; and federation.sh as a library
 # shellcheck disable=SC2034 # both read by federation.sh
-FED_NODES="navarrabiomed biocruces chu-toulouse"
-FED_LIB=1
+FED_NODES="navarrabiomed biocruces chu-toulouse" FED_LIB=1
 . "$(dirname "$0")/federation.sh"
 DATA=$ROOT/tests/data/refbio
 COORD=navarrabiomed
@@ -31,6 +31,15 @@ DIR=$(mktemp -d "${TMPDIR:-/tmp}/biofed-demo.XXXXXX")
 DIR=$(cd "$DIR" && pwd)
 
 # --- cleanup: every daemon started here is stopped by its pid ----------------
+# STARTED: SLUG:PID of every daemon running that this script started, kept
+# here as well as in DIR/SLUG/biofedd.pid: cleanup must find them even if
+# DIR is gone
+STARTED=""
+start() { # start SLUG: start_node, and remember the pid
+	start_node "$1"
+	STARTED="$(for np in $STARTED; do [ "${np%%:*}" = "$1" ] || echo "$np"; done)
+$1:$(cat "$DIR/$1/biofedd.pid")"
+}
 DONE=0
 cleanup() {
 	rc=$?
@@ -38,12 +47,10 @@ cleanup() {
 	[ "$DONE" = 1 ] && [ "${KEEP:-}" = 1 ] && return 0
 	[ "$DONE" = 1 ] || echo "demo.sh: interrupted or failed (exit status $rc)" >&2
 	say "stop every node: SIGTERM to each daemon's pid, then wait for it to exit"
-	stopped=""
-	for node in $(slugs 2>/dev/null); do
-		[ -f "$DIR/$node/biofedd.pid" ] && stopped="$stopped $node:$(cat "$DIR/$node/biofedd.pid")"
-	done
-	cmd_stop "$DIR" || true
-	for np in $stopped; do
+	# SIGTERM to all at once, then wait for each
+	[ -f "$DIR/nodes" ] && { cmd_stop "$DIR" || true; }
+	for np in $STARTED; do
+		stop_pid "${np#*:}" "${np%%:*}" || true
 		printf '%-14s pid %-7s %s\n' "${np%%:*}" "${np#*:}" \
 			"$(if alive "${np#*:}"; then echo "STILL RUNNING"; else echo stopped; fi)"
 	done
@@ -135,7 +142,7 @@ echo "(the roster is signed data at $COORD; the members do not have it yet)"
 say "3. three daemons start; the members get the roster by sync"
 configure_all
 t=$(now_ms)
-for node in $(slugs); do start_node "$node"; done
+for node in $(slugs); do start "$node"; done
 wait_up $(slugs)
 k=0
 for node in $(slugs); do
@@ -187,7 +194,7 @@ show navarrabiomed samples import "$DATA/navarrabiomed/samples.csv"
 want=$(seq_at navarrabiomed navarrabiomed)
 echo "chu-toulouse holds navarrabiomed's change sets up to seq $(seq_at chu-toulouse navarrabiomed) of $want"
 t=$(now_ms)
-start_node chu-toulouse
+start chu-toulouse
 echo "chu-toulouse: restarted, pid $(cat "$DIR/chu-toulouse/biofedd.pid")"
 arrive navarrabiomed "$want" "$t" "caught up: from restart to seq $want at" chu-toulouse
 wait_up chu-toulouse

@@ -155,9 +155,15 @@ start_node() { # start_node SLUG
 }
 
 stop_node() { # stop_node SLUG [SIGNAL]: waits for the exit
-	s=$1; sig=${2:-TERM}
-	[ -f "$DIR/$s/biofedd.pid" ] || return 0
-	pid=$(cat "$DIR/$s/biofedd.pid")
+	[ -f "$DIR/$1/biofedd.pid" ] || return 0
+	stop_pid "$(cat "$DIR/$1/biofedd.pid")" "$1" "${2:-TERM}"
+	rm -f "$DIR/$1/biofedd.pid"
+}
+
+# stop_pid PID SLUG [SIGNAL]: stops that pid if it is the daemon of
+# DIR/SLUG, and waits for the exit (SIGKILL after 10 s)
+stop_pid() {
+	pid=$1; s=$2; sig=${3:-TERM}
 	if ours "$pid" "$s"; then
 		kill -s "$sig" "$pid" 2>/dev/null || true
 		k=0
@@ -168,7 +174,6 @@ stop_node() { # stop_node SLUG [SIGNAL]: waits for the exit
 			while alive "$pid"; do sleep 0.05; done
 		fi
 	fi
-	rm -f "$DIR/$s/biofedd.pid"
 }
 
 # new_log SLUG: what the node logged since its last start

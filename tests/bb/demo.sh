@@ -9,16 +9,6 @@
 DEMO="$ROOT/deploy/demo.sh"
 export BUILD
 
-cleanup() {
-	# whatever a failed check left: daemons of a demo directory under $T
-	for f in "$T"/biofed-demo.*/*/biofedd.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
-	done
-	[ -n "$BB_KEEP" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
 # demo_dir OUTPUT: the directory the demo said it uses
 demo_dir() { printf '%s\n' "$1" | sed -n '1s/.* in \(\/.*\)$/\1/p'; }
 # pids OUTPUT: every daemon pid the demo printed
@@ -33,6 +23,14 @@ running() {
 	done
 	return 0
 }
+cleanup() {
+	# whatever a failed check left: processes of a demo directory under $T
+	for p in $(running "$T"); do kill "$p" 2>/dev/null; done
+	[ -n "$BB_KEEP" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
 # gone "what" OUTPUT: no process it printed or started is left, and its
 # directory is removed
 gone() {
