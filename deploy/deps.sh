@@ -167,7 +167,6 @@ profiles_of() {
 	check) echo build check ;;
 	ci) echo build check ci ;;
 	package) echo build package ;;
-	*) echo "$me: unknown profile \"$1\"" >&2; usage ;;
 	esac
 }
 
@@ -180,6 +179,10 @@ esac
 [ $# -ge 1 ] || usage
 wanted=" "
 for p in "$@"; do
+	case $p in
+	build | check | ci | package) ;;
+	*) echo "$me: unknown profile \"$p\"" >&2; usage ;;
+	esac
 	for q in $(profiles_of "$p"); do
 		case $wanted in *" $q "*) ;; *) wanted="$wanted$q " ;; esac
 	done
@@ -189,8 +192,9 @@ if [ "$mode" = install ] && { [ "$(id -u)" -ne 0 ] || [ -n "${FAKEROOTKEY:-}" ];
 	mode=print
 fi
 
-# missing: the packages for the needs not met, in table order, each once;
-# also sets what (the needs, for the message).  With --list: every package.
+# missing: two lines, the packages for the needs not met (in table order,
+# each once) and what those needs are, for the message.  With --list:
+# every package of the profiles.
 missing() {
 	pkgs=" " what=""
 	printf '%s\n' "$NEEDS" | {
