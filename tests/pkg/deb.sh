@@ -27,9 +27,10 @@
 #      biofedd -n; init creates only files biofed(1) lists;
 #   8. purge removes the package's files and keeps the node's directory.
 #
-# Runs as root (dpkg --root, chown, setpriv), offline, in about a minute.
-# Needs: dpkg-dev debhelper scdoc lintian man-db groff-base systemd
-# util-linux, and the build dependencies (debian/control).
+# Runs as root (dpkg --root, chown, setpriv), offline, in about a minute
+# on two cores (the package build is most of it): too long for make check,
+# so CI runs it on its own.  Needs: debhelper scdoc lintian man-db systemd
+# and the build dependencies (debian/control).
 #
 #   tests/pkg/deb.sh                 everything above; "ok"/"not ok" lines
 #   tests/pkg/deb.sh --build-only    steps 1 and 2 (make deb)
@@ -57,7 +58,7 @@ pass() {
 	if out=$("$@" 2>&1); then ok "$desc"; else fail "$desc" "$out"; fi
 }
 
-if [ "$(id -u)" -ne 0 ]; then
+if [ "$mode" != --build-only ] && [ "$(id -u)" -ne 0 ]; then
 	echo "# tests/pkg/deb.sh must run as root (dpkg --root, chown, setpriv)"
 	exit 1
 fi
