@@ -59,6 +59,7 @@ package  cmd    dh                   debhelper
 package  cmd    dpkg-buildpackage    dpkg-dev
 package  cmd    lintian              lintian
 package  cmd    fakeroot             fakeroot
+package  cmd    systemd-analyze      systemd
 '
 
 me=deploy/deps.sh
