@@ -5,8 +5,14 @@
 #   make check SAN=address,undefined   the same under sanitizers (own build dir)
 #   make bench           benchmarks (print their figures; not part of check)
 #   make fuzz            libFuzzer targets (clang), run briefly
-#   make demo            a local demonstration node/federation with example data
+#   make demo            a live federation of three nodes on this machine
+#   make man             man pages (scdoc) into $(BUILD)/man
 #   make install DESTDIR=... PREFIX=/usr/local
+#   make deb             the Debian package, built in a copy (tests/pkg/deb.sh)
+#
+# demo and check first run deploy/deps.sh (the compiler, libraries and
+# tools they need; as root it installs what is missing, otherwise it says
+# which packages to install); check-nodeps and demo-nodeps skip that step.
 #
 # CI=true turns warnings into errors.
 
@@ -91,7 +97,17 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libbiofed.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-check: $(BUILD)/biofed $(BUILD)/biofedd $(UNIT_BIN) $(TOOL_BIN)
+# The dependency step runs before anything compiles: a missing header
+# must end in the apt-get line, not in a compiler error.  So it is the
+# recipe's first command and the build is a sub-make (which shares the
+# jobserver: make -j2 check works).
+DEPS = CC='$(CC)' deploy/deps.sh
+
+check:
+	@$(DEPS) check
+	@$(MAKE) --no-print-directory check-nodeps
+
+check-nodeps: $(BUILD)/biofed $(BUILD)/biofedd $(UNIT_BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) tests/run.sh $(UNIT_BIN)
 
 bench: $(BUILD)/biofed $(BUILD)/biofedd $(BENCH_BIN)
@@ -113,19 +129,70 @@ fuzz: $(FUZZ_BIN)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-$$n tests/fuzz/seeds/$$n || exit 1; \
 	done
 
-demo: $(BUILD)/biofed
+demo:
+	@$(DEPS) build
+	@$(MAKE) --no-print-directory demo-nodeps
+
+demo-nodeps: $(BUILD)/biofed $(BUILD)/biofedd
 	@BUILD=$(BUILD) deploy/demo.sh
 
-install: $(BUILD)/biofed $(BUILD)/biofedd
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/biofed
+# --- man pages and installation -------------------------------------------
+# Installed text (the unit, the man pages) names the paths of a PREFIX
+# install: its sources say /usr/local/... and are rewritten.  systemd's
+# unit directory may lie outside PREFIX (Debian 12: /lib/systemd/system).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR = $(PREFIX)/share/doc/biofed
+MANDIR = $(PREFIX)/share/man
+VERSION := $(shell sed -n 's/^\#define BF_VERSION "\(.*\)"$$/\1/p' src/util.h)
+INSTALL_PATHS = -e 's|/usr/local/lib/systemd/system|$(UNITDIR)|g' \
+	-e 's|/usr/local/lib/sysusers.d|$(SYSUSERSDIR)|g' \
+	-e 's|/usr/local/lib/tmpfiles.d|$(TMPFILESDIR)|g' \
+	-e 's|/usr/local/share/bash-completion/completions|$(COMPLETIONDIR)|g' \
+	-e 's|/usr/local/|$(PREFIX)/|g' -e 's|@VERSION@|$(VERSION)|g'
+
+PAGE_PATHS = $(PREFIX) $(UNITDIR) $(SYSUSERSDIR) $(TMPFILESDIR) $(COMPLETIONDIR) $(VERSION)
+MAN_SRC = $(wildcard man/*.scd)
+MAN_OUT = $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
+
+# the paths the pages were rendered for: a new PREFIX renders them again
+$(BUILD)/man/paths: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PAGE_PATHS)' | cmp -s - $@ || echo '$(PAGE_PATHS)' > $@
+
+# scdoc sets .nh and .ad l before .TH, which undoes them: set them after
+$(BUILD)/man/%: man/%.scd $(BUILD)/man/paths
+	sed $(INSTALL_PATHS) $< | scdoc | sed '/^\.TH /a .nh\n.ad l' > $@.tmp
+	mv $@.tmp $@
+
+man: $(MAN_OUT)
+
+install: $(BUILD)/biofed $(BUILD)/biofedd $(MAN_OUT)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BUILD)/biofed $(DESTDIR)$(PREFIX)/bin/biofed
-	install -d $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(BUILD)/biofedd $(DESTDIR)$(PREFIX)/sbin/biofedd
-	install -m 0644 README.md proto/PROTOCOL.md conf/biofed.conf.example $(DESTDIR)$(PREFIX)/share/doc/biofed/
-	install -m 0644 deploy/README.md $(DESTDIR)$(PREFIX)/share/doc/biofed/DEPLOY.md
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
-	sed 's|/usr/local/|$(PREFIX)/|g' deploy/biofedd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/biofedd.service
-	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/biofedd.service
+	install -m 0644 README.md proto/PROTOCOL.md conf/biofed.conf.example $(DESTDIR)$(DOCDIR)/
+	install -m 0644 deploy/README.md $(DESTDIR)$(DOCDIR)/DEPLOY.md
+	for p in $(MAN_OUT); do \
+	  s=$${p##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+	  install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	sed $(INSTALL_PATHS) deploy/biofedd.service > $(DESTDIR)$(UNITDIR)/biofedd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/biofedd.service
+	install -m 0644 deploy/biofed.sysusers $(DESTDIR)$(SYSUSERSDIR)/biofed.conf
+	install -m 0644 deploy/biofed.tmpfiles $(DESTDIR)$(TMPFILESDIR)/biofed.conf
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 deploy/biofed.bash-completion $(DESTDIR)$(COMPLETIONDIR)/biofed
+	ln -sf biofed $(DESTDIR)$(COMPLETIONDIR)/biofedd
+
+# dpkg-buildpackage in a copy of the tree; the .deb, .changes and the
+# lintian report land in $(BUILD)/deb
+deb:
+	@$(DEPS) package
+	@BUILD=$(BUILD) tests/pkg/deb.sh --build-only
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c
@@ -133,7 +200,10 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check bench fuzz demo install format clean
+FORCE:
+
+.PHONY: all check check-nodeps bench fuzz demo demo-nodeps man install deb \
+	format clean FORCE
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -16,6 +16,9 @@
 #                                          with an empty replica (it catches up)
 #   federation.sh status DIR               one line per node: pid, port, vector
 #
+# FED_NODES="navarrabiomed biocruces chu-toulouse" picks the partners and
+# their order (the first is the coordinator); the rest of partners.csv
+# follows, for add.
 # Every node gets DIR/<slug>/ (its node directory), biofedd.log (stderr,
 # log level debug) and biofedd.pid.  Node i dials node i+1 (a ring) and,
 # from five nodes on, node i+N/2 (a chord): connected, not a full mesh.
@@ -25,7 +28,11 @@
 # before their daemons start (as a new member would receive it at join
 # time); FED_SEED_ROSTER=0 lets it travel over the network instead.
 # Every process this script starts is stopped by its pid.
+#
+# deploy/demo.sh uses the functions below (FED_LIB=1 . deploy/federation.sh
+# defines them and runs no command); they work on the federation in $DIR.
 set -eu
+# the caller, when sourced: demo.sh, also in deploy/
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
@@ -40,9 +47,18 @@ die() { echo "federation.sh: $*" >&2; exit 1; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 bf() { d=$1; shift; "$BIOFED" --dir "$DIR/$d" "$@"; }
 slugs() { cat "$DIR/nodes"; }
-count() { wc -l < "$DIR/nodes" | tr -d ' '; }
+count() { if [ -f "$DIR/nodes" ]; then wc -l < "$DIR/nodes" | tr -d ' '; else echo 0; fi; }
 nth() { sed -n "$(($1 + 1))p" "$DIR/nodes"; }        # nth 0 = coordinator
-partner() { awk -F, -v n="$(($1 + 2))" 'NR == n' "$PARTNERS"; }
+# partners: every partner's slug, those of FED_NODES first, each once
+partners() {
+	{ for p in ${FED_NODES:-}; do echo "$p"; done; sed 1d "$PARTNERS" | cut -d, -f1; } |
+		awk '!seen[$0]++'
+}
+# next_partners K: the first K partners that are not nodes of DIR yet
+next_partners() {
+	partners | { if [ -f "$DIR/nodes" ]; then grep -vxF -f "$DIR/nodes"; else cat; fi; } |
+		head -n "$1"
+}
 port_of() { sed -n 's|^endpoint = tls+tcp://127.0.0.1:\([0-9]*\)$|\1|p' "$DIR/$1/biofed.conf"; }
 
 # free_ports N: N ports that 127.0.0.1 can bind now, below the ephemeral
@@ -67,7 +83,10 @@ while len(out) < n:
 print(" ".join(map(str, out)))
 EOF
 	else
-		used=$(ss -Htan | awk '{print $4}' | sed 's/.*://')
+		# the ports of every TCP socket, from the kernel (hex in /proc)
+		used=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+			awk '$2 ~ /:/ { sub(/.*:/, "", $2); print $2 }' |
+			while read -r h; do echo $((0x$h)); done)
 		out=""; k=0
 		while [ "$k" -lt "$1" ]; do
 			p=$(awk -v s="$(date +%N)" 'BEGIN { srand(s); print 20000 + int(rand() * 12000) }')
@@ -79,7 +98,7 @@ EOF
 }
 
 # alive PID: running and not a zombie
-alive() { [ -r "/proc/$1/stat" ] && ! sed 's/^.*) //' "/proc/$1/stat" | grep -q '^Z'; }
+alive() { [ -r "/proc/$1/stat" ] && ! sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^Z'; }
 # ours PID SLUG: that pid is biofedd serving DIR/SLUG (not a reused pid)
 ours() { alive "$1" && tr '\0' ' ' < "/proc/$1/cmdline" | grep -qF "biofedd -d $DIR/$2 "; }
 
@@ -96,9 +115,9 @@ peers_of() {
 	if [ "$n" -ge 5 ]; then echo $(((i + n / 2) % n)); fi
 }
 
-init_node() { # init_node INDEX PORT COORDINATOR_KEY(empty for the coordinator)
-	line=$(partner "$1")
-	[ -n "$line" ] || die "no partner number $(($1 + 1)) in $PARTNERS (at most 9 nodes)"
+init_node() { # init_node SLUG PORT COORDINATOR_KEY(empty for the coordinator)
+	line=$(awk -F, -v s="$1" 'NR > 1 && $1 == s' "$PARTNERS")
+	[ -n "$line" ] || die "no partner \"$1\" in $PARTNERS"
 	IFS=, read -r slug name country region <<EOF
 $line
 EOF
@@ -146,9 +165,15 @@ start_node() { # start_node SLUG
 }
 
 stop_node() { # stop_node SLUG [SIGNAL]: waits for the exit
-	s=$1; sig=${2:-TERM}
-	[ -f "$DIR/$s/biofedd.pid" ] || return 0
-	pid=$(cat "$DIR/$s/biofedd.pid")
+	[ -f "$DIR/$1/biofedd.pid" ] || return 0
+	stop_pid "$(cat "$DIR/$1/biofedd.pid")" "$1" "${2:-TERM}"
+	rm -f "$DIR/$1/biofedd.pid"
+}
+
+# stop_pid PID SLUG [SIGNAL]: stops that pid if it is the daemon of
+# DIR/SLUG, and waits for the exit (SIGKILL after 10 s)
+stop_pid() {
+	pid=$1; s=$2; sig=${3:-TERM}
 	if ours "$pid" "$s"; then
 		kill -s "$sig" "$pid" 2>/dev/null || true
 		k=0
@@ -159,7 +184,6 @@ stop_node() { # stop_node SLUG [SIGNAL]: waits for the exit
 			while alive "$pid"; do sleep 0.05; done
 		fi
 	fi
-	rm -f "$DIR/$s/biofedd.pid"
 }
 
 # new_log SLUG: what the node logged since its last start
@@ -188,6 +212,42 @@ wait_up() {
 	done
 }
 
+# init_nodes N [BASEPORT]: the next N partners become nodes of DIR (biofed
+# init; the first node of DIR is the coordinator), on free ports unless
+# BASEPORT
+init_nodes() {
+	todo=$1
+	[ $(($(count) + todo)) -le 9 ] || die "at most 9 nodes (the Refbio partners)"
+	if [ -n "${2:-}" ]; then ports=$(seq "$2" $(($2 + todo - 1))); else ports=$(free_ports "$todo"); fi
+	new=$(next_partners "$todo")
+	[ -f "$DIR/nodes" ] || : > "$DIR/nodes"
+	for p in $ports; do
+		slug=$(printf '%s\n' "$new" | head -1); new=$(printf '%s\n' "$new" | sed 1d)
+		ck=""
+		[ "$(count)" -eq 0 ] || ck=$(bf "$(nth 0)" roster key)
+		init_node "$slug" "$p" "$ck"
+	done
+}
+
+# admit_all: the coordinator admits every node (biofed roster add)
+admit_all() {
+	for s in $(slugs); do bf "$(nth 0)" roster add "$DIR/$s/identity.json" >/dev/null; done
+}
+
+# configure_all: every node's [federation] peer lines (see peers_of)
+configure_all() {
+	i=0
+	for s in $(slugs); do configure_peers "$i" "$(count)"; i=$((i + 1)); done
+}
+
+# seed_roster: the coordinator's roster handed to the members as a file
+seed_roster() {
+	bf "$(nth 0)" changes export --origin coordinator -o "$DIR/roster.bfx" 2>/dev/null
+	for s in $(slugs); do
+		[ "$s" = "$(nth 0)" ] || bf "$s" changes import "$DIR/roster.bfx" >/dev/null
+	done
+}
+
 cmd_start() {
 	[ $# -ge 2 ] || die "usage: start N DIR [BASEPORT]"
 	n=$1; DIR=$2; base=${3:-}
@@ -195,28 +255,10 @@ cmd_start() {
 	mkdir -p "$DIR"
 	DIR=$(cd "$DIR" && pwd)
 	if [ ! -f "$DIR/nodes" ]; then
-		if [ -n "$base" ]; then
-			ports=$(seq "$base" $((base + n - 1)))
-		else
-			ports=$(free_ports "$n")
-		fi
-		: > "$DIR/nodes"
-		i=0; ck=""
-		for p in $ports; do
-			init_node "$i" "$p" "$ck"
-			[ -n "$ck" ] || ck=$(bf "$(nth 0)" roster key)
-			i=$((i + 1))
-		done
-		coord=$(nth 0)
-		for s in $(slugs); do bf "$coord" roster add "$DIR/$s/identity.json" >/dev/null; done
-		i=0
-		for s in $(slugs); do configure_peers "$i" "$n"; i=$((i + 1)); done
-		if [ "$SEED_ROSTER" = 1 ]; then
-			bf "$coord" changes export --origin coordinator -o "$DIR/roster.bfx" 2>/dev/null
-			for s in $(slugs); do
-				[ "$s" = "$coord" ] || bf "$s" changes import "$DIR/roster.bfx" >/dev/null
-			done
-		fi
+		init_nodes "$n" "$base"
+		admit_all
+		configure_all
+		[ "$SEED_ROSTER" != 1 ] || seed_roster
 	elif [ "$(count)" -ne "$n" ]; then
 		die "$DIR holds $(count) nodes, not $n"
 	fi
@@ -229,8 +271,7 @@ cmd_add() {
 	[ $# -eq 1 ] || die "usage: add DIR"
 	DIR=$(cd "$1" && pwd)
 	n=$(count)
-	port=$(free_ports 1)
-	init_node "$n" "$port" "$(bf "$(nth 0)" roster key)"
+	init_nodes 1
 	s=$(nth "$n")
 	bf "$(nth 0)" roster add "$DIR/$s/identity.json" >/dev/null
 	# it dials the coordinator and the node half way round
@@ -252,6 +293,12 @@ cmd_stop() {
 		ours "$pid" "$s" && kill -s TERM "$pid" 2>/dev/null || true
 	done
 	for s in $(slugs); do stop_node "$s"; done
+}
+
+# seq_at SLUG ORIGIN: ORIGIN's highest seq in SLUG's replica (0: none)
+seq_at() {
+	bf "$1" changes vector 2>/dev/null | tr -d ' \n' |
+		sed -n "s/.*\"$2\":{\"hash\":\"[0-9a-f]*\",\"seq\":\([0-9]*\)}.*/\1/p" | grep . || echo 0
 }
 
 # vectors and digests of every node, one line each
@@ -293,6 +340,8 @@ cmd_status() {
 			"$(port_of "$s")" "$(bf "$s" changes vector 2>&1 | tr -d ' \n')"
 	done
 }
+
+[ "${FED_LIB:-}" != 1 ] || return 0
 
 cmd=${1:-}
 [ $# -gt 0 ] && shift

@@ -64,8 +64,9 @@ static const char usage_text[] =
 	"row;\n"
 	"                           print the digest of the replicated state\n"
 	"\n"
-	"DIR defaults to $BIOFED_DIR, else $XDG_DATA_HOME/biofed, else\n"
-	"~/.local/share/biofed.\n";
+	"DIR defaults to $BIOFED_DIR, else /var/lib/biofed for the user who\n"
+	"owns it (the service user), else $XDG_DATA_HOME/biofed, else\n"
+	"~/.local/share/biofed.  man biofed: every command and option.\n";
 
 int cli_fail(const char *fmt, ...)
 {

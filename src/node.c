@@ -13,13 +13,27 @@
 
 #include "schema.h"
 
-int node_default_dir(char *out, size_t n, struct bf_err *err)
+/* The service user's own directory, and only theirs: another user (root
+ * included) who can read it must still name it, so that nobody writes
+ * files there by accident that the service user then cannot open. */
+static int owned_by_caller(const char *dir)
+{
+	struct stat st;
+
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       st.st_uid == geteuid();
+}
+
+int node_default_dir_at(const char *system_dir, char *out, size_t n,
+			struct bf_err *err)
 {
 	const char *e = getenv("BIOFED_DIR");
 	int w;
 
 	if (e && *e)
 		w = snprintf(out, n, "%s", e);
+	else if (system_dir && owned_by_caller(system_dir))
+		w = snprintf(out, n, "%s", system_dir);
 	else if ((e = getenv("XDG_DATA_HOME")) && *e)
 		w = snprintf(out, n, "%s/biofed", e);
 	else if ((e = getenv("HOME")) && *e)
@@ -30,6 +44,11 @@ int node_default_dir(char *out, size_t n, struct bf_err *err)
 	if (w < 0 || (size_t)w >= n)
 		return bf_errf(err, BF_ETOOBIG, "node directory path too long");
 	return 0;
+}
+
+int node_default_dir(char *out, size_t n, struct bf_err *err)
+{
+	return node_default_dir_at(NODE_SYSTEM_DIR, out, n, err);
 }
 
 int node_file(const struct node *n, const char *name, char *out, size_t len)

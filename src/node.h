@@ -43,8 +43,19 @@ struct node {
 #define NODE_RDONLY 0x1 /* replica opened read-only */
 #define NODE_KEY 0x2    /* load sign.key */
 
-/* $BIOFED_DIR, else $XDG_DATA_HOME/biofed, else ~/.local/share/biofed. */
+/* The node directory of the system service (biofedd.service's
+ * StateDirectory, the Debian package's tmpfiles.d entry): owned by the
+ * service user biofed, 0700. */
+#define NODE_SYSTEM_DIR "/var/lib/biofed"
+
+/* The node directory when none is given: $BIOFED_DIR; else
+ * NODE_SYSTEM_DIR when it is a directory the calling user (effective uid)
+ * owns, i.e. for the service user; else $XDG_DATA_HOME/biofed; else
+ * ~/.local/share/biofed. */
 int node_default_dir(char *out, size_t n, struct bf_err *err);
+/* The same with another system directory (NULL: none), for tests. */
+int node_default_dir_at(const char *system_dir, char *out, size_t n,
+			struct bf_err *err);
 int node_file(const struct node *n, const char *name, char *out, size_t len);
 
 /* Loads the configuration, opens the replica (creating it on first write
