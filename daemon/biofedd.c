@@ -1183,6 +1183,7 @@ static const char usage_text[] =
 	"over mutual TLS.  Logs to stderr; SIGHUP reloads biofed.conf, SIGTERM\n"
 	"stops.\n"
 	"  -d, --dir DIR  the node directory (default: $BIOFED_DIR, else\n"
+	"                 /var/lib/biofed for the user who owns it, else\n"
 	"                 $XDG_DATA_HOME/biofed, else ~/.local/share/biofed)\n"
 	"  -n, --check    check the node as start-up would (configuration,\n"
 	"                 keys, permissions, replica, listen port), say what\n"
@@ -1191,7 +1192,7 @@ static const char usage_text[] =
 	"  -h, --help     this text\n"
 	"  -V, --version  print the version\n"
 	"Exit status: 0 stopped by a signal, 1 could not start or failed,\n"
-	"2 usage error.\n";
+	"2 usage error.  man biofedd: the start-up checks and log events.\n";
 
 /*
  * Everything the node needs before it tells systemd it is ready, in

@@ -54,5 +54,5 @@ completes "interreg" biofed --dir "$T/node" fetch --force i
 completes "query" biofed help q
 completes "" biofed init --slug ""
 completes "--coordinator --coordinator-key" biofed init --coord
-completes "--help --version -V -d -h -n" biofedd ""
+completes "--check --dir --help --version -V -d -h -n" biofedd ""
 completes "$T/node" biofedd -d "$T/no"

@@ -23,8 +23,9 @@
 #      (systemd's own units, /bin/kill of procps), with the installed man
 #      pages for its Documentation=;
 #   7. the node set up as the manual says, as the service user (its uid
-#      from the root's passwd): biofed init in /var/lib/biofed, then
-#      biofedd -n; init creates only files biofed(1) lists;
+#      from the root's passwd): biofed init in /var/lib/biofed, the
+#      coordinator's roster add of itself, then biofedd -n; init creates
+#      only files biofed(1) lists;
 #   8. purge removes the package's files and keeps the node's directory.
 #
 # Runs as root (dpkg --root, chown, setpriv), offline, in about a minute
@@ -253,6 +254,10 @@ done
 	fail "init creates only files biofed(1) lists" "not named:$unnamed"
 owners=$(find "$node" ! -uid "$uid" | head -3)
 [ -z "$owners" ] && ok "the node's files belong to biofed" || fail "the node's files belong to biofed" "$owners"
+# biofedd -n is what start-up checks: a coordinator's node listens once
+# the roster has a member to accept, itself
+pass "as biofed: the coordinator admits its own node" \
+	as_biofed "$R/usr/bin/biofed" --dir "$node" roster add "$node/identity.json"
 pass "as biofed: biofedd -n -d /var/lib/biofed passes its checks" \
 	as_biofed "$R/usr/sbin/biofedd" -n -d "$node"
 pass "the completion defines biofed and biofedd" \
