@@ -1028,6 +1028,15 @@ static void reload(struct daemon *d)
 			"while running; restart biofedd");
 		return;
 	}
+	/* the listener is set up once, at start-up */
+	if (strcmp(config_listen_url(&cfg), config_listen_url(&d->node.cfg)) ||
+	    config_outbound_only(&cfg) != config_outbound_only(&d->node.cfg)) {
+		log_msg(LOG_ERROR, "reload-failed",
+			"node.listen and node.endpoint cannot change while "
+			"running; restart biofedd (biofedd -n checks the new "
+			"address first)");
+		return;
+	}
 	close_peers(d);
 	d->node.cfg = cfg;
 	lvl = log_level_parse(cfg.log_level);
@@ -1336,7 +1345,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (start(d) != 0) {
-		log_msg(LOG_ERROR, "startup-failed", "node=%s", d->node.cfg.slug);
+		log_msg(LOG_ERROR, "startup-failed",
+			"node=%s reason=\"see above; not ready, exiting\"",
+			d->node.cfg.slug);
 		d->exit_code = 1;
 		d->stopping = 1;
 	} else {

@@ -403,7 +403,7 @@ int config_parse_endpoint(const char *url, struct bf_endpoint *out, char *msg,
 			  size_t msglen)
 {
 	static const char pre[] = "tls+tcp://";
-	const char *h = url + strlen(pre), *hend, *colon, *port;
+	const char *h, *hend, *colon, *port;
 	struct bf_endpoint ep;
 	unsigned long n = 0;
 	size_t hlen;
@@ -413,6 +413,7 @@ int config_parse_endpoint(const char *url, struct bf_endpoint *out, char *msg,
 			 "only transport between nodes)", url);
 		return BF_EINVAL;
 	}
+	h = url + strlen(pre);
 	if (*h == '[') { /* an IPv6 address */
 		hend = strchr(h, ']');
 		if (!hend || hend == h + 1 || hend[1] != ':') {
