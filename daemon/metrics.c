@@ -461,9 +461,10 @@ void metrics_start(struct daemon *d)
 		metrics_free(m);
 		goto fail;
 	}
-	/* the handler checks the method itself, to answer 405 */
+	/* the handler checks the method itself, to answer 405; a body (of
+	 * some other method) of over 4 KiB gets 400 */
 	if ((rv = nng_http_handler_set_method(h, NULL)) != 0 ||
-	    (rv = nng_http_handler_collect_body(h, true, 0)) != 0 ||
+	    (rv = nng_http_handler_collect_body(h, true, 4096)) != 0 ||
 	    (rv = nng_http_handler_set_data(h, m, metrics_free)) != 0) {
 		metrics_free(m);
 		nng_http_handler_free(h);
