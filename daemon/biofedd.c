@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <nng/protocol/pair0/pair.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -852,6 +853,9 @@ static void *fetch_thread(void *arg)
 	daemon_post(job->d, EV_FETCH_DONE, NULL, 0, NULL, 0);
 	free(job->src);
 	free(job);
+	/* this thread's digest context and OpenSSL state (LeakSanitizer) */
+	cs_thread_done();
+	OPENSSL_thread_stop();
 	return NULL;
 }
 
