@@ -92,6 +92,10 @@ int peer_open(struct daemon *d, struct peer *p, const char *endpoint)
 	struct peer_health keep_h = p->h;
 	int rv;
 
+	/* reopened while connected (new TLS trust after a roster change):
+	 * it goes away now, and comes back with its next hello */
+	if (p->state == PEER_READY)
+		keep_h.down_since_ms = bf_now_ms();
 	memset(p, 0, sizeof(*p));
 	p->their = keep;
 	p->h = keep_h;
