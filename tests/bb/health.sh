@@ -142,6 +142,17 @@ if command -v script >/dev/null 2>&1; then
 else
 	fail "script(1) (util-linux) is needed to give status a terminal"
 fi
+# A publishes two real change sets: B applies them (a rate), and still
+# lacks the other three
+for t in collections research_groups; do
+	bf "f/$A" publish "$ROOT/tests/data/refbio/$A/$t.csv" >/dev/null || fail "$A publishes $t"
+done
+moved() { st $B --format json; [ "$(jq_ '[o["lag"] for o in j["origins"] if o["origin"] == "'$A'"][0]')" = 3 ]; }
+until_ok 10 moved || fail "B applies A's two new change sets" "$out"
+p=$(script -qec "'$BIOFED' --dir '$T/f/$B' status >/dev/null" /dev/null 2>&1)
+printf '%s\n' "$p" | grep -Eq 'catching up: 3 change set\(s\) behind \(about [0-9]+ rows\), [0-9.]+ change sets/s, about [0-9]+(s|m[0-9]+s) left' &&
+	ok "while it applies: how many behind, about how many rows, the rate, the time left ($(printf '%s' "$p" | tr -d '\r'))" ||
+	fail "while it applies: the catch-up progress with rate and time left" "$p"
 
 # --- usage errors and unreadable directories: 3, never 2 ------------------------------
 out=$(bf "f/$A" status --bogus 2>&1); rc=$?
