@@ -54,6 +54,9 @@ static const struct opt opts[] = {
 	 NULL, "address peers dial to reach this node (tls+tcp://host:port)"},
 	{"node", "listen", OPT_STR, OFF(listen), SZ(listen), 0, 0, "", NULL,
 	 "address biofedd listens on (tls+tcp://host:port); empty: endpoint"},
+	{"node", "metrics", OPT_STR, OFF(metrics), SZ(metrics), 0, 0, "", NULL,
+	 "loopback HOST:PORT where biofedd serves Prometheus metrics at "
+	 "/metrics (127.0.0.1:9464); empty: off"},
 	{"federation", "coordinator_key", OPT_HEX32, OFF(coordinator_key), 0,
 	 0, 0, "", NULL,
 	 "the network coordinator's Ed25519 public key (64 hex digits): "
@@ -477,10 +480,66 @@ static int on_entry(void *user, const char *section, const char *name,
 	return 0;
 }
 
+/* Loopback only: 127.0.0.0/8 written as four decimal numbers, ::1 in
+ * brackets, or localhost (taken as 127.0.0.1). */
+int config_metrics_url(const char *addr, char *url, size_t n, char *msg,
+		       size_t msglen)
+{
+	const char *colon = strrchr(addr, ':');
+	char host[48], *end;
+	unsigned long port;
+	size_t hlen;
+	int loop = 0;
+
+	if (!colon || colon == addr || !colon[1]) {
+		snprintf(msg, msglen, "\"%s\" is not HOST:PORT (127.0.0.1:9464)",
+			 addr);
+		return BF_EINVAL;
+	}
+	hlen = (size_t)(colon - addr);
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || colon[1] == '-' || colon[1] == '+' || port < 1 ||
+	    port > 65535 || hlen >= sizeof(host)) {
+		snprintf(msg, msglen, "\"%s\": the port must be 1 to 65535",
+			 addr);
+		return BF_EINVAL;
+	}
+	memcpy(host, addr, hlen);
+	host[hlen] = 0;
+	if (strcmp(host, "localhost") == 0) {
+		snprintf(host, sizeof(host), "127.0.0.1");
+		loop = 1;
+	} else if (strcmp(host, "[::1]") == 0) {
+		loop = 1;
+	} else {
+		unsigned a[4];
+		char c;
+		loop = sscanf(host, "%3u.%3u.%3u.%3u%c", &a[0], &a[1], &a[2],
+			      &a[3], &c) == 4 &&
+		       a[0] == 127 && a[1] < 256 && a[2] < 256 && a[3] < 256 &&
+		       strspn(host, "0123456789.") == hlen;
+	}
+	if (!loop) {
+		snprintf(msg, msglen,
+			 "\"%s\" is not a loopback address: the metrics have no "
+			 "TLS and no sign-in, so biofedd serves them on "
+			 "127.0.0.1, [::1] or localhost only (scrape through a "
+			 "local agent or a reverse proxy with TLS)",
+			 host);
+		return BF_EINVAL;
+	}
+	if ((size_t)snprintf(url, n, "http://%s:%lu", host, port) >= n) {
+		snprintf(msg, msglen, "address too long");
+		return BF_EINVAL;
+	}
+	return 0;
+}
+
 static int validate(const struct bf_config *cfg, const char *path,
 		    struct bf_err *err)
 {
-	char msg[256];
+	char msg[512], url[96];
 	struct sch_field f = {0};
 
 	if (!bf_is_slug(cfg->slug) || strcmp(cfg->slug, SCHEMA_COORDINATOR) == 0)
@@ -501,6 +560,9 @@ static int validate(const struct bf_config *cfg, const char *path,
 	    schema_check_text(&f, cfg->listen, strlen(cfg->listen), msg,
 			      sizeof(msg)))
 		return bf_errf(err, BF_EINVAL, "%s: node.listen: %s", path, msg);
+	if (cfg->metrics[0] &&
+	    config_metrics_url(cfg->metrics, url, sizeof(url), msg, sizeof(msg)))
+		return bf_errf(err, BF_EINVAL, "%s: node.metrics: %s", path, msg);
 	for (size_t i = 0; i < cfg->npeers; i++)
 		if (schema_check_text(&f, cfg->peers[i], strlen(cfg->peers[i]),
 				      msg, sizeof(msg)))
