@@ -87,7 +87,11 @@ $(BUILD)/biofedd: $(DAEMON_OBJ) $(BUILD)/libbiofed.a
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbiofed.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS) $(TEST_LIBS)
+
+# unit tests of the daemon's pure modules link those objects as well
+$(BUILD)/tests/test_promtext: $(BUILD)/daemon/promtext.o
+$(BUILD)/tests/test_monitor: $(BUILD)/daemon/monitor.o $(BUILD)/daemon/promtext.o
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libbiofed.a
 	@mkdir -p $(dir $@)

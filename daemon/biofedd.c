@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <nng/protocol/pair0/pair.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -186,6 +187,12 @@ void daemon_note_vector(struct daemon *d, const struct vv *their)
 	char path[PATH_MAX + 32], text[32];
 	struct bf_err err;
 
+	/* what this node lacks, and since when it knows (status, metrics) */
+	for (size_t i = 0; i < their->n; i++) {
+		const struct vv_entry *l = vv_find(&d->local, their->e[i].origin);
+		monitor_learn(&d->mon, their->e[i].origin, l ? l->seq : 0,
+			      their->e[i].seq, bf_now_ms());
+	}
 	if (!t || t->seq <= have || t->seq <= d->own_behind)
 		return;
 	d->own_behind = t->seq;
@@ -320,10 +327,14 @@ int daemon_apply(struct daemon *d, const char *from, const uint8_t *cs,
 	struct bf_err err;
 	size_t rows = 0;
 	char esc[512];
+	uint64_t t0;
 	int rc;
 
 	memset(&h, 0, sizeof(h));
+	t0 = bf_mono_ns();
 	rc = store_apply(d->node.store, cs, len, &h, &rows, &err);
+	monitor_apply(&d->mon, rc, rc ? err.msg : NULL, from, rows,
+		      (double)(bf_mono_ns() - t0) / 1e9, bf_now_ms());
 	if (rc == 0) {
 		d->applied++;
 		log_msg(LOG_DEBUG, "changeset-applied",
@@ -624,75 +635,6 @@ static struct event *next_event(struct daemon *d, int timeout_ms)
 
 /* --- control socket -------------------------------------------------------- */
 
-static json_t *vv_json_peer(const struct vv *v)
-{
-	json_t *o = json_object();
-	for (size_t i = 0; i < v->n; i++)
-		json_object_set_new(o, v->e[i].origin,
-				    json_integer((json_int_t)v->e[i].seq));
-	return o;
-}
-
-static json_t *status_json(struct daemon *d)
-{
-	json_t *peers = json_array(), *origins = json_array(), *in = json_array();
-	uint64_t now = bf_now_ms();
-	static const char *const states[] = {"connecting", "hello", "auth",
-					     "connected"};
-
-	for (size_t i = 0; i < d->npeers; i++) {
-		struct peer *p = &d->peers[i];
-		json_array_append_new(
-			peers,
-			json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, "
-				  "s:s, s:o}",
-				  "endpoint", p->endpoint, "member", p->slug,
-				  "state", states[p->state], "verified",
-				  p->verified, "last_contact_ms_ago",
-				  (json_int_t)(p->last_contact_ms
-						       ? now - p->last_contact_ms
-						       : 0),
-				  "bytes_in", (json_int_t)p->bytes_in,
-				  "bytes_out", (json_int_t)p->bytes_out,
-				  "errors", (json_int_t)p->errors, "applied",
-				  (json_int_t)p->applied, "last_error",
-				  p->last_error, "vector",
-				  vv_json_peer(&p->their)));
-	}
-	for (size_t i = 0; i < d->nin; i++)
-		json_array_append_new(
-			in, json_pack("{s:s, s:b, s:I}", "member", d->in[i].slug,
-				      "authenticated", d->in[i].authenticated,
-				      "errors", (json_int_t)d->in[i].errors));
-	for (size_t i = 0; i < d->local.n; i++) {
-		const struct vv_entry *e = &d->local.e[i];
-		uint64_t high = e->seq;
-		for (size_t k = 0; k < d->npeers; k++) {
-			const struct vv_entry *t =
-				vv_find(&d->peers[k].their, e->origin);
-			if (t && t->seq > high)
-				high = t->seq;
-		}
-		json_array_append_new(
-			origins,
-			json_pack("{s:s, s:I, s:I, s:I, s:I}", "origin",
-				  e->origin, "seq", (json_int_t)e->seq,
-				  "highest_seen", (json_int_t)high, "lag",
-				  (json_int_t)(high - e->seq), "forked_at",
-				  (json_int_t)e->forked_at));
-	}
-	return json_pack("{s:s, s:i, s:I, s:s, s:b, s:I, s:I, s:o, s:o, s:o}",
-			 "node", d->node.cfg.slug, "pid", (int)getpid(),
-			 "uptime_s", (json_int_t)((now - d->started_ms) / 1000),
-			 "listen",
-			 d->node.cfg.listen[0] ? d->node.cfg.listen
-					       : d->node.cfg.endpoint,
-			 "listening", d->listening, "applied",
-			 (json_int_t)d->applied, "rejected",
-			 (json_int_t)d->rejected, "peers", peers, "inbound", in,
-			 "origins", origins);
-}
-
 nng_msg *daemon_ctx_received(nng_ctx ctx, nng_aio *aio, int *sending)
 {
 	int rv = nng_aio_result(aio);
@@ -916,6 +858,9 @@ static void *fetch_thread(void *arg)
 	daemon_post(job->d, EV_FETCH_DONE, NULL, 0, NULL, 0);
 	free(job->src);
 	free(job);
+	/* this thread's digest context and OpenSSL state (LeakSanitizer) */
+	cs_thread_done();
+	OPENSSL_thread_stop();
 	return NULL;
 }
 
@@ -1038,7 +983,11 @@ static void reload(struct daemon *d)
 		return;
 	}
 	close_peers(d);
+	if (strcmp(cfg.metrics, d->node.cfg.metrics) != 0)
+		metrics_stop(d);
 	d->node.cfg = cfg;
+	if (!d->metrics)
+		metrics_start(d);
 	lvl = log_level_parse(cfg.log_level);
 	if (lvl > 0)
 		log_set_level((enum log_level)lvl);
@@ -1060,6 +1009,10 @@ static void handle(struct daemon *d, struct event *e)
 		break;
 	case EV_PIPE_GONE:
 		server_pipe_gone(d, e->pipe);
+		break;
+	case EV_PEER_PIPE_UP:
+	case EV_PEER_PIPE_DOWN:
+		peer_pipe_event(d, e->type == EV_PEER_PIPE_UP, e->result);
 		break;
 	case EV_WAKE:
 		atomic_store(&d->wake_queued, 0);
@@ -1159,6 +1112,8 @@ static void cron(struct daemon *d, uint64_t *last_check)
 			daemon_refresh(d);
 		server_check_refusals(d);
 		check_closing(d);
+		status_tick(d);
+		metrics_tick(d);
 	}
 	canary(d);
 	server_wake(d, 0);
@@ -1206,7 +1161,8 @@ static const char usage_text[] =
 /*
  * Everything the node needs before it tells systemd it is ready, in
  * order: the control socket, the listener (unless listen = none; a node
- * without a roster yet listens once it arrives), the dialers.  Returns
+ * without a roster yet listens once it arrives), the dialers, the
+ * metrics endpoint.  Returns
  * -1 when the node cannot work; what failed is logged.
  */
 static int start(struct daemon *d)
@@ -1244,6 +1200,9 @@ static int start(struct daemon *d)
 			"this node dials\"",
 			cfg->npeers);
 	open_peers(d);
+	/* not fatal: a node without its metrics still syncs (status and
+	 * metrics-failed say so) */
+	metrics_start(d);
 	return 0;
 }
 
@@ -1333,6 +1292,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	d->started_ms = bf_now_ms();
+	monitor_init(&d->mon, d->started_ms);
 	daemon_refresh_vector(d);
 	/* the roster the TLS setup below starts with (also when it is
 	 * empty), then the coordinator's seq it belongs to */
@@ -1378,6 +1338,7 @@ int main(int argc, char **argv)
 	if (d->fetching)
 		pthread_join(d->fetch_tid, NULL); /* bounded by its timeouts */
 	wake_stop(d);
+	metrics_stop(d);
 	close_peers(d);
 	server_close(d);
 	if (d->ctl_open) {
@@ -1409,6 +1370,7 @@ int main(int argc, char **argv)
 	}
 	free(d->in);
 	vv_free(&d->local);
+	monitor_free(&d->mon);
 	node_close(&d->node);
 	log_msg(LOG_INFO, "stopped", "applied=%llu rejected=%llu%s",
 		(unsigned long long)d->applied,

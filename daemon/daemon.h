@@ -8,6 +8,10 @@
  *   server.c   the listening side: hello, pull (long-poll), push
  *   peer.c     the dialing side: one client per configured peer
  *   tlsconf.c  TLS configurations built from the roster's certificates
+ *   status.c   the control socket's status reply; what a peer's state is
+ *   metrics.c  Prometheus metrics over nng's HTTP server (node.metrics)
+ *   monitor.c  counters and lag bookkeeping for those two (monitor.h)
+ *   promtext.c the Prometheus text format (promtext.h)
  */
 #ifndef BIOFED_DAEMON_H
 #define BIOFED_DAEMON_H
@@ -19,6 +23,7 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "monitor.h"
 #include "node.h"
 #include "wire.h"
 
@@ -35,6 +40,8 @@ enum ev_type {
 	EV_SIGNAL,
 	EV_FETCH_DONE,   /* the fetch worker finished */
 	EV_WAKE,         /* a datagram on the wake socket */
+	EV_PEER_PIPE_UP, /* a dialed connection opened (result: socket id) */
+	EV_PEER_PIPE_DOWN, /* ... closed */
 };
 
 struct event {
@@ -93,6 +100,8 @@ struct inbound {
 	uint8_t client_nonce[WIRE_NONCE], server_nonce[WIRE_NONCE];
 	int authenticated;
 	uint64_t errors;
+	uint64_t since_ms;  /* when the connection came */
+	char address[64];   /* its remote address, "" when unknown */
 };
 
 /* Listens on the node's address (config_listen_url).  0 when listening,
@@ -144,6 +153,15 @@ struct peer {
 	uint64_t bytes_in, bytes_out, errors, applied;
 	char last_error[256];
 	int verified; /* its hello was checked against the roster */
+	/* for status and metrics (status.c); peer_open keeps them */
+	struct peer_health {
+		uint64_t opened_ms;     /* first opened (daemon start, reload) */
+		uint64_t up_since_ms;   /* its hello last completed */
+		uint64_t down_since_ms; /* it last went away */
+		uint64_t last_error_ms;
+		int ever_up;
+		int pipes;              /* connections nng holds to it now */
+	} h;
 };
 
 int peer_open(struct daemon *d, struct peer *p, const char *endpoint);
@@ -152,6 +170,33 @@ void peer_handle(struct daemon *d, struct peer_chan *ch, int result,
 		 nng_msg *msg);
 /* Starts whatever the peer needs next (hello after backoff, push). */
 void peer_tick(struct daemon *d, struct peer *p);
+/* A connection of a dialing socket opened or closed (EV_PEER_PIPE_*). */
+void peer_pipe_event(struct daemon *d, int up, int socket_id);
+
+/* --- status.c ------------------------------------------------------------- */
+/* A dialed peer's state for people: "connected", "connecting" (not yet
+ * connected since it was configured, for under PEER_CONNECT_GRACE_MS) or
+ * "down" (went away, or never came); *since_ms when it entered it. */
+#define PEER_CONNECT_GRACE_MS 15000
+const char *status_peer_state(const struct peer *p, uint64_t now,
+			      uint64_t *since_ms);
+/* "listening", "off" (nothing to listen on), "no-roster" (no member to
+ * accept yet) or "failed". */
+const char *status_listener(struct daemon *d);
+/* The control socket's status reply (caller frees with json_decref). */
+struct json_t;
+struct json_t *status_json(struct daemon *d);
+/* Once a second from the cron: the rate sample and the last time a peer
+ * link was up. */
+void status_tick(struct daemon *d);
+
+/* --- metrics.c ------------------------------------------------------------ */
+/* Serves /metrics on node.metrics (nothing when it is empty); a failure
+ * is logged (metrics-failed) and shown by status, not fatal. */
+void metrics_start(struct daemon *d);
+/* Renders the metrics for the HTTP thread, at most once a second. */
+void metrics_tick(struct daemon *d);
+void metrics_stop(struct daemon *d);
 
 /* --- tlsconf.c ------------------------------------------------------------ */
 /* Builds a TLS configuration from this node's certificate and key and the
@@ -238,6 +283,10 @@ struct daemon {
 	pthread_t fetch_tid;
 	int fetching;
 	uint64_t last_fetch_check;
+	/* status and metrics (monitor.h, metrics.c) */
+	struct monitor mon;
+	struct metrics *metrics;
+	char metrics_error[512];
 };
 
 void daemon_post(struct daemon *d, enum ev_type type, void *obj, int result,

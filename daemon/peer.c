@@ -56,8 +56,33 @@ static void chan_send(struct peer *p, struct peer_chan *ch,
 	ch->receiving = 0;
 	ch->sent = type;
 	p->bytes_out += b->len;
+	p->d->mon.bytes_out[MON_DIALED] += b->len;
 	nng_aio_set_timeout(ch->aio, timeout_ms);
 	nng_ctx_send(ch->ctx, ch->aio);
+}
+
+/* Runs on an nng thread: only the socket's id travels to the main loop
+ * (the daemon outlives every socket; a peer may not). */
+static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
+{
+	daemon_post(arg, ev == NNG_PIPE_EV_ADD_POST ? EV_PEER_PIPE_UP
+						    : EV_PEER_PIPE_DOWN,
+		    NULL, nng_socket_id(nng_pipe_socket(pipe)), NULL,
+		    (uint32_t)nng_pipe_id(pipe));
+}
+
+void peer_pipe_event(struct daemon *d, int up, int socket_id)
+{
+	for (size_t i = 0; i < d->npeers; i++) {
+		struct peer *p = &d->peers[i];
+		if (!p->open || nng_socket_id(p->sock) != socket_id)
+			continue;
+		if (up)
+			p->h.pipes++;
+		else if (p->h.pipes > 0)
+			p->h.pipes--;
+		return;
+	}
 }
 
 int peer_open(struct daemon *d, struct peer *p, const char *endpoint)
@@ -65,10 +90,19 @@ int peer_open(struct daemon *d, struct peer *p, const char *endpoint)
 	nng_tls_config *tls = NULL;
 	struct bf_err err;
 	struct vv keep = p->their;
+	struct peer_health keep_h = p->h;
 	int rv;
 
+	/* reopened while connected (new TLS trust after a roster change):
+	 * it goes away now, and comes back with its next hello */
+	if (p->state == PEER_READY)
+		keep_h.down_since_ms = bf_now_ms();
 	memset(p, 0, sizeof(*p));
 	p->their = keep;
+	p->h = keep_h;
+	p->h.pipes = 0;
+	if (!p->h.opened_ms)
+		p->h.opened_ms = bf_now_ms();
 	p->d = d;
 	snprintf(p->endpoint, sizeof(p->endpoint), "%s", endpoint);
 	p->state = PEER_IDLE;
@@ -78,6 +112,8 @@ int peer_open(struct daemon *d, struct peer *p, const char *endpoint)
 	nng_socket_set_size(p->sock, NNG_OPT_RECVMAXSZ, WIRE_MAX_MSG);
 	/* retries are the main loop's decision, not the socket's */
 	nng_socket_set_ms(p->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_pipe_notify(p->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, d);
+	nng_pipe_notify(p->sock, NNG_PIPE_EV_REM_POST, pipe_cb, d);
 	if ((rv = chan_open(p, &p->pull)) != 0 ||
 	    (rv = chan_open(p, &p->push)) != 0)
 		goto fail;
@@ -100,6 +136,7 @@ int peer_open(struct daemon *d, struct peer *p, const char *endpoint)
 	return 0;
 fail:
 	snprintf(p->last_error, sizeof(p->last_error), "%s", nng_strerror(rv));
+	p->h.last_error_ms = bf_now_ms();
 	log_msg(LOG_ERROR, "peer-failed", "endpoint=%s error=\"%s\"", endpoint,
 		p->last_error);
 	return -1;
@@ -131,10 +168,13 @@ static void reset(struct peer *p, const char *why)
 {
 	uint64_t now = bf_now_ms(), jitter;
 
-	if (p->state == PEER_READY)
+	if (p->state == PEER_READY) {
 		log_msg(LOG_INFO, "peer-down", "peer=%s endpoint=%s reason=\"%s\"",
 			p->slug, p->endpoint, why);
+		p->h.down_since_ms = now;
+	}
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+	p->h.last_error_ms = now;
 	p->state = PEER_IDLE;
 	p->forks.n = 0; /* a new connection answers forks again */
 	p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : 100;
@@ -269,6 +309,8 @@ static void on_hello_ok(struct daemon *d, struct peer *p,
 	if (check_server(d, p, m, why, sizeof(why)) != 0) {
 		log_msg(LOG_WARN, "peer-denied", "endpoint=%s reason=\"%s\"",
 			p->endpoint, why);
+		monitor_refused(&d->mon, MON_REF_HELLO, 1, p->endpoint, p->slug,
+				why, bf_now_ms());
 		p->errors++;
 		reset(p, why);
 		return;
@@ -326,6 +368,18 @@ static void on_batch(struct daemon *d, struct peer *p, const struct wire_msg *m)
 	send_pull(d, p, m->ncs ? 0 : LONGPOLL_MS);
 }
 
+/* Why an exchange failed, for people: a hello that times out while nng
+ * holds no connection to the peer never reached it. */
+static const char *failure(const struct peer *p, enum wire_type sent,
+			   int result)
+{
+	if (result == NNG_ETIMEDOUT && p->h.pipes == 0)
+		return "no connection: the peer cannot be reached";
+	if (result == NNG_ETIMEDOUT && sent == WIRE_HELLO)
+		return "no answer to hello";
+	return nng_strerror(result);
+}
+
 void peer_handle(struct daemon *d, struct peer_chan *ch, int result,
 		 nng_msg *msg)
 {
@@ -341,11 +395,12 @@ void peer_handle(struct daemon *d, struct peer_chan *ch, int result,
 		if (result != 0 && result != NNG_ECANCELED &&
 		    result != NNG_ECLOSED) {
 			p->errors++;
-			reset(p, nng_strerror(result));
+			reset(p, failure(p, sent, result));
 		}
 		return;
 	}
 	p->bytes_in += nng_msg_len(msg);
+	d->mon.bytes_in[MON_DIALED] += nng_msg_len(msg);
 	p->last_contact_ms = bf_now_ms();
 	if (wire_decode(nng_msg_body(msg), nng_msg_len(msg), &m, &err) != 0) {
 		log_msg(LOG_WARN, "peer-garbage", "endpoint=%s error=\"%s\"",
@@ -389,6 +444,8 @@ void peer_handle(struct daemon *d, struct peer_chan *ch, int result,
 		daemon_fork_adjust(d, &p->their, &p->forks, p->slug);
 		p->state = PEER_READY;
 		p->backoff_ms = 0;
+		p->h.up_since_ms = bf_now_ms();
+		p->h.ever_up = 1;
 		log_msg(LOG_INFO, "peer-up", "peer=%s endpoint=%s%s", p->slug,
 			p->endpoint, p->verified ? "" : " unverified=1");
 		send_pull(d, p, 0);

@@ -7,7 +7,9 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/supplemental/tls/tls.h>
+#include <arpa/inet.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +34,29 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	daemon_post(arg, EV_PIPE_GONE, NULL, 0, NULL, (uint32_t)nng_pipe_id(p));
 }
 
+/* "127.0.0.1:41234" or "[::1]:41234" of a connection; "" when nng does
+ * not say. */
+static void pipe_address(uint32_t id, char *out, size_t n)
+{
+	nng_pipe p = NNG_PIPE_INITIALIZER;
+	nng_sockaddr sa;
+	char ip[INET6_ADDRSTRLEN];
+
+	out[0] = 0;
+	p.id = id;
+	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) != 0)
+		return;
+	if (sa.s_family == NNG_AF_INET) {
+		const uint8_t *a = (const uint8_t *)&sa.s_in.sa_addr;
+		snprintf(out, n, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3],
+			 (unsigned)ntohs(sa.s_in.sa_port));
+	} else if (sa.s_family == NNG_AF_INET6 &&
+		   inet_ntop(AF_INET6, sa.s_in6.sa_addr, ip, sizeof(ip))) {
+		snprintf(out, n, "[%s]:%u", ip,
+			 (unsigned)ntohs(sa.s_in6.sa_port));
+	}
+}
+
 static struct inbound *inbound_find(struct daemon *d, uint32_t pipe,
 				    int create)
 {
@@ -50,6 +75,8 @@ static struct inbound *inbound_find(struct daemon *d, uint32_t pipe,
 	}
 	memset(&d->in[d->nin], 0, sizeof(d->in[0]));
 	d->in[d->nin].pipe = pipe;
+	d->in[d->nin].since_ms = bf_now_ms();
+	pipe_address(pipe, d->in[d->nin].address, sizeof(d->in[0].address));
 	return &d->in[d->nin++];
 }
 
@@ -95,6 +122,7 @@ void server_pipe_gone(struct daemon *d, uint32_t pipe)
 static void reply(struct srv_ctx *c, struct bf_buf *b)
 {
 	c->parked = 0;
+	c->d->mon.bytes_out[MON_INBOUND] += b->len;
 	if (daemon_send(c->aio, b) != 0) {
 		nng_ctx_recv(c->ctx, c->aio);
 		return;
@@ -200,6 +228,8 @@ static void on_auth(struct daemon *d, struct srv_ctx *c, nng_msg *msg,
 	    store_origin_key(d->node.store, in->slug, head + 1, key, &err)) {
 		log_msg(LOG_WARN, "peer-denied", "inbound=%s reason=\"not a "
 			"current member\"", esc);
+		monitor_refused(&d->mon, MON_REF_HELLO, 1, in->address, in->slug,
+				"not a current member", bf_now_ms());
 		drop(c, msg, esc, "not a current member");
 		goto out;
 	}
@@ -208,6 +238,8 @@ static void on_auth(struct daemon *d, struct srv_ctx *c, nng_msg *msg,
 	    ed_verify(key, t.p, t.len, m->sig) != 0) {
 		log_msg(LOG_WARN, "peer-denied", "inbound=%s reason=\"hello "
 			"signature does not verify\"", esc);
+		monitor_refused(&d->mon, MON_REF_HELLO, 1, in->address, in->slug,
+				"hello signature does not verify", bf_now_ms());
 		drop(c, msg, esc, "bad hello signature");
 		goto out;
 	}
@@ -264,6 +296,20 @@ static void on_push(struct daemon *d, struct srv_ctx *c,
 		daemon_changed(d);
 }
 
+/* An inbound connection dropped for what it sent: who and from where. */
+static void refused_garbage(struct daemon *d, const struct inbound *in,
+			    uint32_t pipe, const char *why)
+{
+	char addr[64];
+
+	if (in)
+		snprintf(addr, sizeof(addr), "%s", in->address);
+	else
+		pipe_address(pipe, addr, sizeof(addr));
+	monitor_refused(&d->mon, MON_REF_GARBAGE, 1, addr, in ? in->slug : "",
+			why, bf_now_ms());
+}
+
 void server_handle(struct daemon *d, struct srv_ctx *c, nng_msg *msg)
 {
 	struct wire_msg m;
@@ -273,11 +319,13 @@ void server_handle(struct daemon *d, struct srv_ctx *c, nng_msg *msg)
 	char who[80];
 
 	in = inbound_find(d, pipe, 0);
+	d->mon.bytes_in[MON_INBOUND] += nng_msg_len(msg);
 	snprintf(who, sizeof(who), "%s",
 		 in && in->authenticated ? in->slug : "(unauthenticated)");
 	if (wire_decode(nng_msg_body(msg), nng_msg_len(msg), &m, &err) != 0) {
 		if (in)
 			in->errors++;
+		refused_garbage(d, in, pipe, err.msg);
 		drop(c, msg, who, err.msg);
 		nng_msg_free(msg);
 		return;
@@ -318,6 +366,7 @@ void server_handle(struct daemon *d, struct srv_ctx *c, nng_msg *msg)
 		}
 		break;
 	default:
+		refused_garbage(d, in, pipe, "unexpected message type");
 		drop(c, msg, who, "unexpected message type for a server");
 	}
 	wire_msg_free(&m);
@@ -382,6 +431,13 @@ static uint64_t check_refusals(struct daemon *d, int take_other)
 			(unsigned long long)(now[1] - was[1]),
 			(unsigned long long)(now[2] - was[2]),
 			(unsigned long long)(now[3] - was[3]));
+	/* nng 1.5.2 does not say who these were: counted, no address */
+	for (size_t i = 0; i < 4; i++)
+		monitor_refused(&d->mon, (enum mon_refuse)(MON_REF_TLS_AUTH + i),
+				now[i] - was[i], "", "",
+				i == 0 ? "TLS: a certificate not in the roster"
+				       : "refused below the peer protocol",
+				bf_now_ms());
 	memcpy(was, now, 4 * sizeof(now[0]));
 	if (take_other) {
 		cut = now[4] - was[4];

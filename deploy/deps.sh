@@ -9,6 +9,7 @@
 # Profiles (each includes build):
 #   build     compile biofed and biofedd, run the demo (make, make demo)
 #   check     build + what make check runs: cmocka, sqlite3, openssl, python3
+#             with the Prometheus text parser
 #   ci        check + what .ci/run adds: make itself, clang with its runtime
 #             (sanitizers, libFuzzer for make fuzz)
 #   package   build + the tools of the Debian package build
@@ -31,6 +32,9 @@ set -eu
 #          config and libcsv-dev only a header and the library, no .pc
 #          file, so asking the compiler is what proves that the header
 #          is found and the library links.
+#   py     a module of Debian's own python3 (/usr/bin/python3 -c 'import
+#          M'): the tests that need one run that interpreter, not
+#          whichever python3 comes first on PATH
 # When the checking tool itself is missing (no pkg-config, no working
 # compiler), the package is looked up in dpkg's database instead.
 NEEDS='
@@ -51,6 +55,7 @@ check    pc     cmocka               libcmocka-dev
 check    cmd    sqlite3              sqlite3
 check    cmd    openssl              openssl
 check    cmd    python3              python3
+check    py     prometheus_client    python3-prometheus-client
 ci       cmd    make                 make
 ci       cmd    clang                clang
 ci       probe  libfuzzer            libclang-rt-14-dev
@@ -138,6 +143,8 @@ present() {
 	cmd)
 		[ "$2" = CC ] && set -- cmd "$cc_cmd" "$3"
 		command -v "$2" >/dev/null 2>&1 ;;
+	py)
+		[ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import $2" >/dev/null 2>&1 ;;
 	pc)
 		if command -v pkg-config >/dev/null 2>&1; then
 			pkg-config --exists "$2"

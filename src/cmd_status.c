@@ -1,16 +1,31 @@
 /*
- * biofed status: what the running daemon says about the node, its peers
- * and, per origin, how far this replica is behind the highest sequence
- * number seen anywhere (lag).
+ * biofed status: the verdict on the running node (ok, degraded, down, with
+ * the reasons: src/health.h), then what the daemon says about its
+ * listener, peers, refusals and, per origin, how far this replica is
+ * behind the highest sequence number seen anywhere (lag, in change sets
+ * and in seconds).  The exit status is the verdict's, as a Nagios plugin
+ * gives it: 0 ok, 1 degraded, 2 down, 3 unknown (usage errors too, so
+ * that they cannot pass for "down").
  */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "control.h"
+#include "health.h"
+
+#define USAGE                                                                 \
+	"status [--format table|json] [--down-after S] [--lag-warn S]\n"      \
+	"       [--recent S]\n"                                               \
+	"  exit status: 0 ok, 1 degraded, 2 down, 3 unknown (and usage "      \
+	"errors)"
 
 static const char *str(json_t *o, const char *k)
 {
@@ -20,92 +35,348 @@ static const char *str(json_t *o, const char *k)
 
 static long long num(json_t *o, const char *k)
 {
-	return (long long)json_integer_value(json_object_get(o, k));
+	return (long long)json_number_value(json_object_get(o, k));
 }
 
-static void print_table(json_t *st)
+/* 42s, 3m04s, 2h05m, 3d02h */
+static const char *dur(double s, char *out, size_t n)
 {
-	/* listen = none: the node only dials, and says so */
-	int outbound = strcmp(str(st, "listen"), "none") == 0;
+	unsigned long long t = s > 0 ? (unsigned long long)s : 0;
+
+	if (t < 60)
+		snprintf(out, n, "%llus", t);
+	else if (t < 3600)
+		snprintf(out, n, "%llum%02llus", t / 60, t % 60);
+	else if (t < 86400)
+		snprintf(out, n, "%lluh%02llum", t / 3600, t % 3600 / 60);
+	else
+		snprintf(out, n, "%llud%02lluh", t / 86400, t % 86400 / 3600);
+	return out;
+}
+
+/* A Unix time as local time: 14:02:13, or 2026-01-31 14:02 when it is
+ * not today. */
+static const char *clock_of(json_t *v, char *out, size_t n)
+{
+	time_t t = (time_t)json_integer_value(v), now = time(NULL);
+	struct tm tm, today;
+
+	if (!json_is_integer(v)) {
+		snprintf(out, n, "-");
+		return out;
+	}
+	localtime_r(&t, &tm);
+	localtime_r(&now, &today);
+	strftime(out, n,
+		 tm.tm_yday == today.tm_yday && tm.tm_year == today.tm_year
+			 ? "%H:%M:%S"
+			 : "%Y-%m-%d %H:%M",
+		 &tm);
+	return out;
+}
+
+static void print_peers(json_t *st)
+{
 	json_t *v;
 	size_t i;
+	char a[32], b[32], err[320];
 
-	printf("node %s (pid %lld, up %lld s), %s %s, applied %lld, "
-	       "rejected %lld\n",
-	       str(st, "node"), num(st, "pid"), num(st, "uptime_s"),
-	       outbound ? "outbound-only"
-	       : json_is_true(json_object_get(st, "listening"))
-		       ? "listening on"
-		       : "not listening",
-	       outbound ? "(listen = none: dials its peers, accepts no "
-			  "connections)"
-			: str(st, "listen"),
-	       num(st, "applied"), num(st, "rejected"));
-	printf("\npeers (dialed)\n%-32s %-16s %-10s %10s %12s %12s %6s  %s\n",
-	       "ENDPOINT", "MEMBER", "STATE", "LAST(ms)", "BYTES IN",
+	printf("\npeers (dialed)\n%-30s %-14s %-10s %7s %-9s %10s %10s %6s  %s\n",
+	       "ENDPOINT", "MEMBER", "STATE", "FOR", "SINCE", "BYTES IN",
 	       "BYTES OUT", "ERRORS", "LAST ERROR");
-	json_array_foreach(json_object_get(st, "peers"), i, v)
-		printf("%-32s %-16s %-10s %10lld %12lld %12lld %6lld  %s\n",
-		       str(v, "endpoint"), str(v, "member"), str(v, "state"),
-		       num(v, "last_contact_ms_ago"), num(v, "bytes_in"),
-		       num(v, "bytes_out"), num(v, "errors"),
-		       str(v, "last_error"));
+	json_array_foreach(json_object_get(st, "peers"), i, v) {
+		json_t *ago = json_object_get(v, "last_error_s_ago");
+		if (!*str(v, "last_error") || !json_is_number(ago) ||
+		    json_is_true(json_object_get(v, "last_error_stale")))
+			snprintf(err, sizeof(err), "-");
+		else
+			snprintf(err, sizeof(err), "%.256s (%s ago)",
+				 str(v, "last_error"),
+				 dur(json_number_value(ago), a, sizeof(a)));
+		printf("%-30s %-14s %-10s %7s %-9s %10lld %10lld %6lld  %s\n",
+		       str(v, "endpoint"), *str(v, "member") ? str(v, "member") : "?",
+		       str(v, "state"),
+		       dur(json_number_value(json_object_get(v, "state_s")), a,
+			   sizeof(a)),
+		       clock_of(json_object_get(v, "state_since"), b, sizeof(b)),
+		       num(v, "bytes_in"), num(v, "bytes_out"), num(v, "errors"),
+		       err);
+	}
 	printf("\ninbound connections\n");
 	json_array_foreach(json_object_get(st, "inbound"), i, v)
-		printf("%-20s %s errors %lld\n", str(v, "member"),
+		printf("%-20s %-22s %-14s %7s  errors %lld\n",
+		       *str(v, "member") ? str(v, "member") : "(no hello)",
+		       str(v, "address"),
 		       json_is_true(json_object_get(v, "authenticated"))
 			       ? "authenticated"
 			       : "in hello",
+		       dur(json_number_value(json_object_get(v, "connected_s")),
+			   a, sizeof(a)),
 		       num(v, "errors"));
-	printf("\n%-20s %10s %12s %8s  %s\n", "ORIGIN", "SEQ",
-	       "HIGHEST SEEN", "LAG", "FORK");
+}
+
+static void print_refusals(json_t *st)
+{
+	json_t *v, *last = json_object_get(st, "last_rejected");
+	size_t i;
+	char a[32];
+
+	if (json_array_size(json_object_get(st, "refused")))
+		printf("\nrefused connections (newest first)\n%-8s %-12s %-22s "
+		       "%-14s %6s  %s\n",
+		       "AGO", "REASON", "ADDRESS", "MEMBER", "COUNT", "DETAIL");
+	json_array_foreach(json_object_get(st, "refused"), i, v)
+		printf("%-8s %-12s %-22s %-14s %6lld  %s\n",
+		       dur(json_number_value(json_object_get(v, "s_ago")), a,
+			   sizeof(a)),
+		       str(v, "reason"),
+		       *str(v, "address") ? str(v, "address") : "(unknown)",
+		       *str(v, "member") ? str(v, "member") : "-",
+		       num(v, "count"), str(v, "detail"));
+	if (json_is_object(last))
+		printf("\nlast refused change set: %s ago, from %s (%s): %s\n",
+		       dur(json_number_value(json_object_get(last, "s_ago")), a,
+			   sizeof(a)),
+		       str(last, "from"), str(last, "reason"),
+		       str(last, "error"));
+}
+
+static void print_origins(json_t *st)
+{
+	json_t *v;
+	size_t i;
+	char a[32];
+
+	printf("\n%-20s %10s %12s %8s %8s  %s\n", "ORIGIN", "SEQ",
+	       "HIGHEST SEEN", "LAG", "LAG FOR", "FORK");
 	json_array_foreach(json_object_get(st, "origins"), i, v) {
 		char fork[48] = "-";
 		if (num(v, "forked_at") > 0)
 			snprintf(fork, sizeof(fork), "FORKED at seq %lld",
 				 num(v, "forked_at"));
-		printf("%-20s %10lld %12lld %8lld  %s\n", str(v, "origin"),
+		printf("%-20s %10lld %12lld %8lld %8s  %s\n", str(v, "origin"),
 		       num(v, "seq"), num(v, "highest_seen"), num(v, "lag"),
+		       num(v, "lag") ? dur(json_number_value(json_object_get(
+						   v, "lag_s")),
+					   a, sizeof(a))
+				     : "-",
 		       fork);
 	}
+}
+
+static void print_fetch(json_t *st)
+{
+	json_t *v, *m = json_object_get(st, "metrics");
+	size_t i;
+	char a[32], b[32];
+
+	if (json_array_size(json_object_get(st, "fetch")))
+		printf("\n%-20s %-8s %12s  %s\n", "SOURCE", "STATE",
+		       "LAST SUCCESS", "LAST ERROR");
+	json_array_foreach(json_object_get(st, "fetch"), i, v) {
+		json_t *ok = json_object_get(v, "last_success_s_ago");
+		printf("%-20s %-8s %12s  %s%s%s\n", str(v, "source"),
+		       json_is_true(json_object_get(v, "failing")) ? "failing"
+								   : "ok",
+		       json_is_number(ok)
+			       ? dur(json_number_value(ok), a, sizeof(a))
+			       : "never",
+		       str(v, "last_error"), *str(v, "last_error") ? " " : "",
+		       *str(v, "last_error")
+			       ? dur(json_number_value(json_object_get(
+					     v, "last_error_s_ago")),
+				     b, sizeof(b))
+			       : "");
+	}
+	if (*str(m, "address"))
+		printf("\nmetrics: %s\n",
+		       json_is_true(json_object_get(m, "serving"))
+			       ? str(m, "address")
+			       : str(m, "error"));
+}
+
+static void print_table(json_t *st, const struct health_result *h)
+{
+	printf("%s", health_word(h->verdict));
+	for (size_t i = 0; i < h->nreasons; i++)
+		printf("%s%s", i ? "; " : ": ", h->reasons[i]);
+	printf("\n");
+	if (!json_is_object(st))
+		return;
+	/* listen = none: the node only dials, and says so */
+	printf("node %s (pid %lld, up %lld s), listener %s %s, applied %lld, "
+	       "refused %lld\n",
+	       str(st, "node"), num(st, "pid"), num(st, "uptime_s"),
+	       str(st, "listener"),
+	       strcmp(str(st, "listen"), "none") == 0
+		       ? "(listen = none: outbound-only, dials its peers and "
+			 "accepts no connections)"
+		       : str(st, "listen"),
+	       num(st, "applied"), num(st, "rejected"));
+	print_peers(st);
+	print_refusals(st);
+	print_origins(st);
+	print_fetch(st);
+}
+
+/* On a terminal, while the node catches up: how far, how fast, how long. */
+static void print_progress(json_t *st)
+{
+	json_t *c = json_object_get(st, "catchup"), *eta;
+	double rate, per;
+	long long behind;
+	char a[32];
+
+	if (!isatty(STDERR_FILENO) || !json_is_object(c) ||
+	    (behind = num(c, "behind")) <= 0)
+		return;
+	rate = json_number_value(json_object_get(c, "changesets_per_s"));
+	per = json_number_value(json_object_get(c, "rows_per_changeset"));
+	eta = json_object_get(c, "eta_s");
+	fprintf(stderr, "catching up: %lld change set(s) behind", behind);
+	if (per > 0)
+		fprintf(stderr, " (about %.0f rows)", per * (double)behind);
+	if (rate > 0 && json_is_number(eta))
+		fprintf(stderr, ", %.1f change sets/s, about %s left\n", rate,
+			dur(json_number_value(eta), a, sizeof(a)));
+	else
+		fprintf(stderr, ", nothing applied in the last 30 s\n");
+}
+
+/* The node directory must be there and readable before a missing
+ * control socket can mean "not running". */
+static int check_dir(const char *dir, struct health_result *h)
+{
+	char path[PATH_MAX + 32];
+	struct stat sb;
+
+	errno = 0;
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
+	    access(dir, R_OK | X_OK) != 0) {
+		health_set(h, HEALTH_UNKNOWN, "cannot read the node directory %s: %s",
+			   dir, errno ? strerror(errno) : "not a directory");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, NODE_CONF);
+	if (access(path, R_OK) != 0) {
+		health_set(h, HEALTH_UNKNOWN, "%s is not a node directory (%s: %s)",
+			   dir, NODE_CONF, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_FILE);
+	if (access(path, F_OK) == 0 && access(path, R_OK | W_OK) != 0) {
+		health_set(h, HEALTH_UNKNOWN,
+			   "no permission to use %s (run status as the node's "
+			   "user)",
+			   path);
+		return -1;
+	}
+	return 0;
+}
+
+static int limit_opt(const char *opt, const char *v, double *out)
+{
+	uint64_t x;
+
+	if (cli_uint(opt, v, &x) != 0)
+		return -1;
+	*out = (double)x;
+	return 0;
 }
 
 int cmd_status(struct cli *c, int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"format", required_argument, 0, 'f'}, {0, 0, 0, 0}};
+		{"format", required_argument, 0, 'f'},
+		{"down-after", required_argument, 0, 'D'},
+		{"lag-warn", required_argument, 0, 'L'},
+		{"recent", required_argument, 0, 'R'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0}};
+	struct health_limits lim;
+	struct health_result h;
 	struct bf_err err;
 	char *reply = NULL;
-	json_t *st;
+	json_t *st = NULL, *out;
 	json_error_t je;
-	int ch, json = 0;
+	int ch, json = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (ch != 'f')
-			return cli_usage("status [--format table|json]");
-		if (strcmp(optarg, "json") == 0)
-			json = 1;
-		else if (strcmp(optarg, "table") != 0)
-			return cli_fail("--format: \"%s\" is not table or json",
-					optarg);
+	health_default_limits(&lim);
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				json = 1;
+			else if (strcmp(optarg, "table") != 0) {
+				fprintf(stderr, "biofed: --format: \"%s\" is not "
+					"table or json\n", optarg);
+				return HEALTH_UNKNOWN;
+			}
+			break;
+		case 'D':
+		case 'L':
+		case 'R':
+			if (limit_opt(ch == 'D' ? "--down-after"
+				      : ch == 'L' ? "--lag-warn"
+						  : "--recent",
+				      optarg,
+				      ch == 'D' ? &lim.down_after_s
+				      : ch == 'L' ? &lim.lag_warn_s
+						  : &lim.recent_s))
+				return HEALTH_UNKNOWN;
+			break;
+		case 'h':
+			printf("usage: biofed %s\n", USAGE);
+			return 0;
+		default:
+			cli_usage(USAGE);
+			return HEALTH_UNKNOWN;
+		}
 	}
-	if (optind != argc)
-		return cli_usage("status [--format table|json]");
-	if (control_request(c->dir, "status", 5000, &reply, &err) != 0)
-		return cli_fail("status: %s", err.msg);
-	st = json_loads(reply, 0, &je);
-	if (!st || json_object_get(st, "error")) {
-		cli_fail("status: %s", st ? str(st, "error")
-					  : "the daemon's reply is not JSON");
+	if (optind != argc) {
+		cli_usage(USAGE);
+		return HEALTH_UNKNOWN;
+	}
+	if (check_dir(c->dir, &h) == 0) {
+		rc = control_request(c->dir, "status", 5000, &reply, &err);
+		if (rc == BF_ENOENT)
+			health_set(&h, HEALTH_DOWN, "%s", err.msg);
+		else if (rc != 0)
+			health_set(&h, HEALTH_DOWN, "biofedd does not answer: %s",
+				   err.msg);
+		else if (!(st = json_loads(reply, 0, &je)) ||
+			 json_object_get(st, "error"))
+			health_set(&h, HEALTH_UNKNOWN, "the daemon answered: %s",
+				   st ? str(st, "error") : "not JSON");
+		else
+			health_judge(st, &lim, &h);
+	}
+	if (st && json_object_get(st, "error")) {
 		json_decref(st);
-		free(reply);
-		return 1;
+		st = NULL;
 	}
-	if (json)
-		printf("%s\n", reply);
-	else
-		print_table(st);
+	if (json) {
+		json_t *reasons = json_array();
+		for (size_t i = 0; i < h.nreasons; i++)
+			json_array_append_new(reasons, json_string(h.reasons[i]));
+		out = json_pack("{s:{s:s, s:i, s:o}}", "health", "verdict",
+				health_word(h.verdict), "exit", (int)h.verdict,
+				"reasons", reasons);
+		if (st)
+			json_object_update(out, st);
+		if (out) {
+			char *text = json_dumps(out, JSON_COMPACT);
+			if (text)
+				printf("%s\n", text);
+			free(text);
+		}
+		json_decref(out);
+	} else {
+		print_table(st, &h);
+	}
+	if (st)
+		print_progress(st);
 	json_decref(st);
 	free(reply);
-	return 0;
+	return (int)h.verdict;
 }

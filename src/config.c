@@ -81,6 +81,10 @@ static const struct opt opts[] = {
 	 .help = "address biofedd listens on (tls+tcp://host:port); empty: "
 		 "the endpoint; none: it accepts no connections and syncs over "
 		 "those it dials (a node behind a firewall)"},
+	{.section = "node", .key = "metrics", .type = OPT_STR,
+	 .off = OFF(metrics), .size = SZ(metrics),
+	 .help = "loopback HOST:PORT where biofedd serves Prometheus metrics "
+		 "at /metrics (127.0.0.1:9464); empty: off"},
 	{.section = "federation", .key = "coordinator_key", .type = OPT_HEX32,
 	 .off = OFF(coordinator_key),
 	 .help = "the network coordinator's Ed25519 public key (64 hex "
@@ -791,6 +795,62 @@ fail:
 	return 0;
 }
 
+/* Loopback only: 127.0.0.0/8 written as four decimal numbers, ::1 in
+ * brackets, or localhost (taken as 127.0.0.1). */
+int config_metrics_url(const char *addr, char *url, size_t n, char *msg,
+		       size_t msglen)
+{
+	const char *colon = strrchr(addr, ':');
+	char host[48], *end;
+	unsigned long port;
+	size_t hlen;
+	int loop = 0;
+
+	if (!colon || colon == addr || !colon[1]) {
+		snprintf(msg, msglen, "\"%s\" is not HOST:PORT (127.0.0.1:9464)",
+			 addr);
+		return BF_EINVAL;
+	}
+	hlen = (size_t)(colon - addr);
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || colon[1] == '-' || colon[1] == '+' || port < 1 ||
+	    port > 65535 || hlen >= sizeof(host)) {
+		snprintf(msg, msglen, "\"%s\": the port must be 1 to 65535",
+			 addr);
+		return BF_EINVAL;
+	}
+	memcpy(host, addr, hlen);
+	host[hlen] = 0;
+	if (strcmp(host, "localhost") == 0) {
+		snprintf(host, sizeof(host), "127.0.0.1");
+		loop = 1;
+	} else if (strcmp(host, "[::1]") == 0) {
+		loop = 1;
+	} else {
+		unsigned a[4];
+		char c;
+		loop = sscanf(host, "%3u.%3u.%3u.%3u%c", &a[0], &a[1], &a[2],
+			      &a[3], &c) == 4 &&
+		       a[0] == 127 && a[1] < 256 && a[2] < 256 && a[3] < 256 &&
+		       strspn(host, "0123456789.") == hlen;
+	}
+	if (!loop) {
+		snprintf(msg, msglen,
+			 "\"%s\" is not a loopback address: the metrics have no "
+			 "TLS and no sign-in, so biofedd serves them on "
+			 "127.0.0.1, [::1] or localhost only (scrape through a "
+			 "local agent or a reverse proxy with TLS)",
+			 host);
+		return BF_EINVAL;
+	}
+	if ((size_t)snprintf(url, n, "http://%s:%lu", host, port) >= n) {
+		snprintf(msg, msglen, "address too long");
+		return BF_EINVAL;
+	}
+	return 0;
+}
+
 /* The line an option of [node]..[log] was set on, or 0. */
 static int opt_line(const struct load_ctx *c, const char *section,
 		    const char *key)
@@ -808,6 +868,7 @@ static int validate(const struct load_ctx *c)
 	const struct bf_config *cfg = c->cfg;
 	const char *path = c->path;
 	struct bf_err *err = c->err;
+	char msg[512], url[96];
 
 	if (!bf_is_slug(cfg->slug) || strcmp(cfg->slug, SCHEMA_COORDINATOR) == 0)
 		return bf_errf(err, BF_EINVAL,
@@ -825,6 +886,10 @@ static int validate(const struct load_ctx *c)
 			       "connections has no endpoint; remove the line",
 			       path, opt_line(c, "node", "endpoint"),
 			       opt_line(c, "node", "listen"));
+	if (cfg->metrics[0] &&
+	    config_metrics_url(cfg->metrics, url, sizeof(url), msg, sizeof(msg)))
+		return bf_errf(err, BF_EINVAL, "%s:%d: node.metrics: %s", path,
+			       opt_line(c, "node", "metrics"), msg);
 	return 0;
 }
 

@@ -75,6 +75,7 @@ struct bf_config {
 	char region[CONFIG_STR];
 	char endpoint[CONFIG_STR]; /* where peers reach this node */
 	char listen[CONFIG_STR];   /* what biofedd binds */
+	char metrics[64];          /* loopback HOST:PORT for Prometheus, or "" */
 	/* [federation] */
 	uint8_t coordinator_key[32];
 	int has_coordinator_key;
@@ -122,6 +123,12 @@ const char *config_listen_url(const struct bf_config *cfg);
 /* The source called name, or NULL. */
 const struct bf_source *config_source(const struct bf_config *cfg,
 				      const char *name);
+/* node.metrics: checks a "HOST:PORT" address and writes the URL biofedd
+ * serves its metrics on ("http://127.0.0.1:9464") into url.  HOST must be
+ * a loopback address (127.0.0.0/8, [::1] or localhost): the metrics have
+ * no TLS and no sign-in.  Returns 0, or BF_EINVAL with msg saying why. */
+int config_metrics_url(const char *addr, char *url, size_t n, char *msg,
+		       size_t msglen);
 /* Prints the option table (section.key, type, default, help). */
 void config_print_options(void *file /* FILE* */);
 

@@ -176,7 +176,7 @@ pre=$(grep -n 'info listening url=' "$T/good.log" | head -1 | cut -d: -f1)
 st=$(grep -n 'info started node=' "$T/good.log" | head -1 | cut -d: -f1)
 [ -n "$pre" ] && [ -n "$st" ] && [ "$pre" -lt "$st" ] &&
 	ok "  ... after it listens on tls+tcp://127.0.0.1:$PORT" || fail "  ... after it listens" "$(cat "$T/good.log")"
-grep_out "  ... and biofed status reaches it" "listening on tls\+tcp://127.0.0.1:$PORT" bf a status
+grep_out "  ... and biofed status reaches it" "listener listening tls\+tcp://127.0.0.1:$PORT" bf a status
 out=$("$BIOFEDD" -n -d "$T/a" 2>&1); rc=$?
 if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "held by the running biofedd (pid $(cat "$T/good.pid"))"; then
 	ok "biofedd -n beside the running node: its port is held by it, not a problem"

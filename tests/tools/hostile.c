@@ -20,6 +20,10 @@
  *   random         authenticate, send 64 KiB of random bytes
  *   truncated      authenticate, send a PUSH cut off in its change set
  *   random-noauth  send 64 KiB of random bytes without a hello
+ *   claim N        authenticate, then PULL with a vector that says the
+ *                  member holds N more of its own change sets than it
+ *                  does: the node learns that it lacks N change sets
+ *                  (what a node sees when a peer is ahead of it)
  *   vanish         authenticate, PULL everything, and hang up as soon as
  *                  the node's reply (megabytes) starts arriving: a peer
  *                  that disappears while the node is sending to it
@@ -255,6 +259,7 @@ int main(int argc, char **argv)
 	nng_msg *r;
 	uint8_t *cs = NULL;
 	size_t cs_len = 0;
+	unsigned long long claim = 0;
 	int i, rv, status = 0;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -274,7 +279,7 @@ int main(int argc, char **argv)
 	if (!dir || argc - i < 2 || (!cert) != (!key))
 		return die("usage: hostile -d MEMBER_DIR [-c CA_CERT] "
 			   "[--cert F --key F] [-t MS] URL ACTION\n"
-			   "  ACTION: hello | push KIND | big | random | "
+			   "  ACTION: hello | push KIND | claim N | big | random | "
 			   "truncated | random-noauth | vanish\n  KIND: " CRAFT_KINDS);
 	url = argv[i];
 	action = argv[i + 1];
@@ -283,6 +288,9 @@ int main(int argc, char **argv)
 			return die("push needs a KIND: " CRAFT_KINDS);
 		kind = argv[i + 2];
 	}
+	if (strcmp(action, "claim") == 0 &&
+	    (argc - i < 3 || (claim = strtoull(argv[i + 2], NULL, 10)) == 0))
+		return die("claim needs a count of change sets (1 or more)");
 	if (node_open(&n, dir, NODE_KEY | NODE_RDONLY, &err))
 		return die(err.msg);
 	node_file(&n, NODE_TLS_CERT, cert_path, sizeof(cert_path));
@@ -344,6 +352,21 @@ int main(int argc, char **argv)
 			r = exchange(s, big, BIG_MSG, &why);
 			print_answer(r, why);
 			free(big);
+		}
+	} else if (claim) {
+		uint8_t hash[CS_HASH_LEN];
+		uint64_t head = 0;
+		struct bf_err e2;
+		if (store_head(n.store, n.cfg.slug, &head, hash, &e2) != 0)
+			head = 0;
+		RAND_bytes(hash, sizeof(hash));
+		if (wire_put_header(&b, WIRE_PULL) == 0 &&
+		    bf_put_uvarint(&b, 0) == 0 &&
+		    bf_put_uvarint(&b, 4096) == 0 &&
+		    bf_put_uvarint(&b, 1) == 0 &&
+		    wire_put_vv(&b, n.cfg.slug, head + claim, hash) == 0) {
+			r = exchange(s, b.p, b.len, &why);
+			print_answer(r, why);
 		}
 	} else if (strcmp(action, "vanish") == 0) {
 		/* PULL everything at once, no wait: the BATCH is megabytes */
