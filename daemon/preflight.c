@@ -484,6 +484,43 @@ static int try_bind(const struct bf_endpoint *ep, int *in_use, char *why,
 	return rc ? -1 : 0;
 }
 
+/* node.metrics (config_load checked it is a loopback HOST:PORT): a port
+ * in use is not fatal, the node then runs without its metrics
+ * (metrics-failed), so it is a note. */
+static void check_metrics(struct preflight *p)
+{
+	const char *addr = p->cfg.metrics, *colon = strrchr(addr, ':');
+	struct bf_endpoint ep;
+	char why[600];
+	size_t hlen;
+	int in_use;
+
+	if (!colon)
+		return;
+	hlen = (size_t)(colon - addr);
+	if (addr[0] == '[' && hlen >= 2) { /* [::1] */
+		addr++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(ep.host))
+		return;
+	memcpy(ep.host, addr, hlen);
+	ep.host[hlen] = 0;
+	ep.port = (unsigned)strtoul(colon + 1, NULL, 10);
+	if (strcmp(ep.host, "localhost") == 0)
+		snprintf(ep.host, sizeof(ep.host), "127.0.0.1");
+	if (try_bind(&ep, &in_use, why, sizeof(why)) == 0)
+		ok(p, "node.metrics %s: port %u free", p->cfg.metrics, ep.port);
+	else if (in_use && p->running_pid)
+		note(p, "node.metrics %s: in use, by the running biofedd (pid "
+			"%ld) or another process",
+		     p->cfg.metrics, p->running_pid);
+	else
+		note(p, "node.metrics %s: %s: biofedd would run without its "
+			"metrics (metrics-failed)",
+		     p->cfg.metrics, why);
+}
+
 /* Where the node listens (or that it does not), and whom it dials. */
 static void check_network(struct preflight *p)
 {
@@ -536,6 +573,8 @@ static void check_network(struct preflight *p)
 			note(p, "no roster yet: biofedd listens once the roster "
 				"arrives from a peer");
 	}
+	if (c->metrics[0])
+		check_metrics(p);
 	if (c->npeers)
 		ok(p, "federation.peer: %zu to dial", c->npeers);
 	else if (!config_outbound_only(c))
