@@ -28,7 +28,8 @@ struct cli {
 	char dir[PATH_MAX]; /* node directory (--dir or the default) */
 	int dir_given;
 	const struct cli_command *cmd; /* the command running */
-	int status;   /* the exit status after cli_getopt's CLI_EXIT */
+	int status;   /* the exit status after cli_getopt's CLI_EXIT (2
+		       * until it sets one) */
 	int progress; /* --progress 1, --quiet 0, else -1: on a terminal */
 	/* cli_getopt's table: the command's options, then its own */
 	const struct option *lo;
@@ -58,13 +59,17 @@ int cli_format(struct cli *c, const char *v, int csv_ok,
  * next option's code, -1 after the last one (operands are then
  * argv[optind..]), or CLI_EXIT when the command must stop and return
  * c->status: 0 after --help printed its usage, or the usage status after
- * a bad option was reported.  --quiet and --progress, when lo has
- * CLI_PROGRESS_OPTIONS, set c->progress and are not returned. */
+ * a bad option was reported (a command returns c->status for any code it
+ * does not take, too).  --quiet and --progress, when lo has
+ * CLI_PROGRESS_OPTIONS, set c->progress and are not returned.  After the
+ * last option c->dir is settled: --dir's, else the default (a usage
+ * error when there is none). */
 #define CLI_EXIT (-2)
 int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	       const struct option *lo);
-/* The operands argv[optind..argc-1] must be from min to max (what names
- * them in messages, "FILE"); returns 0 or the usage status. */
+/* The operands argv[optind..argc-1] must be from min to max (-1: any
+ * number; what names them in messages, "FILE"); returns 0 or the usage
+ * status. */
 int cli_operands(struct cli *c, int argc, char **argv, int min, int max,
 		 const char *what);
 

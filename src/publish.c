@@ -888,7 +888,7 @@ int publish_file(struct node *n, const struct publish_opts *o,
 	pub_progress(o->progress, "reading rows", 0, 0);
 	if ((rc = read_records(c, json)) != 0)
 		goto out;
-	pub_progress(o->progress, "checking references", 0, c->npend);
+	pub_progress(o->progress, "checking references", 0, 0);
 	pub_settle_refs(c);
 	if ((res->errors && !o->keep_going) || c->fatal) {
 		size_t max = o->max_errors ? o->max_errors : 50;
