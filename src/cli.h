@@ -1,7 +1,14 @@
 /*
- * cli: what the subcommands of the `biofed` tool share.  Each cmd_*.c file
- * implements one command family; biofed.c dispatches.  Commands return
- * the process exit status: 0 success, 1 failure, 2 usage error.
+ * cli: what the commands of the `biofed` tool share.  Each cmd_*.c file
+ * implements one command family; biofed.c holds the one table of
+ * commands (name, usage, summary, help) that the dispatcher, `biofed
+ * help`, `--help` and every usage error read.  Commands return the
+ * process exit status: 0 success, 1 failure, 2 usage error.
+ *
+ * A command parses its options with cli_getopt, which also takes --help
+ * (-h) and --dir DIR for every command, and reports a bad option itself;
+ * any other usage error goes through cli_usage, which names what was
+ * wrong and points at `biofed help COMMAND`.
  */
 #ifndef BIOFED_CLI_H
 #define BIOFED_CLI_H
@@ -10,31 +17,64 @@
 #include <stdio.h>
 
 #include "node.h"
+#include "output.h"
+#include "publish.h"
+
+struct cli_command;
+
+#define CLI_MAX_OPTIONS 48
 
 struct cli {
 	char dir[PATH_MAX]; /* node directory (--dir or the default) */
 	int dir_given;
+	const struct cli_command *cmd; /* the command running */
+	int status;   /* the exit status after cli_getopt's CLI_EXIT (2
+		       * until it sets one) */
+	int progress; /* --progress 1, --quiet 0, else -1: on a terminal */
+	/* cli_getopt's table: the command's options, then its own */
+	const struct option *lo;
+	struct option opts[CLI_MAX_OPTIONS];
+	char shortopts[16];
 };
 
 /* Prints "biofed: <message>" to stderr; returns 1. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints a usage message for cmd to stderr; returns 2. */
-int cli_usage(const char *usage);
+/* A usage error of the command running: prints "biofed COMMAND:
+ * <message>" and the hint "see 'biofed help COMMAND'" to stderr; returns
+ * the command's usage status (2). */
+int cli_usage(struct cli *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Opens the node, printing the error; returns 0 or 1. */
 int cli_open(struct cli *c, struct node *n, int flags);
-/* Parses a non-negative integer option value; returns 0 or 2. */
-int cli_uint(const char *opt, const char *v, uint64_t *out);
+/* Parses a non-negative integer option value; returns 0 or the usage
+ * status. */
+int cli_uint(struct cli *c, const char *opt, const char *v, uint64_t *out);
+/* --format: table, json, or csv when csv_ok; returns 0 or the usage
+ * status. */
+int cli_format(struct cli *c, const char *v, int csv_ok,
+	       enum out_format *fmt);
 
-/* Options of the commands that read a file (publish, samples import):
- * add CLI_INPUT_OPTIONS to the getopt_long table and hand the codes to
- * cli_input_option, which fills o (returns 0, or the exit status: 2 for
- * a bad value).  cli_input_ready checks what goes together and opens
- * --errors-to (0 or the exit status); cli_input_done closes it. */
-struct publish_opts;
-struct cli_input {
-	const char *errors_to;
-	FILE *f;
-};
+/* getopt_long over the command's options lo (NULL: none; shortopts as
+ * getopt's, usually "") with --help, -h and --dir added.  Returns the
+ * next option's code, -1 after the last one (operands are then
+ * argv[optind..]), or CLI_EXIT when the command must stop and return
+ * c->status: 0 after --help printed its usage, or the usage status after
+ * a bad option was reported (a command returns c->status for any code it
+ * does not take, too).  --quiet and --progress, when lo has
+ * CLI_PROGRESS_OPTIONS, set c->progress and are not returned.  After the
+ * last option c->dir is settled: --dir's, else the default (a usage
+ * error when there is none). */
+#define CLI_EXIT (-2)
+int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
+	       const struct option *lo);
+/* The operands argv[optind..argc-1] must be from min to max (-1: any
+ * number; what names them in messages, "FILE"); returns 0 or the usage
+ * status. */
+int cli_operands(struct cli *c, int argc, char **argv, int min, int max,
+		 const char *what);
+
+/* Option codes above any character, so that they never clash with the
+ * letters commands use. */
 enum {
 	CLI_OPT_INPUT_FORMAT = 0x100,
 	CLI_OPT_DELIMITER,
@@ -45,10 +85,27 @@ enum {
 	CLI_OPT_CLEAR_MISSING,
 	CLI_OPT_ERRORS_TO,
 	CLI_OPT_MAX_ERRORS,
+	CLI_OPT_OLD_FORMAT, /* publish --format: moved to --input-format */
+	CLI_OPT_QUIET,
+	CLI_OPT_PROGRESS,
+	CLI_OPT_DIR,
+	CLI_OPT_HELP,
+};
+
+/* Options of the commands that read a file (publish, samples import):
+ * add CLI_INPUT_OPTIONS to the getopt_long table and hand the codes from
+ * CLI_OPT_INPUT_FORMAT to CLI_OPT_OLD_FORMAT to cli_input_option, which
+ * fills o (returns 0, or the usage status for a bad value).
+ * cli_input_ready checks what goes together and opens --errors-to (0 or
+ * the exit status); cli_input_done closes it.  CLI_INPUT_USAGE and
+ * CLI_INPUT_HELP are their text for the command table. */
+struct cli_input {
+	const char *errors_to;
+	FILE *f;
 };
 #define CLI_INPUT_OPTIONS                                                     \
 	{"input-format", required_argument, 0, CLI_OPT_INPUT_FORMAT},         \
-	{"format", required_argument, 0, CLI_OPT_INPUT_FORMAT},               \
+	{"format", required_argument, 0, CLI_OPT_OLD_FORMAT},                 \
 	{"delimiter", required_argument, 0, CLI_OPT_DELIMITER},               \
 	{"records", required_argument, 0, CLI_OPT_RECORDS},                   \
 	{"replace", no_argument, 0, CLI_OPT_REPLACE},                         \
@@ -59,24 +116,83 @@ enum {
 	{"max-errors", required_argument, 0, CLI_OPT_MAX_ERRORS}
 #define CLI_INPUT_USAGE                                                       \
 	"[--replace [--clear-missing]] [--dry-run] [--map FILE]\n"           \
-	"       [--input-format csv|json] [--delimiter comma|semicolon|tab|C]\n" \
-	"       [--records PATH] [--max-errors N] [--errors-to FILE]"
-int cli_input_option(int ch, const char *arg, struct publish_opts *o,
-		     struct cli_input *in);
-int cli_input_ready(struct publish_opts *o, struct cli_input *in);
+	"[--input-format csv|json] [--delimiter comma|semicolon|tab|pipe|C]\n" \
+	"[--records PATH] [--max-errors N] [--errors-to FILE]"
+#define CLI_INPUT_HELP                                                        \
+	"  --replace             the file is the whole table: rows it lacks "  \
+	"are deleted\n"                                                       \
+	"  --clear-missing       with --replace: a column the file lacks "     \
+	"empties\n"                                                           \
+	"                        that field (else the stored value stays)\n"  \
+	"  --dry-run             check and show what would change; write "     \
+	"nothing\n"                                                           \
+	"  --map FILE            a mapping file: columns and terms of a LIMS "  \
+	"export\n"                                                            \
+	"  --input-format csv|json  what the file holds (default: from its "   \
+	"name)\n"                                                             \
+	"  --delimiter D         comma, semicolon, tab, pipe or the "          \
+	"character\n"                                                         \
+	"                        (default: read off the header)\n"           \
+	"  --records PATH        JSON: where the array of records is "         \
+	"(a.b.c)\n"                                                           \
+	"  --max-errors N        errors shown (default 50; 0: all)\n"         \
+	"  --errors-to FILE      write every error to FILE\n"
+int cli_input_option(struct cli *c, int ch, const char *arg,
+		     struct publish_opts *o, struct cli_input *in);
+int cli_input_ready(struct cli *c, struct publish_opts *o,
+		    struct cli_input *in);
 void cli_input_done(struct cli_input *in);
 
+/* A progress line on stderr for long work (cmd_progress.c): shown when
+ * stderr is a terminal, or always with --progress, never with --quiet.
+ * One line, redrawn with \r at most four times a second, cleared by
+ * cli_progress_end; nothing at all for work done within a quarter of a
+ * second. */
+#define CLI_PROGRESS_OPTIONS                                                  \
+	{"quiet", no_argument, 0, CLI_OPT_QUIET},                             \
+	{"progress", no_argument, 0, CLI_OPT_PROGRESS}
+#define CLI_PROGRESS_USAGE "[--quiet | --progress]"
+#define CLI_PROGRESS_HELP                                                     \
+	"  --quiet               no progress line on stderr\n"               \
+	"  --progress            a progress line on stderr even when it is "   \
+	"not a\n"                                                             \
+	"                        terminal (default: only on a terminal)\n"
+struct cli_progress {
+	struct publish_progress hook; /* ctx is this */
+	int on;
+	uint64_t start_ns, step_ns, drawn_ns; /* bf_mono_ns() */
+	const char *step;
+	size_t done, total, width; /* width: of the line on the screen */
+};
+/* Decides from c->progress and stderr whether the line is shown. */
+void cli_progress_begin(struct cli *c, struct cli_progress *p);
+/* The hook for publish_opts.progress: NULL when the line is off. */
+const struct publish_progress *cli_progress_hook(struct cli_progress *p);
+/* Clears the line, if one was drawn. */
+void cli_progress_end(struct cli_progress *p);
+
+int cmd_help(struct cli *c, int argc, char **argv);
 int cmd_init(struct cli *c, int argc, char **argv);
-int cmd_roster(struct cli *c, int argc, char **argv);
+int cmd_config(struct cli *c, int argc, char **argv);
+int cmd_roster_add(struct cli *c, int argc, char **argv);
+int cmd_roster_revoke(struct cli *c, int argc, char **argv);
+int cmd_roster_list(struct cli *c, int argc, char **argv);
+int cmd_roster_key(struct cli *c, int argc, char **argv);
 int cmd_publish(struct cli *c, int argc, char **argv);
-int cmd_changes(struct cli *c, int argc, char **argv);
-int cmd_log(struct cli *c, int argc, char **argv);
-int cmd_verify(struct cli *c, int argc, char **argv);
-int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_changes_vector(struct cli *c, int argc, char **argv);
+int cmd_changes_export(struct cli *c, int argc, char **argv);
+int cmd_changes_import(struct cli *c, int argc, char **argv);
 int cmd_fetch(struct cli *c, int argc, char **argv);
-int cmd_samples(struct cli *c, int argc, char **argv);
+int cmd_samples_import(struct cli *c, int argc, char **argv);
+int cmd_samples_derive(struct cli *c, int argc, char **argv);
 int cmd_search(struct cli *c, int argc, char **argv);
 int cmd_query(struct cli *c, int argc, char **argv);
 int cmd_sql(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_log(struct cli *c, int argc, char **argv);
+int cmd_verify(struct cli *c, int argc, char **argv);
+
+/* query's help: the kinds, from query.c's own list. */
+void cmd_query_help(FILE *f);
 
 #endif

@@ -12,12 +12,6 @@
 #include "cli.h"
 #include "schema.h"
 
-static const char usage[] =
-	"changes vector\n"
-	"       biofed changes export -o FILE [--since VECTOR_FILE] "
-	"[--origin O]\n"
-	"       biofed changes import FILE";
-
 static int vv_json_cb(void *ctx, const struct store_vv_entry *e)
 {
 	json_t *o = ctx;
@@ -29,15 +23,17 @@ static int vv_json_cb(void *ctx, const struct store_vv_entry *e)
 					     (json_int_t)e->seq, "hash", hex));
 }
 
-static int vector_cmd(struct cli *c, int argc)
+int cmd_changes_vector(struct cli *c, int argc, char **argv)
 {
 	struct node n;
 	struct bf_err err;
 	json_t *o;
 	int rc;
 
-	if (argc != 2)
-		return cli_usage(usage);
+	if (cli_getopt(c, argc, argv, "", NULL) != -1)
+		return c->status;
+	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
+		return rc;
 	if (cli_open(c, &n, NODE_RDONLY))
 		return 1;
 	o = json_object();
@@ -98,7 +94,7 @@ static int export_origin(void *vctx, const struct store_vv_entry *e)
 				x->err);
 }
 
-static int export_cmd(struct cli *c, int argc, char **argv)
+int cmd_changes_export(struct cli *c, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{"output", required_argument, 0, 'o'},
@@ -112,16 +108,18 @@ static int export_cmd(struct cli *c, int argc, char **argv)
 	int ch, rc = 0;
 
 	memset(&x, 0, sizeof(x));
-	while ((ch = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "o:", lo)) != -1) {
 		switch (ch) {
 		case 'o': out = optarg; break;
 		case 's': since = optarg; break;
 		case 'O': x.only = optarg; break;
-		default: return cli_usage(usage);
+		default: return c->status;
 		}
 	}
-	if (!out || optind != argc)
-		return cli_usage(usage);
+	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
+		return rc;
+	if (!out)
+		return cli_usage(c, "-o FILE is required (- for stdout)");
 	if (since) {
 		json_error_t je;
 		x.since = json_load_file(since, JSON_REJECT_DUPLICATES, &je);
@@ -198,7 +196,7 @@ static int import_one(void *vctx, size_t index, const uint8_t *cs,
 	return 0;
 }
 
-static int import_cmd(struct cli *c, int argc, char **argv)
+int cmd_changes_import(struct cli *c, int argc, char **argv)
 {
 	struct import_ctx x;
 	struct node n;
@@ -207,11 +205,13 @@ static int import_cmd(struct cli *c, int argc, char **argv)
 	size_t len;
 	int rc;
 
-	if (argc != 3)
-		return cli_usage(usage);
+	if (cli_getopt(c, argc, argv, "", NULL) != -1)
+		return c->status;
+	if ((rc = cli_operands(c, argc, argv, 1, 1, "FILE")) != 0)
+		return rc;
 	memset(&x, 0, sizeof(x));
-	x.file = argv[2];
-	rc = bf_read_file(argv[2], (size_t)1 << 34, &data, &len, &err);
+	x.file = argv[optind];
+	rc = bf_read_file(x.file, (size_t)1 << 34, &data, &len, &err);
 	if (rc)
 		return cli_fail("changes import: %s", err.msg);
 	if (cli_open(c, &n, 0)) {
@@ -224,21 +224,8 @@ static int import_cmd(struct cli *c, int argc, char **argv)
 	free(data);
 	printf("%s: %zu applied (%zu rows), %zu already present, %zu "
 	       "rejected\n",
-	       argv[2], x.applied, x.rows, x.dup, x.rejected);
+	       x.file, x.applied, x.rows, x.dup, x.rejected);
 	if (rc)
 		return cli_fail("changes import: %s", err.msg);
 	return x.rejected ? 1 : 0;
-}
-
-int cmd_changes(struct cli *c, int argc, char **argv)
-{
-	if (argc < 2)
-		return cli_usage(usage);
-	if (strcmp(argv[1], "vector") == 0)
-		return vector_cmd(c, argc);
-	if (strcmp(argv[1], "export") == 0)
-		return export_cmd(c, argc - 1, argv + 1);
-	if (strcmp(argv[1], "import") == 0)
-		return import_cmd(c, argc, argv);
-	return cli_usage(usage);
 }

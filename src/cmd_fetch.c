@@ -12,10 +12,6 @@
 #include "cli.h"
 #include "fetch.h"
 
-static const char usage[] =
-	"fetch [--force] [--due] [NAME...]\n"
-	"       biofed fetch --status [--format table|json] [NAME...]";
-
 /* Errors and retries go to stderr, one line each (the text is already
  * escaped); outcomes are the summary lines on stdout. */
 static void log_line(void *ctx, int error, const char *event,
@@ -157,25 +153,30 @@ int cmd_fetch(struct cli *c, int argc, char **argv)
 		{"due", no_argument, 0, 'd'},
 		{0, 0, 0, 0}};
 	struct fetch_opts fo = {log_line, NULL, stderr, 0};
-	int ch, status = 0, json = 0, due = 0, failed = 0, done = 0;
+	int ch, rc, status = 0, due = 0, failed = 0, done = 0;
+	enum out_format fmt = OUT_TABLE;
+	const char *format = NULL;
 	struct node n;
 
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
 		switch (ch) {
 		case 's': status = 1; break;
 		case 'F': fo.force = 1; break;
 		case 'd': due = 1; break;
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = 1;
-			else if (strcmp(optarg, "table") != 0)
-				return cli_fail("--format: \"%s\" is not table "
-						"or json",
-						optarg);
+			if ((rc = cli_format(c, optarg, 0, &fmt)) != 0)
+				return rc;
+			format = optarg;
 			break;
-		default: return cli_usage(usage);
+		default: return c->status;
 		}
 	}
+	if (format && !status)
+		return cli_usage(c, "--format goes with --status (a fetch "
+				    "prints one line per source)");
+	if (status && (fo.force || due))
+		return cli_usage(c, "--status shows the sources; --%s fetches",
+				 fo.force ? "force" : "due");
 	if (cli_open(c, &n, status ? NODE_RDONLY : NODE_KEY))
 		return 1;
 	for (int i = optind; i < argc; i++)
@@ -185,7 +186,7 @@ int cmd_fetch(struct cli *c, int argc, char **argv)
 					c->dir, NODE_CONF);
 		}
 	if (status) {
-		int rc = show_status(&n, json, argc, argv);
+		rc = show_status(&n, fmt == OUT_JSON, argc, argv);
 		node_close(&n);
 		return rc;
 	}

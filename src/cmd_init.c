@@ -1,16 +1,13 @@
 /*
- * biofed init: create a node directory.
+ * biofed init: create a node directory.  A missing or malformed option
+ * is a usage error (exit 2); a directory that already holds a node, or
+ * one that cannot be written, is a failure (1).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-
-static const char usage[] =
-	"init --slug SLUG --name NAME --country CC [--region R]\n"
-	"       [--endpoint tls+tcp://HOST:PORT|none] [--listen tls+tcp://HOST:PORT]\n"
-	"       (--coordinator | --coordinator-key HEX)";
 
 int cmd_init(struct cli *c, int argc, char **argv)
 {
@@ -27,11 +24,10 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	struct node_init o;
 	struct bf_err err;
 	char coord[65];
-	int ch;
+	int ch, rc;
 
 	memset(&o, 0, sizeof(o));
-	o.dir = c->dir;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
 		switch (ch) {
 		case 's': o.slug = optarg; break;
 		case 'n': o.name = optarg; break;
@@ -41,13 +37,25 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		case 'l': o.listen = optarg; break;
 		case 'C': o.coordinator = 1; break;
 		case 'k': o.coordinator_key = optarg; break;
-		default: return cli_usage(usage);
+		default: return c->status;
 		}
 	}
-	if (optind != argc)
-		return cli_usage(usage);
-	if (node_init(&o, coord, &err) != 0)
+	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
+		return rc;
+	o.dir = c->dir; /* after the options: --dir may come among them */
+	/* what is missing or malformed is said before anything is made */
+	if (!o.slug)
+		return cli_usage(c, "--slug is required");
+	if (!o.name)
+		return cli_usage(c, "--name is required");
+	if (!o.country)
+		return cli_usage(c, "--country is required");
+	if ((rc = node_init(&o, coord, &err)) != 0) {
+		/* BF_EINVAL: an option's value (the checks come first) */
+		if (rc == BF_EINVAL)
+			return cli_usage(c, "%s", err.msg);
 		return cli_fail("init: %s", err.msg);
+	}
 	printf("created node %s in %s\n", o.slug, c->dir);
 	printf("identity for the coordinator: %s/%s\n", c->dir, NODE_IDENTITY);
 	if (o.coordinator)

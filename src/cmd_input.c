@@ -1,7 +1,9 @@
 /*
  * The options of the commands that read an institution's file (publish,
  * samples import): what the file is, how to read it, what to do with its
- * errors.  One parser, so both commands take them alike.
+ * errors.  One parser, so both commands take them alike.  Their
+ * --format meant the file's format once; it is refused now, since
+ * --format is every other command's output format.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -13,7 +15,7 @@
 #include "publish.h"
 
 /* --delimiter: a name, or the character itself. */
-static int delimiter(const char *v, char *out)
+static int delimiter(struct cli *c, const char *v, char *out)
 {
 	if (!strcasecmp(v, "comma"))
 		*out = ',';
@@ -27,26 +29,35 @@ static int delimiter(const char *v, char *out)
 		 (unsigned char)v[0] >= 0x20 && (unsigned char)v[0] < 0x7f)
 		*out = v[0];
 	else
-		return cli_fail("--delimiter: comma, semicolon, tab, pipe or "
-				"one character, not \"%s\"",
-				v) + 1;
+		return cli_usage(c, "--delimiter: comma, semicolon, tab, pipe or "
+				    "one character, not \"%s\"",
+				 v);
 	return 0;
 }
 
-int cli_input_option(int ch, const char *arg, struct publish_opts *o,
-		     struct cli_input *in)
+int cli_input_option(struct cli *c, int ch, const char *arg,
+		     struct publish_opts *o, struct cli_input *in)
 {
 	uint64_t v;
+	int rc;
 
 	switch (ch) {
 	case CLI_OPT_INPUT_FORMAT:
 		if (strcmp(arg, "csv") && strcmp(arg, "json"))
-			return cli_fail("--input-format: csv or json, not "
-					"\"%s\"",
-					arg) + 1;
+			return cli_usage(c, "--input-format: csv or json, not "
+					    "\"%s\"",
+					 arg);
 		o->format = arg;
 		return 0;
-	case CLI_OPT_DELIMITER: return delimiter(arg, &o->delimiter);
+	case CLI_OPT_OLD_FORMAT:
+		/* it meant the input once; --format is the output's now,
+		 * and an old script must not be taken to mean either */
+		return cli_usage(c, "--format is for output; say what the file "
+				    "holds with --input-format %s",
+				 !strcmp(arg, "csv") || !strcmp(arg, "json")
+					 ? arg
+					 : "csv|json");
+	case CLI_OPT_DELIMITER: return delimiter(c, arg, &o->delimiter);
 	case CLI_OPT_RECORDS: o->records = arg; return 0;
 	case CLI_OPT_REPLACE: o->replace = 1; return 0;
 	case CLI_OPT_DRY_RUN: o->dry_run = 1; return 0;
@@ -54,20 +65,21 @@ int cli_input_option(int ch, const char *arg, struct publish_opts *o,
 	case CLI_OPT_CLEAR_MISSING: o->clear_missing = 1; return 0;
 	case CLI_OPT_ERRORS_TO: in->errors_to = arg; return 0;
 	case CLI_OPT_MAX_ERRORS:
-		if (cli_uint("--max-errors", arg, &v))
-			return 2;
+		if ((rc = cli_uint(c, "--max-errors", arg, &v)) != 0)
+			return rc;
 		o->max_errors = v == 0 || v > SIZE_MAX ? SIZE_MAX : (size_t)v;
 		return 0;
 	}
-	return 2;
+	return cli_usage(c, "option code %d is not a file option", ch);
 }
 
-int cli_input_ready(struct publish_opts *o, struct cli_input *in)
+int cli_input_ready(struct cli *c, struct publish_opts *o,
+		    struct cli_input *in)
 {
 	if (o->clear_missing && !o->replace)
-		return cli_fail("--clear-missing goes with --replace (the file "
-				"is then the whole table, every column of it)") +
-		       1;
+		return cli_usage(c, "--clear-missing goes with --replace (the "
+				    "file is then the whole table, every "
+				    "column of it)");
 	if (in->errors_to) {
 		in->f = fopen(in->errors_to, "w");
 		if (!in->f)

@@ -46,25 +46,22 @@ int cmd_log(struct cli *c, int argc, char **argv)
 	struct log_ctx x = {NULL};
 	struct node n;
 	struct bf_err err;
-	int ch, rc, json = 0;
+	enum out_format fmt = OUT_TABLE;
+	int ch, rc, json;
 
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
 		switch (ch) {
 		case 'o': origin = optarg; break;
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = 1;
-			else if (strcmp(optarg, "table") != 0)
-				return cli_fail("--format: \"%s\" is not table "
-						"or json",
-						optarg);
+			if ((rc = cli_format(c, optarg, 0, &fmt)) != 0)
+				return rc;
 			break;
-		default:
-			return cli_usage("log [--origin O] [--format table|json]");
+		default: return c->status;
 		}
 	}
-	if (optind != argc)
-		return cli_usage("log [--origin O] [--format table|json]");
+	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
+		return rc;
+	json = fmt == OUT_JSON;
 	if (cli_open(c, &n, NODE_RDONLY))
 		return 1;
 	if (json)
@@ -99,9 +96,10 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 	char hex[65];
 	int rc;
 
-	(void)argv;
-	if (argc != 1)
-		return cli_usage("verify");
+	if (cli_getopt(c, argc, argv, "", NULL) != -1)
+		return c->status;
+	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
+		return rc;
 	if (cli_open(c, &n, NODE_RDONLY))
 		return 1;
 	rc = store_verify(n.store, digest, &rows, &problems, verify_report,

@@ -8,15 +8,14 @@
 #include "cli.h"
 #include "control.h"
 #include "publish.h"
-
-static const char usage[] =
-	"publish FILE [--table T] " CLI_INPUT_USAGE;
+#include "schema.h"
 
 int cmd_publish(struct cli *c, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{"table", required_argument, 0, 't'}, CLI_INPUT_OPTIONS,
-		{0, 0, 0, 0}};
+		CLI_PROGRESS_OPTIONS, {0, 0, 0, 0}};
+	struct cli_progress prog;
 	struct cli_input in = {0};
 	struct publish_opts o;
 	struct publish_result res;
@@ -25,24 +24,29 @@ int cmd_publish(struct cli *c, int argc, char **argv)
 	int ch, rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
 		if (ch == 't')
 			o.table = optarg;
 		else if (ch < CLI_OPT_INPUT_FORMAT)
-			return cli_usage(usage);
-		else if ((rc = cli_input_option(ch, optarg, &o, &in)) != 0)
+			return c->status;
+		else if ((rc = cli_input_option(c, ch, optarg, &o, &in)) != 0)
 			return rc;
 	}
-	if (optind + 1 != argc)
-		return cli_usage(usage);
+	if ((rc = cli_operands(c, argc, argv, 1, 1, "FILE")) != 0)
+		return rc;
+	if (o.table && !schema_table(o.table, strlen(o.table)))
+		return cli_usage(c, "--table: no table \"%s\"", o.table);
 	o.path = argv[optind];
-	if ((rc = cli_input_ready(&o, &in)) != 0)
+	if ((rc = cli_input_ready(c, &o, &in)) != 0)
 		return rc;
 	if (cli_open(c, &n, NODE_KEY)) {
 		cli_input_done(&in);
 		return 1;
 	}
+	cli_progress_begin(c, &prog);
+	o.progress = cli_progress_hook(&prog);
 	rc = publish_file(&n, &o, &res, &err);
+	cli_progress_end(&prog);
 	node_close(&n);
 	cli_input_done(&in);
 	if (rc)

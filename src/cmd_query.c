@@ -14,25 +14,27 @@
 #include "search.h"
 #include "sqlguard.h"
 
-static int parse_limit(const char *v, int64_t *out)
+static int parse_limit(struct cli *c, const char *v, int64_t *out)
 {
 	uint64_t x;
+	int rc;
 
-	if (cli_uint("--limit", v, &x))
-		return 2;
+	if ((rc = cli_uint(c, "--limit", v, &x)) != 0)
+		return rc;
 	*out = x > INT64_MAX ? INT64_MAX : (int64_t)x;
 	return 0;
 }
 
-/* Opens the replica read-only and an output on stdout. */
+/* Opens the replica read-only and an output on stdout, in format (NULL:
+ * table on a terminal, else json). */
 static int open_both(struct cli *c, struct node *n, const char *format,
 		     struct out **o)
 {
 	enum out_format fmt;
-	struct bf_err err;
+	int rc;
 
-	if (out_format_parse(format, &fmt, &err))
-		return cli_fail("%s", err.msg);
+	if ((rc = cli_format(c, format, 1, &fmt)) != 0)
+		return rc;
 	if (cli_open(c, n, NODE_RDONLY))
 		return 1;
 	if (out_new(stdout, fmt, o)) {
@@ -42,7 +44,7 @@ static int open_both(struct cli *c, struct node *n, const char *format,
 	return 0;
 }
 
-static int finish(struct node *n, struct out *o, int rc,
+static int finish(struct cli *c, struct node *n, struct out *o, int rc,
 		  const struct bf_err *err, const char *what)
 {
 	struct bf_err e2;
@@ -51,17 +53,14 @@ static int finish(struct node *n, struct out *o, int rc,
 		out_free(o);
 		node_close(n);
 		/* a bad filter is a usage error */
-		cli_fail("%s: %s", what, err->msg);
-		return rc == BF_EINVAL ? 2 : 1;
+		if (rc == BF_EINVAL)
+			return cli_usage(c, "%s", err->msg);
+		return cli_fail("%s: %s", what, err->msg);
 	}
 	rc = out_end(o, &e2);
 	node_close(n);
 	return rc ? cli_fail("%s: %s", what, e2.msg) : 0;
 }
-
-static const char search_usage[] =
-	"search TEXT... [--table T] [--limit N] [--withdrawn]\n"
-	"       [--format table|json|csv]";
 
 int cmd_search(struct cli *c, int argc, char **argv)
 {
@@ -81,21 +80,22 @@ int cmd_search(struct cli *c, int argc, char **argv)
 	enum query_kind k;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
 		switch (ch) {
 		case 't': table = optarg; break;
 		case 'f': format = optarg; break;
 		case 'w': withdrawn = 1; break;
 		case 'l':
-			if (parse_limit(optarg, &limit))
-				return 2;
+			if ((rc = parse_limit(c, optarg, &limit)) != 0)
+				return rc;
 			break;
-		default: return cli_usage(search_usage);
+		default: return c->status;
 		}
 	}
-	if (optind >= argc)
-		return cli_usage(search_usage);
+	if ((rc = cli_operands(c, argc, argv, 1, -1, "TEXT")) != 0)
+		return rc;
 	if (table) {
+		const char *given = table;
 		const struct sch_table *t =
 			schema_table(table, strlen(table));
 
@@ -110,10 +110,10 @@ int cmd_search(struct cli *c, int argc, char **argv)
 			       strcmp(table, "project") &&
 			       strcmp(table, "network") &&
 			       strcmp(table, "study"))) {
-			fprintf(stderr, "biofed: --table: groups, biobanks, "
-					"collections, services, projects, "
-					"networks or studies\n");
-			return 2;
+			return cli_usage(c, "--table: groups, biobanks, "
+					    "collections, services, projects, "
+					    "networks or studies, not \"%s\"",
+					 given);
 		}
 	}
 	bf_buf_init(&text, 64 * 1024);
@@ -130,19 +130,43 @@ int cmd_search(struct cli *c, int argc, char **argv)
 	rc = search_run(store_db(n.store), (const char *)text.p, table, limit,
 			withdrawn, o, &err);
 	bf_buf_free(&text);
-	return finish(&n, o, rc, &err, "search");
+	return finish(c, &n, o, rc, &err, "search");
 }
 
-static const char query_usage[] =
-	"query collections|groups|services|biobanks|facts|projects|samples|\n"
-	"      networks|studies\n"
-	"       [--disease CODES|NAME] [--material M] [--sex S] [--age LO-HI]\n"
-	"       [--country CC] [--institution-country CC] [--region R]\n"
-	"       [--institution I] [--availability A] [--service-type T]\n"
-	"       [--area A] [--programme P] [--collection ID] [--biobank ID]\n"
-	"       [--network ID] [--quality STANDARD] [--withdrawn]\n"
-	"       [--count-by institution|country|institution-country|material]\n"
-	"       [--limit N] [--format table|json|csv]";
+/* The kinds, as query.c names them: "collections, groups, ... or
+ * studies". */
+static void kind_list(char *out, size_t n)
+{
+	size_t o = 0;
+
+	out[0] = 0;
+	for (int i = 0; i < Q_NKINDS && o < n; i++)
+		o += (size_t)snprintf(out + o, n - o, "%s%s",
+				      i == 0		  ? ""
+				      : i + 1 == Q_NKINDS ? " or "
+							  : ", ",
+				      query_kind_names[i]);
+}
+
+void cmd_query_help(FILE *f)
+{
+	size_t col = 2;
+
+	fputs("\nKIND, one of (samples: this node's own, never replicated):"
+	      "\n ",
+	      f);
+	for (int i = 0; i < Q_NKINDS; i++) {
+		size_t len = strlen(query_kind_names[i]);
+
+		if (col + len + 2 > 76) {
+			fputs("\n ", f);
+			col = 2;
+		}
+		fprintf(f, " %s%s", query_kind_names[i],
+			i + 1 < Q_NKINDS ? "," : "\n");
+		col += len + 2;
+	}
+}
 
 int cmd_query(struct cli *c, int argc, char **argv)
 {
@@ -176,7 +200,7 @@ int cmd_query(struct cli *c, int argc, char **argv)
 	int ch, rc;
 
 	memset(&q, 0, sizeof(q));
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
 		switch (ch) {
 		case 'd': q.f.disease = optarg; break;
 		case 'm': q.f.material = optarg; break;
@@ -197,40 +221,35 @@ int cmd_query(struct cli *c, int argc, char **argv)
 		case 'w': q.withdrawn = 1; break;
 		case 'f': format = optarg; break;
 		case 'b':
-			if (query_count_by_parse(optarg, &q.count_by)) {
-				fprintf(stderr, "biofed: --count-by: "
-						"institution, country, "
-						"institution-country or "
-						"material\n");
-				return 2;
-			}
+			if (query_count_by_parse(optarg, &q.count_by))
+				return cli_usage(c, "--count-by: institution, "
+						    "country, "
+						    "institution-country or "
+						    "material, not \"%s\"",
+						 optarg);
 			break;
 		case 'l':
-			if (parse_limit(optarg, &q.limit))
-				return 2;
+			if ((rc = parse_limit(c, optarg, &q.limit)) != 0)
+				return rc;
 			break;
-		default: return cli_usage(query_usage);
+		default: return c->status;
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage(query_usage);
+	if ((rc = cli_operands(c, argc, argv, 1, 1, "KIND")) != 0)
+		return rc;
 	if (query_kind_parse(argv[optind], &q.kind)) {
-		fprintf(stderr, "biofed: query: \"%s\" is not one of "
-				"collections, groups, services, biobanks, "
-				"facts, projects, samples, networks, "
-				"studies\n",
-			argv[optind]);
-		return 2;
+		char kinds[256];
+
+		kind_list(kinds, sizeof(kinds));
+		return cli_usage(c, "\"%s\" is not a kind of record: %s",
+				 argv[optind], kinds);
 	}
 	q.notes = stderr;
 	if ((rc = open_both(c, &n, format, &o)) != 0)
 		return rc;
 	rc = query_run(store_db(n.store), &q, o, &err);
-	return finish(&n, o, rc, &err, "query");
+	return finish(c, &n, o, rc, &err, "query");
 }
-
-static const char sql_usage[] =
-	"sql \"SELECT ...\" [--format table|json|csv] [--timeout MS]";
 
 int cmd_sql(struct cli *c, int argc, char **argv)
 {
@@ -245,20 +264,22 @@ int cmd_sql(struct cli *c, int argc, char **argv)
 	struct bf_err err;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
 		switch (ch) {
 		case 'f': format = optarg; break;
 		case 't':
-			if (cli_uint("--timeout", optarg, &timeout))
-				return 2;
+			if ((rc = cli_uint(c, "--timeout", optarg, &timeout)) !=
+			    0)
+				return rc;
 			break;
-		default: return cli_usage(sql_usage);
+		default: return c->status;
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage(sql_usage);
-	if (out_format_parse(format, &fmt, &err))
-		return cli_fail("%s", err.msg);
+	if ((rc = cli_operands(c, argc, argv, 1, 1, "the SQL statement")) !=
+	    0)
+		return rc;
+	if ((rc = cli_format(c, format, 1, &fmt)) != 0)
+		return rc;
 	if (cli_open(c, &n, NODE_RDONLY))
 		return 1;
 	rc = sqlguard_run(store_db(n.store), argv[optind],

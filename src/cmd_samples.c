@@ -11,10 +11,6 @@
 #include "publish.h"
 #include "samples.h"
 
-static const char usage[] =
-	"samples import FILE [--no-facts] " CLI_INPUT_USAGE "\n"
-	"       biofed samples derive [--dry-run]";
-
 static void print_changesets(const struct publish_result *r)
 {
 	if (r->changesets == 0)
@@ -56,11 +52,12 @@ static void wake(struct cli *c, const struct samples_result *r)
 		control_wake(c->dir);
 }
 
-static int samples_import_cmd(struct cli *c, int argc, char **argv)
+int cmd_samples_import(struct cli *c, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{"no-facts", no_argument, 0, 'F'}, CLI_INPUT_OPTIONS,
-		{0, 0, 0, 0}};
+		CLI_PROGRESS_OPTIONS, {0, 0, 0, 0}};
+	struct cli_progress prog;
 	struct cli_input in = {0};
 	struct samples_opts o;
 	struct samples_result res;
@@ -69,25 +66,28 @@ static int samples_import_cmd(struct cli *c, int argc, char **argv)
 	int ch, rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
 		if (ch == 'F')
 			o.no_facts = 1;
 		else if (ch < CLI_OPT_INPUT_FORMAT)
-			return cli_usage(usage);
-		else if ((rc = cli_input_option(ch, optarg, &o.file, &in)) !=
-			 0)
+			return c->status;
+		else if ((rc = cli_input_option(c, ch, optarg, &o.file,
+						&in)) != 0)
 			return rc;
 	}
-	if (optind + 1 != argc)
-		return cli_usage(usage);
+	if ((rc = cli_operands(c, argc, argv, 1, 1, "FILE")) != 0)
+		return rc;
 	o.file.path = argv[optind];
-	if ((rc = cli_input_ready(&o.file, &in)) != 0)
+	if ((rc = cli_input_ready(c, &o.file, &in)) != 0)
 		return rc;
 	if (cli_open(c, &n, o.no_facts || o.file.dry_run ? 0 : NODE_KEY)) {
 		cli_input_done(&in);
 		return 1;
 	}
+	cli_progress_begin(c, &prog);
+	o.file.progress = cli_progress_hook(&prog);
 	rc = samples_import(&n, &o, &res, &err);
+	cli_progress_end(&prog);
 	cli_input_done(&in);
 	if (rc) {
 		node_close(&n);
@@ -106,26 +106,32 @@ static int samples_import_cmd(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-static int samples_derive_cmd(struct cli *c, int argc, char **argv)
+int cmd_samples_derive(struct cli *c, int argc, char **argv)
 {
 	static const struct option lo[] = {{"dry-run", no_argument, 0, 'n'},
+					   CLI_PROGRESS_OPTIONS,
 					   {0, 0, 0, 0}};
+	struct cli_progress prog;
 	struct samples_result res;
 	struct node n;
 	struct bf_err err;
-	int ch, dry = 0;
+	int ch, rc, dry = 0;
 
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
 		if (ch != 'n')
-			return cli_usage(usage);
+			return c->status;
 		dry = 1;
 	}
-	if (optind != argc)
-		return cli_usage(usage);
+	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
+		return rc;
 	if (cli_open(c, &n, NODE_KEY))
 		return 1;
 	memset(&res, 0, sizeof(res));
-	if (samples_derive(&n, dry, NULL, &res, &err)) {
+	cli_progress_begin(c, &prog);
+	rc = samples_derive(&n, dry, NULL, cli_progress_hook(&prog), &res,
+			    &err);
+	cli_progress_end(&prog);
+	if (rc) {
 		node_close(&n);
 		return cli_fail("samples derive: %s", err.msg);
 	}
@@ -133,15 +139,4 @@ static int samples_derive_cmd(struct cli *c, int argc, char **argv)
 	node_close(&n);
 	wake(c, &res);
 	return 0;
-}
-
-int cmd_samples(struct cli *c, int argc, char **argv)
-{
-	if (argc < 2)
-		return cli_usage(usage);
-	if (strcmp(argv[1], "import") == 0)
-		return samples_import_cmd(c, argc - 1, argv + 1);
-	if (strcmp(argv[1], "derive") == 0)
-		return samples_derive_cmd(c, argc - 1, argv + 1);
-	return cli_usage(usage);
 }

@@ -21,12 +21,6 @@
 #include "control.h"
 #include "health.h"
 
-#define USAGE                                                                 \
-	"status [--format table|json] [--down-after S] [--lag-warn S]\n"      \
-	"       [--recent S]\n"                                               \
-	"  exit status: 0 ok, 1 degraded, 2 down, 3 unknown (and usage "      \
-	"errors)"
-
 static const char *str(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
@@ -274,11 +268,12 @@ static int check_dir(const char *dir, struct health_result *h)
 	return 0;
 }
 
-static int limit_opt(const char *opt, const char *v, double *out)
+static int limit_opt(struct cli *c, const char *opt, const char *v,
+		     double *out)
 {
 	uint64_t x;
 
-	if (cli_uint(opt, v, &x) != 0)
+	if (cli_uint(c, opt, v, &x) != 0)
 		return -1;
 	*out = (double)x;
 	return 0;
@@ -291,7 +286,6 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		{"down-after", required_argument, 0, 'D'},
 		{"lag-warn", required_argument, 0, 'L'},
 		{"recent", required_argument, 0, 'R'},
-		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}};
 	struct health_limits lim;
 	struct health_result h;
@@ -299,24 +293,22 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	char *reply = NULL;
 	json_t *st = NULL, *out;
 	json_error_t je;
-	int ch, json = 0, rc;
+	enum out_format fmt = OUT_TABLE;
+	int ch, json, rc;
 
+	/* usage errors exit 3, as the command table says for status */
 	health_default_limits(&lim);
-	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
 		switch (ch) {
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = 1;
-			else if (strcmp(optarg, "table") != 0) {
-				fprintf(stderr, "biofed: --format: \"%s\" is not "
-					"table or json\n", optarg);
+			if (cli_format(c, optarg, 0, &fmt) != 0)
 				return HEALTH_UNKNOWN;
-			}
 			break;
 		case 'D':
 		case 'L':
 		case 'R':
-			if (limit_opt(ch == 'D' ? "--down-after"
+			if (limit_opt(c,
+				      ch == 'D' ? "--down-after"
 				      : ch == 'L' ? "--lag-warn"
 						  : "--recent",
 				      optarg,
@@ -325,18 +317,12 @@ int cmd_status(struct cli *c, int argc, char **argv)
 						  : &lim.recent_s))
 				return HEALTH_UNKNOWN;
 			break;
-		case 'h':
-			printf("usage: biofed %s\n", USAGE);
-			return 0;
-		default:
-			cli_usage(USAGE);
-			return HEALTH_UNKNOWN;
+		default: return c->status;
 		}
 	}
-	if (optind != argc) {
-		cli_usage(USAGE);
+	if (cli_operands(c, argc, argv, 0, 0, "") != 0)
 		return HEALTH_UNKNOWN;
-	}
+	json = fmt == OUT_JSON;
 	if (check_dir(c->dir, &h) == 0) {
 		rc = control_request(c->dir, "status", 5000, &reply, &err);
 		if (rc == BF_ENOENT)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "publish.h"
+#include "publish_int.h"
 #include "schema.h"
 
 #define AHEAD 2 /* change sets signed and waiting, at most */
@@ -131,12 +131,21 @@ int publish_commit(struct store *s, const char *origin,
 		   size_t max_rows, struct publish_result *res,
 		   struct bf_err *err)
 {
+	return pub_commit(s, origin, key, rows, n, max_rows, NULL, res, err);
+}
+
+int pub_commit(struct store *s, const char *origin, const struct ed_key *key,
+	       struct cs_row_in *rows, size_t n, size_t max_rows,
+	       const struct publish_progress *progress,
+	       struct publish_result *res, struct bf_err *err)
+{
 	struct signer g;
 	pthread_t th;
 	int rc, started = 0;
 
 	if (max_rows == 0 || max_rows > CS_MAX_ROWS)
 		max_rows = CS_MAX_ROWS;
+	pub_progress(progress, "writing change sets", 0, n);
 	qsort(rows, n, sizeof(*rows), cmp_row_in);
 	memset(&g, 0, sizeof(g));
 	g.origin = origin;
@@ -173,6 +182,7 @@ int publish_commit(struct store *s, const char *origin,
 			res->first_seq = sc.seq;
 		res->last_seq = sc.seq;
 		res->changesets++;
+		pub_progress(progress, "writing change sets", sc.at + sc.k, n);
 	}
 out:
 	if (started) {

@@ -91,6 +91,7 @@ void pub_report(struct ctx *c, const char *file, size_t line,
 
 	c->res->errors++;
 	if (c->res->errors <= max) {
+		pub_progress(c->o->progress, NULL, 0, 0); /* off the line */
 		va_start(ap, fmt);
 		vreport(c->warn, file, line, table, index, id, field, fmt, ap);
 		va_end(ap);
@@ -197,6 +198,7 @@ static const struct colinfo *column_info(struct ctx *c, struct tstate *ts,
 		c->fatal++;
 		return ci;
 	}
+	pub_progress(c->o->progress, NULL, 0, 0);
 	fprintf(c->warn,
 		"%s:%zu: warning: %s has no field \"%s\"; kept as an extra "
 		"field\n",
@@ -604,6 +606,9 @@ static int on_record(void *vctx, const struct rec *r, struct bf_err *err)
 		return 0; /* a row of types or units, as the map says */
 	c->cur_table = NULL;
 	c->cur_id = NULL;
+	if (c->o->progress && c->res->records % PUBLISH_PROGRESS_ROWS == 0)
+		pub_progress(c->o->progress, "reading rows", c->res->records,
+			     0);
 	rc = record_fields(c, r, err);
 	if (rc || c->res->errors == before)
 		return rc;
@@ -707,6 +712,9 @@ static int print_changes(struct ctx *c)
 {
 	FILE *out = c->o->dry_run_out ? c->o->dry_run_out : stdout;
 
+	/* the changes go to stdout, most likely the same terminal */
+	pub_progress(c->o->progress, NULL, 0, 0);
+
 	for (size_t i = 0; i < c->nchanges; i++) {
 		const struct change *ch = &c->changes[i];
 		const char *id = (const char *)c->arena.p + ch->id_off;
@@ -809,10 +817,9 @@ static int write_changes(struct ctx *c)
 						   : NULL;
 	}
 	if (!c->o->local) {
-		rc = publish_commit(n->store, n->cfg.slug, &n->key, rows,
-				    c->nchanges,
-				    (size_t)n->cfg.max_changeset_rows, c->res,
-				    c->err);
+		rc = pub_commit(n->store, n->cfg.slug, &n->key, rows,
+				c->nchanges, (size_t)n->cfg.max_changeset_rows,
+				c->o->progress, c->res, c->err);
 		free(rows);
 		return rc;
 	}
@@ -827,6 +834,8 @@ static int write_changes(struct ctx *c)
 		if (c->changes[i].op == CS_UPSERT)
 			hashes[i] = c->arena.p + c->changes[i].enc_off +
 				    c->changes[i].enc_len;
+	/* one transaction: no count to show within it */
+	pub_progress(c->o->progress, "writing rows", 0, c->nchanges);
 	rc = store_write_local(n->store, n->cfg.slug, rows, hashes, c->nchanges,
 			       c->err);
 	free(hashes);
@@ -874,11 +883,17 @@ int publish_file(struct node *n, const struct publish_opts *o,
 			     "--input-format: \"%s\" is not csv or json", fmt);
 		goto out;
 	}
-	if ((rc = pick_table(c, json)) != 0 || (rc = read_records(c, json)))
+	if ((rc = pick_table(c, json)) != 0)
 		goto out;
+	pub_progress(o->progress, "reading rows", 0, 0);
+	if ((rc = read_records(c, json)) != 0)
+		goto out;
+	pub_progress(o->progress, "checking references", 0, 0);
 	pub_settle_refs(c);
 	if ((res->errors && !o->keep_going) || c->fatal) {
 		size_t max = o->max_errors ? o->max_errors : 50;
+
+		pub_progress(o->progress, NULL, 0, 0);
 		if (res->errors > max)
 			fprintf(c->warn, "... and %zu more errors%s\n",
 				res->errors - max,

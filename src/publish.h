@@ -32,6 +32,19 @@
 #include "node.h"
 #include "record.h"
 
+/* Where a long publish is, for a progress line: step says what it does
+ * ("reading rows", "writing change sets"), done how many rows of that
+ * step are done and total how many there are (0: not known).  Called as
+ * each step begins and every PUBLISH_PROGRESS_ROWS rows within it; the
+ * callee decides what to show and how often, and must be cheap.  A NULL
+ * step comes before publish writes a message or the dry run's changes:
+ * take the line off the screen until the next step or count. */
+struct publish_progress {
+	void (*step)(void *ctx, const char *step, size_t done, size_t total);
+	void *ctx;
+};
+#define PUBLISH_PROGRESS_ROWS 1024
+
 struct publish_opts {
 	const char *path;
 	const char *table;   /* NULL: from a JSON file's keys or file name */
@@ -77,6 +90,7 @@ struct publish_opts {
 		     size_t id_len, const struct cs_field *fields,
 		     size_t nfields, char *msg, size_t msglen);
 	void *check_ctx;
+	const struct publish_progress *progress; /* or NULL */
 };
 
 /* Ids that begin with this are facts derived from samples (samples.h).

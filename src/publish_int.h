@@ -113,4 +113,19 @@ void pub_settle_refs(struct ctx *c);
  * deleted.  Errors are reported; returns a negative code on failure. */
 int pub_check_deleted_refs(struct ctx *c);
 
+/* pubcommit.c.  publish_commit (publish.h), saying how far it is on
+ * progress after each change set (NULL: nothing). */
+int pub_commit(struct store *s, const char *origin, const struct ed_key *key,
+	       struct cs_row_in *rows, size_t n, size_t max_rows,
+	       const struct publish_progress *progress,
+	       struct publish_result *res, struct bf_err *err);
+
+/* Tells o->progress, if any, that step is at done of total rows. */
+static inline void pub_progress(const struct publish_progress *p,
+				const char *step, size_t done, size_t total)
+{
+	if (p)
+		p->step(p->ctx, step, done, total);
+}
+
 #endif

@@ -338,9 +338,11 @@ static const char scan_sql[] =
 
 /* One pass over the node's samples in the replica. */
 static int aggregate(sqlite3 *db, const char *owner, struct agg *a,
+		     const struct publish_progress *progress,
 		     struct bf_err *err)
 {
 	sqlite3_stmt *st = NULL;
+	size_t nrows = 0;
 	int rc;
 
 	if (sqlite3_prepare_v2(db, scan_sql, -1, &st, NULL) != SQLITE_OK) {
@@ -355,6 +357,9 @@ static int aggregate(sqlite3 *db, const char *owner, struct agg *a,
 					 &v.mat, &v.dis, &v.status, &v.donor,
 					 &v.id};
 
+		if (progress && nrows++ % PUBLISH_PROGRESS_ROWS == 0)
+			progress->step(progress->ctx, "counting samples",
+				       nrows - 1, 0);
 		for (int i = 0; i < 9; i++) {
 			if (!col[i])
 				continue;
@@ -475,6 +480,7 @@ static void agg_init(struct agg *a)
 /* Publishes the facts of the groups in d->a (replace scoped to derived
  * ids: see samples.h). */
 static int derive_publish(struct derive *d, int dry_run, FILE *warnings,
+			  const struct publish_progress *progress,
 			  struct bf_err *err)
 {
 	struct publish_opts po;
@@ -490,6 +496,7 @@ static int derive_publish(struct derive *d, int dry_run, FILE *warnings,
 	po.warnings = warnings;
 	po.read = derive_read;
 	po.read_ctx = d;
+	po.progress = progress;
 	rc = publish_file(d->n, &po, &d->res->facts, err);
 	if (rc == 0)
 		d->res->derived = 1;
@@ -497,6 +504,7 @@ static int derive_publish(struct derive *d, int dry_run, FILE *warnings,
 }
 
 int samples_derive(struct node *n, int dry_run, FILE *warnings,
+		   const struct publish_progress *progress,
 		   struct samples_result *res, struct bf_err *err)
 {
 	struct derive d;
@@ -505,8 +513,8 @@ int samples_derive(struct node *n, int dry_run, FILE *warnings,
 	d.n = n;
 	d.res = res;
 	agg_init(&d.a);
-	rc = aggregate(store_db(n->store), n->cfg.slug, &d.a, err);
-	rc = rc ? rc : derive_publish(&d, dry_run, warnings, err);
+	rc = aggregate(store_db(n->store), n->cfg.slug, &d.a, progress, err);
+	rc = rc ? rc : derive_publish(&d, dry_run, warnings, progress, err);
 	agg_free(&d.a);
 	return rc;
 }
@@ -658,9 +666,11 @@ int samples_import(struct node *n, const struct samples_opts *o,
 	if (!x.nomem && d.a.samples == res->import.records &&
 	    (o->file.replace ||
 	     owned == res->import.unchanged + res->import.updated))
-		rc = derive_publish(&d, 0, o->file.warnings, err);
+		rc = derive_publish(&d, 0, o->file.warnings, o->file.progress,
+				    err);
 	else
-		rc = samples_derive(n, 0, o->file.warnings, res, err);
+		rc = samples_derive(n, 0, o->file.warnings, o->file.progress,
+				    res, err);
 out:
 	agg_free(&d.a);
 	idset_free(&x.colls);

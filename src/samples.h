@@ -38,7 +38,8 @@ struct samples_opts {
 	/* the file and how to read it: path, format, delimiter, records,
 	 * replace (the file is all of the node's samples), dry_run (check
 	 * and count, write nothing), map, clear_missing, max_errors,
-	 * errors_to, warnings (publish.h); the table, checks and the rest
+	 * errors_to, warnings, progress (publish.h, also for the facts);
+	 * the table, checks and the rest
 	 * are samples_import's own */
 	struct publish_opts file;
 	int no_facts;        /* import only; derive later */
@@ -58,8 +59,10 @@ int samples_import(struct node *n, const struct samples_opts *o,
 		   struct samples_result *res, struct bf_err *err);
 
 /* Derives the facts of all of n's samples and publishes what changed
- * (n opened with NODE_KEY).  Fills res->facts, groups, rounded, hidden. */
+ * (n opened with NODE_KEY).  Fills res->facts, groups, rounded, hidden.
+ * Says how far it is on progress (publish.h; NULL: nothing). */
 int samples_derive(struct node *n, int dry_run, FILE *warnings,
+		   const struct publish_progress *progress,
 		   struct samples_result *res, struct bf_err *err);
 
 /* The suppression rule: the count to publish for count under (below,

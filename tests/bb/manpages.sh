@@ -29,9 +29,11 @@ check_none() {
 cli_src="$ROOT/src/biofed.c $ROOT/src/cli.h $(ls "$ROOT"/src/cmd_*.c)"
 long_opts=$(cat $cli_src | grep -o '{"[a-z][a-z-]*", *\(required\|no\|optional\)_argument' |
 	sed 's/{"\([^"]*\)".*/\1/' | sort -u)
-commands=$(grep -o '{"[a-z]*", cmd_' "$ROOT/src/biofed.c" | sed 's/{"\([a-z]*\)".*/\1/')
-subcommands=$(cat $cli_src | grep -o 'strcmp(argv\[1\], "[a-z]*")' |
-	sed 's/.*"\([a-z]*\)".*/\1/' | sort -u)
+# the commands and sub-commands as `biofed help` lists them, from the one
+# table the dispatcher reads: "  roster add      admit a member..."
+listed=$("$BIOFED" help | sed -n 's/^  \([a-z][a-z-]*\( [a-z][a-z-]*\)\{0,1\}\)  .*/\1/p')
+commands=$(printf '%s\n' "$listed" | cut -d' ' -f1 | sort -u)
+subcommands=$(printf '%s\n' "$listed" | sed -n 's/^[a-z-]* //p' | sort -u)
 short_of() { # the letters of a file's getopt string
 	grep -o 'getopt[_long]*(argc, argv, "[^"]*"' "$1" | sed 's/.*"\(.*\)"/\1/' |
 		tr -d '+:' | fold -w1 | sort -u

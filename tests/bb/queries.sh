@@ -154,7 +154,7 @@ is "groups --area oncology" "rg-aml rg-breast-cancer rg-breast-cancer" "$IDS" qu
 is "groups --area astrology" 0 'len(r)' query groups --area astrology
 usage "a filter that does not apply is refused (exit 2)" "--material does not apply to groups" query groups --material DNA
 usage "--country does not apply to groups" "--country does not apply to groups .*--institution-country" query groups --country ES
-usage "an unknown option is a usage error" "usage|unrecognized" query groups --colour blue
+usage "an unknown option is a usage error naming it" "unknown option --colour" query groups --colour blue
 is "services --service-type sequencing" "svc-genomics svc-microbiome" "$IDS" query services --service-type SEQUENCING
 is "services --service-type sample-processing --country FR" "svc-processing" "$IDS" query services --service-type sample-processing --country FR
 is "services --service-type biomarker-discovery: none" 0 'len(r)' query services --service-type biomarker-discovery
@@ -261,7 +261,7 @@ out=$(bf a query groups --area nothing --format csv)
 [ "$out" = "id,name,areas,lead,contact,description,keywords,url,institution,institution_name" ] \
 	&& ok "empty CSV result is the header" || fail "empty CSV" "$out"
 grep_out "--format xml is refused" "not table, json or csv" bf a query groups --format xml
-grep_out "an unknown kind is refused" '"widgets" is not one of' bf a query widgets
+usage "an unknown kind is refused, naming the kinds" '"widgets" is not a kind of record: collections, ' query widgets
 
 # --- read-only: while a writer holds the replica, and with no daemon -----------
 py - "$T/a/replica.db" <<'EOF' &

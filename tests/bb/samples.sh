@@ -196,4 +196,5 @@ grep_out "a node outside the roster is told before importing" "not in this node'
 	bf c samples import "$T/exact.csv"
 grep_out "--no-facts imports without signing anything" "samples import: .*not a collection of cibir|is not a collection" \
 	bf c samples import --no-facts "$T/exact.csv"
-grep_out "usage errors exit 2" "usage: biofed samples" sh -c "'$BIOFED' --dir '$T/a' samples frob; echo rc=\$?"
+grep_out "usage errors exit 2 and name what was wrong" 'sub-command "frob".* rc=2$' \
+	sh -c "out=\$('$BIOFED' --dir '$T/a' samples frob 2>&1); echo \$out rc=\$?"

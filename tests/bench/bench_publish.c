@@ -1,8 +1,9 @@
 /*
- * bench_publish: publishing the Directory's collections, and what the
- * vocabulary checks cost.
+ * bench_publish: publishing the Directory's collections, what the
+ * vocabulary checks cost, and what the progress line costs.
  *
- *   bench_publish [ROWS]      (default 100,000)
+ *   bench_publish [ROWS]            (default 100,000)
+ *   bench_publish ROWS progress     the progress line only
  *
  * Writes a Collections.csv in the Directory's export form: its column
  * names, every coded cell drawn from the ontologies themselves (vocab.h:
@@ -16,9 +17,14 @@
  * beside the 19,000 rows/s issue 10 measured before on a file of its own
  * (its target: twice the code before, on the same file).  First, the
  * start-up of `biofed query` on a small
- * replica, the median of 50 runs (target: under 20 ms).
+ * replica, the median of 50 runs (target: under 20 ms).  Last, `biofed
+ * publish` of the same file into fresh nodes with stderr on a terminal
+ * (a pty: the progress line is drawn) and on /dev/null (it is not),
+ * ROUNDS pairs, and the medians of both.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +197,65 @@ static double publish_once(const char *dir, const char *csv, int round,
 	return (double)rows / bench_secs(t0, t1);
 }
 
+/* `biofed --dir NODE publish CSV`, stdout on /dev/null and stderr on a
+ * pty when tty (drained here, as a terminal would) or on /dev/null:
+ * seconds, and the bytes the terminal got. */
+static double publish_cli(const char *biofed, const char *node,
+			  const char *csv, int tty, size_t *shown)
+{
+	char *args[] = {(char *)biofed, "--dir", (char *)node, "publish",
+			(char *)csv, NULL};
+	posix_spawn_file_actions_t fa;
+	int master = -1, slave = -1, st;
+	uint64_t t0;
+	pid_t pid;
+
+	*shown = 0;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	if (tty) {
+		master = posix_openpt(O_RDWR | O_NOCTTY);
+		if (master < 0 || grantpt(master) || unlockpt(master) ||
+		    (slave = open(ptsname(master), O_RDWR | O_NOCTTY)) < 0)
+			die("no pty", NULL);
+		posix_spawn_file_actions_adddup2(&fa, slave, 2);
+	} else {
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY,
+						 0);
+	}
+	fflush(stdout);
+	t0 = bf_mono_ns();
+	if (posix_spawn(&pid, biofed, &fa, NULL, args, environ) != 0)
+		die("biofed publish did not start", NULL);
+	if (slave >= 0)
+		close(slave);
+	while (master >= 0) {
+		struct pollfd p = {.fd = master, .events = POLLIN};
+		char buf[4096];
+		ssize_t n;
+
+		if (poll(&p, 1, 100) < 0 && errno != EINTR)
+			break;
+		if (p.revents & POLLIN) {
+			n = read(master, buf, sizeof(buf));
+			if (n > 0) {
+				*shown += (size_t)n;
+				continue;
+			}
+		}
+		/* EIO or hang-up: the child closed its side */
+		if (p.revents & (POLLHUP | POLLERR))
+			break;
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0)
+		die("biofed publish failed", NULL);
+	if (master >= 0)
+		close(master);
+	posix_spawn_file_actions_destroy(&fa);
+	return bench_secs(t0, bf_mono_ns());
+}
+
 static double median(double *v, size_t n)
 {
 	return percentile(v, n, 50);
@@ -229,15 +294,23 @@ static double query_startup(const char *biofed, const char *node, int runs)
 int main(int argc, char **argv)
 {
 	size_t rows = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
+	int progress_only = argc > 2 && strcmp(argv[2], "progress") == 0;
 	char tmpl[] = "/tmp/biofed-bench.XXXXXX", csv[600], node[600],
 		biofed[600], cmd[700];
 	const char *build = getenv("BUILD");
 	char *dir = mkdtemp(tmpl);
 	double on[ROUNDS], off[ROUNDS], share[ROUNDS], on_med, off_med, ms;
+	double tty[ROUNDS], notty[ROUNDS];
 
 	if (!dir || rows == 0)
-		die("usage: bench_publish [ROWS]", NULL);
+		die("usage: bench_publish [ROWS [progress]]", NULL);
 	bench_machine();
+	snprintf(biofed, sizeof(biofed), "%s/biofed", build ? build : "build");
+	snprintf(csv, sizeof(csv), "%s/Collections.csv", dir);
+	if (progress_only) {
+		write_file(csv, rows);
+		goto progress;
+	}
 	/* first, while the machine is quiet: a small replica's start-up */
 	{
 		struct node n;
@@ -246,12 +319,10 @@ int main(int argc, char **argv)
 		node_close(&n);
 	}
 	snprintf(node, sizeof(node), "%s/startup", dir);
-	snprintf(biofed, sizeof(biofed), "%s/biofed", build ? build : "build");
 	ms = query_startup(biofed, node, 50);
 	printf("biofed query start-up with the vocabularies: median %.1f ms "
 	       "of 50 runs (target < 20 ms)\n",
 	       ms);
-	snprintf(csv, sizeof(csv), "%s/Collections.csv", dir);
 	write_file(csv, rows);
 	for (int r = 0; r < ROUNDS; r++) {
 		/* alternate, so that the machine's drift hits both alike */
@@ -277,6 +348,34 @@ int main(int argc, char **argv)
 	printf("against the %.0f rows/s issue 10 measured before, on its own "
 	       "file: %.2fx\n",
 	       BEFORE_ROWS_PER_S, on_med / BEFORE_ROWS_PER_S);
+progress:
+	for (int r = 0; r < ROUNDS; r++) {
+		/* alternate which goes first, against the machine's drift */
+		for (int k = 0; k < 2; k++) {
+			int on_tty = (r + k) % 2;
+			struct node n;
+			size_t shown;
+			char name[32];
+
+			snprintf(name, sizeof(name), "cli-%s%d",
+				 on_tty ? "tty" : "null", r);
+			fresh_node(&n, dir, name);
+			node_close(&n);
+			snprintf(node, sizeof(node), "%s/%s", dir, name);
+			(on_tty ? tty : notty)[r] =
+				publish_cli(biofed, node, csv, on_tty, &shown);
+			if (on_tty && !shown)
+				die("no progress line on the terminal", NULL);
+		}
+		printf("round %d: biofed publish %.2f s with the progress line "
+		       "on a terminal, %.2f s with stderr on /dev/null\n",
+		       r, tty[r], notty[r]);
+	}
+	on_med = median(tty, ROUNDS);
+	off_med = median(notty, ROUNDS);
+	printf("progress line: biofed publish of %zu rows, median %.2f s on a "
+	       "terminal, %.2f s without: %+.1f%%\n",
+	       rows, on_med, off_med, 100 * (on_med - off_med) / off_med);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "bench_publish: could not remove %s\n", dir);
