@@ -18,20 +18,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# free_port: a port 127.0.0.1 can bind now, below the ephemeral range
-free_port() {
-	"$PY" -S -c '
-import random, socket
-while True:
-    p = random.randint(20000, 32000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        s.close()'
-}
 
 PORT=$(free_port)
 A=navarrabiomed

@@ -34,3 +34,18 @@ seq_of() {
 	"$BIOFED" --dir "$1" changes vector 2>/dev/null | tr -d ' \n' |
 		sed -n "s/.*\"$2\":{\"hash\":\"[0-9a-f]*\",\"seq\":\([0-9]*\)}.*/\1/p" | grep . || echo 0
 }
+# free_port: a port 127.0.0.1 can bind now, below the ephemeral range (so
+# that an outgoing connection does not take it before the test binds it)
+free_port() {
+	python3 -S -c '
+import random, socket
+while True:
+    p = random.randint(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        s.close()'
+}

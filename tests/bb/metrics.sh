@@ -28,9 +28,6 @@ if ! out=$("$PY" -c 'from prometheus_client.parser import text_string_to_metric_
 fi
 ok "the Prometheus text parser (python3-prometheus-client) is there"
 
-free_port() {
-	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # scrape: fetches /metrics and parses it; writes "family NAME TYPE" and
 # "name{k=v,...} value" per sample (labels sorted) into $T/scrape, or
 # the error

@@ -19,19 +19,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-free_port() {
-	"$PY" -S -c '
-import random, socket
-while True:
-    p = random.randint(20000, 32000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        s.close()'
-}
 # wait_for FILE PATTERN MS: until FILE has a line matching PATTERN
 wait_for() {
 	t0=$(now_ms)

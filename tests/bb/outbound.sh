@@ -10,7 +10,6 @@
 BIOFEDD="$ROOT/$BUILD/biofedd"
 FED="$ROOT/deploy/federation.sh"
 REFBIO="$ROOT/tests/data/refbio"
-PY=$(python3 -c 'import sys; print(sys.executable)')
 export BUILD
 
 cleanup() {
@@ -27,19 +26,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-free_port() {
-	"$PY" -S -c '
-import random, socket
-while True:
-    p = random.randint(20000, 32000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        s.close()'
-}
 partner() { awk -F, -v s="$1" '$1 == s' "$REFBIO/partners.csv"; }
 # init SLUG ENDPOINT [COORDINATOR_KEY]: a node in $T/fed/SLUG, debug logs
 init() {
