@@ -147,7 +147,9 @@ void cli_input_done(struct cli_input *in);
  * stderr is a terminal, or always with --progress, never with --quiet.
  * One line, redrawn with \r at most four times a second, cleared by
  * cli_progress_end; nothing at all for work done within a quarter of a
- * second. */
+ * second ($BIOFED_PROGRESS_AFTER_MS, 0 to 60000, changes that wait: the
+ * tests use 0, so that what they see does not depend on the machine's
+ * speed). */
 #define CLI_PROGRESS_OPTIONS                                                  \
 	{"quiet", no_argument, 0, CLI_OPT_QUIET},                             \
 	{"progress", no_argument, 0, CLI_OPT_PROGRESS}
@@ -161,6 +163,7 @@ struct cli_progress {
 	struct publish_progress hook; /* ctx is this */
 	int on;
 	uint64_t start_ns, step_ns, drawn_ns; /* bf_mono_ns() */
+	uint64_t after_ns; /* nothing is drawn before start_ns + after_ns */
 	const char *step;
 	size_t done, total, width; /* width: of the line on the screen */
 };

@@ -2,11 +2,13 @@
  * The progress line of the commands that do long work (publish, samples
  * import and derive): one line on stderr, "reading rows: 412,000 rows,
  * 19,300 rows/s", redrawn in place with \r.  It is drawn only after a
- * quarter of a second (a quick command shows nothing), then at most four
+ * quarter of a second (a quick command shows nothing;
+ * $BIOFED_PROGRESS_AFTER_MS changes that wait), then at most four
  * times a second or when the step changes, and padded with spaces over
  * what it drew before, so that it needs no terminal control codes.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -94,15 +96,32 @@ static void on_step(void *ctx, const char *step, size_t done, size_t total)
 	p->total = total;
 	/* nothing for a quick command; then a new step at once (its count
 	 * may not move for a while), a count four times a second */
-	if (now - p->start_ns < DRAW_EVERY_NS)
+	if (now - p->start_ns < p->after_ns)
 		return;
 	if (new_step || now - p->drawn_ns >= DRAW_EVERY_NS)
 		redraw(p, now);
 }
 
+/* $BIOFED_PROGRESS_AFTER_MS when it is a number of 0 to 60000, else the
+ * quarter of a second */
+static uint64_t wait_before_drawing(void)
+{
+	const char *e = getenv("BIOFED_PROGRESS_AFTER_MS");
+	char *end;
+	unsigned long ms;
+
+	if (!e || !*e)
+		return DRAW_EVERY_NS;
+	ms = strtoul(e, &end, 10);
+	if (*end || ms > 60000 || *e == '-')
+		return DRAW_EVERY_NS;
+	return (uint64_t)ms * 1000000ull;
+}
+
 void cli_progress_begin(struct cli *c, struct cli_progress *p)
 {
 	memset(p, 0, sizeof(*p));
+	p->after_ns = wait_before_drawing();
 	p->on = c->progress >= 0 ? c->progress : isatty(STDERR_FILENO);
 	p->hook.step = on_step;
 	p->hook.ctx = p;

@@ -7,6 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 PY=$(python3 -c 'import sys; print(sys.executable)')
 PTY="$ROOT/tests/tools/pty_run.py"
+# draw from the first row: what shows must not depend on this machine's
+# speed (the quarter of a second a quick command waits is tested last)
+export BIOFED_PROGRESS_AFTER_MS=0
 ROWS=30000
 B=bbmri-eric:ID:ES_NAVARRABIOMED
 
@@ -87,3 +90,13 @@ bf a samples import "$T/samples2.csv" >"$T/out" 2>"$T/err"
 [ $? = 0 ] && has "$T/out" "$ROWS changed" && [ ! -s "$T/err" ] &&
 	ok "and none with stderr to a file" ||
 	fail "samples import, stderr to a file" "$(cat "$T/out" "$T/err")"
+
+# a quick command shows nothing, even on a terminal
+mkdir -p "$T/quick"
+printf 'id,biobank,name,type\n%s:collection:quick,%s,Quick,DISEASE_SPECIFIC\n' "$B" "$B" >"$T/quick/collections.csv"
+BIOFED_PROGRESS_AFTER_MS=60000 on_tty "$T/qtty" publish "$T/quick/collections.csv"
+rc=$?
+[ $rc = 0 ] && has "$T/qtty" "1 new" && ! has "$T/qtty" "rows/s" && ! has "$T/qtty" "reading rows" &&
+	ok "work done before the wait is over draws nothing on a terminal" ||
+	fail "quick publish on a terminal (rc $rc)" "$(lines "$T/qtty")"
+
