@@ -11,7 +11,8 @@
 #   check     build + what make check runs: cmocka, sqlite3, openssl, python3
 #             with the Prometheus text parser
 #   ci        check + what .ci/run adds: make itself, clang with its runtime
-#             (sanitizers, libFuzzer for make fuzz)
+#             (sanitizers, libFuzzer for make fuzz), debootstrap (the bare
+#             Debian root of tests/pkg/bare.sh)
 #   package   build + the tools of the Debian package build
 #
 # Silent, exit 0, when everything is there: it runs before every
@@ -59,6 +60,7 @@ check    py     prometheus_client    python3-prometheus-client
 ci       cmd    make                 make
 ci       cmd    clang                clang
 ci       probe  libfuzzer            libclang-rt-14-dev
+ci       cmd    debootstrap          debootstrap
 package  cmd    scdoc                scdoc
 package  cmd    dh                   debhelper
 package  cmd    dpkg-buildpackage    dpkg-dev
