@@ -271,8 +271,14 @@ int main(int argc, char **argv)
 			cert = argv[++i];
 		else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
 			key = argv[++i];
-		else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
-			timeout_ms = atoi(argv[++i]);
+		else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) {
+			char *end;
+			long ms = strtol(argv[++i], &end, 10);
+
+			if (*end || ms < 0 || ms > 3600000)
+				return die("-t: milliseconds, 0 to 3600000");
+			timeout_ms = (int)ms;
+		}
 		else
 			break;
 	}

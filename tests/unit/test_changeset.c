@@ -654,7 +654,7 @@ static void build3(const struct ed_key *k, uint8_t **out, size_t *len)
 	struct bf_buf e1, e2;
 	struct bf_err err;
 
-	strcpy(h.origin, "node-a");
+	snprintf(h.origin, sizeof(h.origin), "%s", "node-a");
 	h.seq = 1;
 	h.time_ms = 1000;
 	h.schema = 1;
@@ -805,7 +805,7 @@ static void test_build_refusals(void **state)
 	struct cs_row_in *many;
 
 	(void)state;
-	strcpy(h.origin, "node");
+	snprintf(h.origin, sizeof(h.origin), "%s", "node");
 	h.seq = 1;
 	make_enc(&e, "x", 1);
 	bf_buf_init(&bad, 0);
@@ -837,10 +837,10 @@ static void test_build_refusals(void **state)
 	{
 		struct cs_row_in rows[] = {{CS_DELETE, "t", "1", NULL, 0, NULL}};
 
-		strcpy(h.origin, "Bad Origin");
+		snprintf(h.origin, sizeof(h.origin), "%s", "Bad Origin");
 		assert_int_equal(cs_build(&h, rows, 1, &k, &out, &len, &err),
 				 BF_EINVAL);
-		strcpy(h.origin, "node");
+		snprintf(h.origin, sizeof(h.origin), "%s", "node");
 		h.seq = 2; /* with a zero prev */
 		assert_int_equal(cs_build(&h, rows, 1, &k, &out, &len, &err),
 				 BF_EINVAL);
@@ -1004,7 +1004,7 @@ static void build_vector(uint8_t **out, size_t *len, struct ed_key *k)
 	struct bf_err err;
 
 	*k = test_key();
-	strcpy(h.origin, "example-node");
+	snprintf(h.origin, sizeof(h.origin), "%s", "example-node");
 	h.seq = 2;
 	h.time_ms = 1767225600000u;
 	h.schema = 1;

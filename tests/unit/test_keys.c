@@ -34,7 +34,7 @@ static int setup(void **state)
 
 	if (!t)
 		return -1;
-	strcpy(t->dir, "/tmp/biofed-test-keys-XXXXXX");
+	snprintf(t->dir, sizeof(t->dir), "%s", "/tmp/biofed-test-keys-XXXXXX");
 	if (!mkdtemp(t->dir))
 		return -1;
 	snprintf(t->a, sizeof(t->a), "%s/a", t->dir);
