@@ -199,7 +199,7 @@ deb:
 	@BUILD=$(BUILD) tests/pkg/deb.sh --build-only
 
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c
+	clang-format -i src/*.c src/*.h daemon/*.c daemon/*.h tests/unit/*.c
 
 clean:
 	rm -rf build build-san build-fuzz
