@@ -320,6 +320,17 @@ void daemon_fork_adjust(struct daemon *d, struct vv *their,
 		       struct fork_marks *marks, const char *peer);
 /* Does a node with vector `their` lack anything this node holds? */
 int daemon_lacks(const struct daemon *d, const struct vv *their);
+/* Has the roster changed since the TLS configuration was built from it?
+ * (sync.c; the loop then rebuilds it) */
+int daemon_roster_moved(struct daemon *d);
+
+/* ctlsock.c: the control socket (control.h's requests, answered on the
+ * loop: daemon_ctl_handle takes msg and frees or sends it) and the wake
+ * socket, read by a thread of its own that posts EV_WAKE. */
+int daemon_control_start(struct daemon *d);
+void daemon_ctl_handle(struct daemon *d, struct ctl_ctx *c, nng_msg *msg);
+void daemon_wake_start(struct daemon *d);
+void daemon_wake_stop(struct daemon *d);
 /* Closes an nng socket on a thread of its own: nng 1.5.2's nng_close can
  * wait for ever (see biofedd.c), and the main loop must not.  Every aio of
  * ours on the socket must be stopped first. */
