@@ -14,44 +14,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "config_int.h"
 #include "schema.h"
 
-enum opt_type {
-	OPT_STR,
-	OPT_INT,
-	OPT_HEX32,
-	OPT_ENUM,
-	OPT_LIST,
-	OPT_BOOL, /* true|false into an int */
-	OPT_MAP,  /* "PREFIX.FIELD = value": key is the prefix with its dot */
-};
-
-/* What a string value must be, checked where it is read (file:line). */
-enum opt_check {
-	CHECK_NONE,
-	CHECK_ENDPOINT, /* tls+tcp://HOST:PORT, or empty */
-	CHECK_LISTEN,   /* the same, or "none" */
-};
-
-struct opt {
-	const char *section;
-	const char *key;
-	enum opt_type type;
-	size_t off;       /* into struct bf_config (or struct bf_source) */
-	size_t size;      /* of a string field, or of one list item */
-	int64_t min, max; /* OPT_INT: bounds */
-	size_t count;     /* OPT_LIST, OPT_MAP: offset of the size_t count */
-	size_t capacity;  /* ...and how many items fit */
-	const char *def;  /* NULL: none (empty) */
-	const char *choices; /* OPT_ENUM: "a|b|c" */
-	enum opt_check check;
-	const char *help;
-};
 
 #define OFF(f) offsetof(struct bf_config, f)
 #define SZ(f) sizeof(((struct bf_config *)0)->f)
@@ -238,7 +206,6 @@ static const struct opt source_opts[] = {
 };
 
 #define NSOURCE_OPTS (sizeof(source_opts) / sizeof(source_opts[0]))
-#define SOURCE_PREFIX "source "
 
 /* Debian's libinih reads lines into 200 bytes (INI_MAX_LINE) and would
  * take the rest of a longer line for another one: such lines are refused
@@ -394,99 +361,6 @@ const struct bf_source *config_source(const struct bf_config *cfg,
 		if (strcmp(cfg->sources[i].name, name) == 0)
 			return &cfg->sources[i];
 	return NULL;
-}
-
-/* --- endpoints ------------------------------------------------------------ */
-
-static int host_char(int ch)
-{
-	return isalnum(ch) || ch == '-' || ch == '.';
-}
-
-int config_parse_endpoint(const char *url, struct bf_endpoint *out, char *msg,
-			  size_t msglen)
-{
-	static const char pre[] = "tls+tcp://";
-	const char *h, *hend, *colon, *port;
-	struct bf_endpoint ep;
-	unsigned long n = 0;
-	size_t hlen;
-
-	if (strncmp(url, pre, strlen(pre)) != 0) {
-		snprintf(msg, msglen, "\"%s\" is not tls+tcp://HOST:PORT (the "
-			 "only transport between nodes)", url);
-		return BF_EINVAL;
-	}
-	h = url + strlen(pre);
-	if (*h == '[') { /* an IPv6 address */
-		hend = strchr(h, ']');
-		if (!hend || hend == h + 1 || hend[1] != ':') {
-			snprintf(msg, msglen, "\"%s\": an IPv6 address is "
-				 "written [ADDRESS]:PORT", url);
-			return BF_EINVAL;
-		}
-		for (const char *q = h + 1; q < hend; q++)
-			if (!isxdigit((unsigned char)*q) && *q != ':' &&
-			    *q != '.') {
-				snprintf(msg, msglen, "\"%s\": not an IPv6 "
-					 "address in the brackets", url);
-				return BF_EINVAL;
-			}
-		colon = hend + 1;
-		h++;
-	} else {
-		colon = strrchr(h, ':');
-		if (!colon) {
-			snprintf(msg, msglen, "\"%s\" has no port "
-				 "(tls+tcp://HOST:PORT)", url);
-			return BF_EINVAL;
-		}
-		hend = colon;
-		for (const char *q = h; q < hend; q++)
-			if (!host_char((unsigned char)*q)) {
-				snprintf(msg, msglen, "\"%s\": the host is a "
-					 "name or an address (letters, digits, "
-					 "'-', '.'; IPv6 in brackets)", url);
-				return BF_EINVAL;
-			}
-	}
-	hlen = (size_t)(hend - h);
-	if (hlen == 0 || hlen >= sizeof(ep.host)) {
-		snprintf(msg, msglen, "\"%s\": %s host", url,
-			 hlen ? "too long a" : "no");
-		return BF_EINVAL;
-	}
-	port = colon + 1;
-	if (!*port || strspn(port, "0123456789") != strlen(port) ||
-	    strlen(port) > 5) {
-		snprintf(msg, msglen, "\"%s\": the port must be a number from 1 "
-			 "to 65535", url);
-		return BF_EINVAL;
-	}
-	n = strtoul(port, NULL, 10);
-	if (n < 1 || n > 65535) {
-		snprintf(msg, msglen, "\"%s\": port %lu is out of range "
-			 "(1-65535)", url, n);
-		return BF_EINVAL;
-	}
-	memcpy(ep.host, h, hlen);
-	ep.host[hlen] = 0;
-	ep.port = (unsigned)n;
-	if (out)
-		*out = ep;
-	return 0;
-}
-
-int config_outbound_only(const struct bf_config *cfg)
-{
-	return strcmp(cfg->listen, CONFIG_LISTEN_NONE) == 0;
-}
-
-const char *config_listen_url(const struct bf_config *cfg)
-{
-	if (config_outbound_only(cfg))
-		return "";
-	return cfg->listen[0] ? cfg->listen : cfg->endpoint;
 }
 
 /* An option's value as its check wants it; msg says what is wrong. */
@@ -795,62 +669,6 @@ fail:
 	return 0;
 }
 
-/* Loopback only: 127.0.0.0/8 written as four decimal numbers, ::1 in
- * brackets, or localhost (taken as 127.0.0.1). */
-int config_metrics_url(const char *addr, char *url, size_t n, char *msg,
-		       size_t msglen)
-{
-	const char *colon = strrchr(addr, ':');
-	char host[48], *end;
-	unsigned long port;
-	size_t hlen;
-	int loop = 0;
-
-	if (!colon || colon == addr || !colon[1]) {
-		snprintf(msg, msglen, "\"%s\" is not HOST:PORT (127.0.0.1:9464)",
-			 addr);
-		return BF_EINVAL;
-	}
-	hlen = (size_t)(colon - addr);
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || colon[1] == '-' || colon[1] == '+' || port < 1 ||
-	    port > 65535 || hlen >= sizeof(host)) {
-		snprintf(msg, msglen, "\"%s\": the port must be 1 to 65535",
-			 addr);
-		return BF_EINVAL;
-	}
-	memcpy(host, addr, hlen);
-	host[hlen] = 0;
-	if (strcmp(host, "localhost") == 0) {
-		snprintf(host, sizeof(host), "127.0.0.1");
-		loop = 1;
-	} else if (strcmp(host, "[::1]") == 0) {
-		loop = 1;
-	} else {
-		unsigned a[4];
-		char c;
-		loop = sscanf(host, "%3u.%3u.%3u.%3u%c", &a[0], &a[1], &a[2],
-			      &a[3], &c) == 4 &&
-		       a[0] == 127 && a[1] < 256 && a[2] < 256 && a[3] < 256 &&
-		       strspn(host, "0123456789.") == hlen;
-	}
-	if (!loop) {
-		snprintf(msg, msglen,
-			 "\"%s\" is not a loopback address: the metrics have no "
-			 "TLS and no sign-in, so biofedd serves them on "
-			 "127.0.0.1, [::1] or localhost only (scrape through a "
-			 "local agent or a reverse proxy with TLS)",
-			 host);
-		return BF_EINVAL;
-	}
-	if ((size_t)snprintf(url, n, "http://%s:%lu", host, port) >= n) {
-		snprintf(msg, msglen, "address too long");
-		return BF_EINVAL;
-	}
-	return 0;
-}
-
 /* The line an option of [node]..[log] was set on, or 0. */
 static int opt_line(const struct load_ctx *c, const char *section,
 		    const char *key)
@@ -1059,129 +877,14 @@ out:
 	return rc;
 }
 
-/* Renders option o of obj as "key = value" lines.  Source sections leave
- * out empty values (their defaults), so that they load back the same. */
-static int render_opt(struct bf_buf *out, const struct bf_config *cfg,
-		      const void *obj, const struct opt *o, int source)
+const struct opt *config_table(size_t *n)
 {
-	const char *base = (const char *)obj + o->off;
-	const size_t *count =
-		(const size_t *)(const void *)((const char *)obj + o->count);
-	char hex[65];
-	int rc = 0;
-
-	switch (o->type) {
-	case OPT_STR:
-	case OPT_ENUM:
-		if (source && !*base)
-			return 0;
-		return bf_buf_printf(out, "%s = %s\n", o->key, base);
-	case OPT_INT: {
-		int64_t v;
-		memcpy(&v, base, sizeof(v));
-		return bf_buf_printf(out, "%s = %lld\n", o->key, (long long)v);
-	}
-	case OPT_BOOL: {
-		int v;
-		memcpy(&v, base, sizeof(v));
-		return bf_buf_printf(out, "%s = %s\n", o->key,
-				     v ? "true" : "false");
-	}
-	case OPT_HEX32:
-		bf_hex((const uint8_t *)base, 32, hex);
-		return bf_buf_printf(out, "%s = %s\n", o->key,
-				     cfg->has_coordinator_key ? hex : "");
-	case OPT_LIST:
-		if (*count == 0 && !source)
-			rc = bf_buf_printf(out, ";%s = \n", o->key);
-		for (size_t j = 0; j < *count && !rc; j++)
-			rc = bf_buf_printf(out, "%s = %s\n", o->key,
-					   base + j * o->size);
-		return rc;
-	case OPT_MAP: {
-		const struct bf_source_map *m =
-			(const struct bf_source_map *)(const void *)base;
-		for (size_t j = 0; j < *count && !rc; j++)
-			rc = bf_buf_printf(out, "%s%s = %s\n", o->key,
-					   m[j].field, m[j].key);
-		return rc;
-	}
-	}
-	return -1;
+	*n = NOPTS;
+	return opts;
 }
 
-/* "; text" lines of at most 78 columns, cut at spaces: a rendered file
- * stays well within the reader's line limit. */
-static int render_comment(struct bf_buf *out, const char *text)
+const struct opt *config_source_table(size_t *n)
 {
-	int rc = 0;
-
-	while (*text && !rc) {
-		size_t n = strlen(text), cut = n;
-		if (n > 76) {
-			for (cut = 76; cut > 0 && text[cut] != ' '; cut--)
-				;
-			if (cut == 0)
-				cut = strcspn(text, " ");
-		}
-		rc = bf_buf_printf(out, "; %.*s\n", (int)cut, text);
-		text += cut;
-		while (*text == ' ')
-			text++;
-	}
-	return rc;
-}
-
-int config_render(const struct bf_config *cfg, struct bf_buf *out)
-{
-	const char *section = "";
-	int rc = bf_buf_adds(out, "# biofed node configuration.  "
-				  "`biofed config` lists every option.\n");
-
-	for (size_t i = 0; i < NOPTS && !rc; i++) {
-		const struct opt *o = &opts[i];
-		if (strcmp(section, o->section) != 0) {
-			section = o->section;
-			rc = bf_buf_printf(out, "\n[%s]\n", section);
-		}
-		if (!rc)
-			rc = render_comment(out, o->help);
-		if (!rc)
-			rc = render_opt(out, cfg, cfg, o, 0);
-	}
-	for (size_t i = 0; i < cfg->nsources && !rc; i++) {
-		const struct bf_source *src = &cfg->sources[i];
-		rc = bf_buf_printf(out, "\n[%s%s]\n", SOURCE_PREFIX, src->name);
-		for (size_t k = 0; k < NSOURCE_OPTS && !rc; k++)
-			rc = render_opt(out, cfg, src, &source_opts[k], 1);
-	}
-	return rc;
-}
-
-static void print_opt(FILE *f, const char *section, const struct opt *o)
-{
-	static const char *const tn[] = {"string", "integer", "hex32",
-					 "choice", "list",    "boolean",
-					 "string"};
-
-	fprintf(f, "%s.%s%s (%s", section, o->key,
-		o->type == OPT_MAP ? "FIELD" : "", tn[o->type]);
-	if (o->type == OPT_INT)
-		fprintf(f, " %lld..%lld", (long long)o->min,
-			(long long)o->max);
-	if (o->type == OPT_ENUM)
-		fprintf(f, " %s", o->choices);
-	if (o->def)
-		fprintf(f, ", default %s", o->def);
-	fprintf(f, ")\n    %s\n", o->help);
-}
-
-void config_print_options(void *file)
-{
-	FILE *f = file;
-
-	for (size_t i = 0; i < NOPTS; i++)
-		print_opt(f, opts[i].section, &opts[i]);
-	for (size_t i = 0; i < NSOURCE_OPTS; i++)
-		print_opt(f, "source NAME", &source_opts[i]);
+	*n = NSOURCE_OPTS;
+	return source_opts;
 }
