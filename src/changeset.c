@@ -26,46 +26,14 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "changeset_int.h"
 #include "keys.h"
-
-#define CS_MAX_ID 256u
-/* magic, origin (len + 1 byte), seq, prev, time_ms, schema, nnames, nrows */
-#define CS_MIN_BODY (4u + 2u + 1u + CS_HASH_LEN + 1u + 1u + 1u + 1u)
-#define CS_MIN_BYTES (CS_MIN_BODY + CS_SIG_LEN)
-/* The smallest encodings, used to refuse counts that cannot fit in the
- * bytes left before allocating anything for them. */
-#define MIN_ROW_BYTES 4u   /* op, table, id length, one id byte */
-#define MIN_FIELD_BYTES 2u /* name index, tag of a boolean */
-#define MIN_STR_BYTES 2u   /* length, one byte */
 
 /* ---------------------------------------------------------------------- */
 /* Reading                                                                  */
 
-/* A cursor over untrusted bytes; every failure names the byte offset and,
- * when inside one, the row and field being read. */
-struct rd {
-	const uint8_t *p;
-	size_t end; /* parse limit (the body, without the signature) */
-	size_t pos;
-	int trusted;      /* bytes this file checked already: skip UTF-8 */
-	const char *what; /* "changeset" or "row encoding" */
-	size_t row;       /* 1-based row being read, 0 when none */
-	size_t field;     /* 1-based field being read, 0 when none */
-	struct bf_err *err;
-};
-
-/* Where decoded fields and list items go.  Both arrays grow; values refer
- * to them by position until fixup() turns positions into pointers, because
- * growing may move them. */
-struct pools {
-	struct cs_field *f;
-	size_t nf, fcap;
-	struct cs_str *it;
-	size_t nit, icap;
-};
-
-static void rd_init(struct rd *r, const uint8_t *p, size_t end,
-		    const char *what, struct bf_err *err)
+void cs_rd_init(struct rd *r, const uint8_t *p, size_t end,
+		const char *what, struct bf_err *err)
 {
 	r->p = p;
 	r->end = end;
@@ -77,10 +45,8 @@ static void rd_init(struct rd *r, const uint8_t *p, size_t end,
 	r->err = err;
 }
 
-static int rd_fail(const struct rd *r, int rc, size_t off, const char *fmt,
-		   ...) __attribute__((format(printf, 4, 5)));
 
-static int rd_fail(const struct rd *r, int rc, size_t off, const char *fmt,
+int cs_rd_fail(const struct rd *r, int rc, size_t off, const char *fmt,
 		   ...)
 {
 	char what[512], where[64] = "";
@@ -112,7 +78,7 @@ static int rd_uv(struct rd *r, uint64_t *v, const char *name)
 	size_t n, left = rd_left(r);
 
 	if (!left)
-		return rd_fail(r, BF_EINVAL, r->pos, "%s: truncated", name);
+		return cs_rd_fail(r, BF_EINVAL, r->pos, "%s: truncated", name);
 	/* most varints in a change set are one byte */
 	if (r->p[r->pos] < 0x80) {
 		*v = r->p[r->pos++];
@@ -125,13 +91,13 @@ static int rd_uv(struct rd *r, uint64_t *v, const char *name)
 	}
 	for (size_t i = 0; i < left && i < 10; i++)
 		if (!(r->p[r->pos + i] & 0x80))
-			return rd_fail(r, BF_EINVAL, r->pos,
+			return cs_rd_fail(r, BF_EINVAL, r->pos,
 				       "%s: varint not minimal or over 64 bits",
 				       name);
 	if (left >= 10)
-		return rd_fail(r, BF_EINVAL, r->pos,
+		return cs_rd_fail(r, BF_EINVAL, r->pos,
 			       "%s: varint over 64 bits", name);
-	return rd_fail(r, BF_EINVAL, r->pos, "%s: truncated", name);
+	return cs_rd_fail(r, BF_EINVAL, r->pos, "%s: truncated", name);
 }
 
 /* bf_utf8_ok, with a fast path for what nearly every string is: printable
@@ -168,17 +134,17 @@ static int rd_str(struct rd *r, struct cs_str *s, const char *name)
 	if ((rc = rd_uv(r, &n, name)) != 0)
 		return rc;
 	if (n == 0)
-		return rd_fail(r, BF_EINVAL, at, "%s: empty", name);
+		return cs_rd_fail(r, BF_EINVAL, at, "%s: empty", name);
 	if (n > CS_MAX_STR)
-		return rd_fail(r, BF_ETOOBIG, at,
+		return cs_rd_fail(r, BF_ETOOBIG, at,
 			       "%s: %llu bytes, over the limit of %u", name,
 			       (unsigned long long)n, CS_MAX_STR);
 	if (n > rd_left(r))
-		return rd_fail(r, BF_EINVAL, at,
+		return cs_rd_fail(r, BF_EINVAL, at,
 			       "%s: %llu bytes announced, %zu left (truncated)",
 			       name, (unsigned long long)n, rd_left(r));
 	if (!r->trusted && !utf8_ok(r->p + r->pos, (size_t)n))
-		return rd_fail(r, BF_EINVAL, r->pos,
+		return cs_rd_fail(r, BF_EINVAL, r->pos,
 			       "%s: not valid UTF-8 or holds a control "
 			       "character",
 			       name);
@@ -189,7 +155,7 @@ static int rd_str(struct rd *r, struct cs_str *s, const char *name)
 }
 
 /* memcmp order, a proper prefix first: the one order of names and ids. */
-static int str_cmp(const char *a, size_t alen, const char *b, size_t blen)
+int cs_str_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	int c = memcmp(a, b, alen < blen ? alen : blen);
 
@@ -218,7 +184,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return BF_OK;
 }
 
-static void pools_free(struct pools *pl)
+void cs_pools_free(struct pools *pl)
 {
 	free(pl->f);
 	free(pl->it);
@@ -247,7 +213,7 @@ static int rd_value(struct rd *r, struct cs_value *v, struct pools *pl)
 	int rc;
 
 	if (!rd_left(r))
-		return rd_fail(r, BF_EINVAL, r->pos, "value: truncated");
+		return cs_rd_fail(r, BF_EINVAL, r->pos, "value: truncated");
 	tag = r->p[r->pos++];
 	/* members of other types read as zero, never as stale pool memory */
 	v->type = (enum cs_vtype)tag;
@@ -265,14 +231,14 @@ static int rd_value(struct rd *r, struct cs_value *v, struct pools *pl)
 		break;
 	case CS_REAL:
 		if (rd_left(r) < 8)
-			return rd_fail(r, BF_EINVAL, r->pos,
+			return cs_rd_fail(r, BF_EINVAL, r->pos,
 				       "real value: truncated");
 		u = 0;
 		for (int i = 0; i < 8; i++)
 			u |= (uint64_t)r->p[r->pos + (size_t)i] << (8 * i);
 		memcpy(&v->r, &u, sizeof(v->r));
 		if (isnan(v->r))
-			return rd_fail(r, BF_EINVAL, r->pos,
+			return cs_rd_fail(r, BF_EINVAL, r->pos,
 				       "real value is NaN");
 		r->pos += 8;
 		break;
@@ -288,14 +254,14 @@ static int rd_value(struct rd *r, struct cs_value *v, struct pools *pl)
 		if ((rc = rd_uv(r, &n, "list length")) != 0)
 			return rc;
 		if (n == 0)
-			return rd_fail(r, BF_EINVAL, at, "empty list");
+			return cs_rd_fail(r, BF_EINVAL, at, "empty list");
 		if (n > CS_MAX_LIST)
-			return rd_fail(r, BF_ETOOBIG, at,
+			return cs_rd_fail(r, BF_ETOOBIG, at,
 				       "list of %llu items, over the limit "
 				       "of %u",
 				       (unsigned long long)n, CS_MAX_LIST);
 		if (n > rd_left(r) / MIN_STR_BYTES)
-			return rd_fail(r, BF_EINVAL, at,
+			return cs_rd_fail(r, BF_EINVAL, at,
 				       "list of %llu items cannot fit in the "
 				       "%zu bytes left (truncated)",
 				       (unsigned long long)n, rd_left(r));
@@ -303,7 +269,7 @@ static int rd_value(struct rd *r, struct cs_value *v, struct pools *pl)
 			rc = grow((void **)&pl->it, &pl->icap,
 				  pl->nit + (size_t)n, sizeof(*pl->it));
 			if (rc)
-				return rd_fail(r, rc, at, "out of memory");
+				return cs_rd_fail(r, rc, at, "out of memory");
 		}
 		for (size_t i = 0; i < n; i++) {
 			struct cs_str item;
@@ -316,7 +282,7 @@ static int rd_value(struct rd *r, struct cs_value *v, struct pools *pl)
 		v->nitems = (size_t)n;
 		break;
 	default:
-		return rd_fail(r, BF_EINVAL, start, "unknown value type %u",
+		return cs_rd_fail(r, BF_EINVAL, start, "unknown value type %u",
 			       (unsigned)tag);
 	}
 	v->raw.p = (const char *)r->p + start;
@@ -330,7 +296,7 @@ static int rd_value(struct rd *r, struct cs_value *v, struct pools *pl)
  * (a row encoding) it is an inline str, ascending.  Either way the order
  * is the names' byte order, because the name table is sorted.
  */
-static int rd_fields(struct rd *r, const struct cs_str *names, size_t nnames,
+int cs_rd_fields(struct rd *r, const struct cs_str *names, size_t nnames,
 		     uint8_t *used, struct pools *pl, size_t *count)
 {
 	size_t at = r->pos;
@@ -340,18 +306,18 @@ static int rd_fields(struct rd *r, const struct cs_str *names, size_t nnames,
 	if ((rc = rd_uv(r, &n, "field count")) != 0)
 		return rc;
 	if (n > CS_MAX_FIELDS)
-		return rd_fail(r, BF_ETOOBIG, at,
+		return cs_rd_fail(r, BF_ETOOBIG, at,
 			       "%llu fields, over the limit of %u",
 			       (unsigned long long)n, CS_MAX_FIELDS);
 	if (n > rd_left(r) / MIN_FIELD_BYTES)
-		return rd_fail(r, BF_EINVAL, at,
+		return cs_rd_fail(r, BF_EINVAL, at,
 			       "%llu fields cannot fit in the %zu bytes left "
 			       "(truncated)",
 			       (unsigned long long)n, rd_left(r));
 	rc = grow((void **)&pl->f, &pl->fcap, pl->nf + (size_t)n,
 		  sizeof(*pl->f));
 	if (rc)
-		return rd_fail(r, rc, at, "out of memory");
+		return cs_rd_fail(r, rc, at, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		struct cs_field *f = &pl->f[pl->nf];
 
@@ -361,12 +327,12 @@ static int rd_fields(struct rd *r, const struct cs_str *names, size_t nnames,
 			if ((rc = rd_uv(r, &idx, "field name")) != 0)
 				return rc;
 			if (idx >= nnames)
-				return rd_fail(r, BF_EINVAL, at,
+				return cs_rd_fail(r, BF_EINVAL, at,
 					       "field name index %llu out of "
 					       "range (%zu names)",
 					       (unsigned long long)idx, nnames);
 			if (i > 0 && idx <= prev)
-				return rd_fail(r, BF_EINVAL, at,
+				return cs_rd_fail(r, BF_EINVAL, at,
 					       idx == prev
 						       ? "duplicate field name"
 						       : "fields not in "
@@ -379,10 +345,10 @@ static int rd_fields(struct rd *r, const struct cs_str *names, size_t nnames,
 				return rc;
 			if (i > 0) {
 				const struct cs_str *pn = &f[-1].name;
-				int c = str_cmp(pn->p, pn->len, f->name.p,
+				int c = cs_str_cmp(pn->p, pn->len, f->name.p,
 						f->name.len);
 				if (c >= 0)
-					return rd_fail(
+					return cs_rd_fail(
 						r, BF_EINVAL, at,
 						c == 0 ? "duplicate field name"
 						       : "fields not in "
@@ -411,12 +377,12 @@ static void fixup_items(struct cs_field *f, size_t nf, struct cs_str *items)
 	}
 }
 
-static int origin_ok(const char *origin)
+int cs_origin_ok(const char *origin)
 {
 	return strcmp(origin, "coordinator") == 0 || bf_is_slug(origin);
 }
 
-static int prev_is_zero(const uint8_t prev[CS_HASH_LEN])
+int cs_prev_is_zero(const uint8_t prev[CS_HASH_LEN])
 {
 	uint8_t acc = 0;
 
@@ -446,35 +412,35 @@ static int rd_header(struct rd *r, struct cs_header *h)
 	int rc;
 
 	if (rd_left(r) < 4 || memcmp(r->p, CS_MAGIC, 4) != 0)
-		return rd_fail(r, BF_EINVAL, 0,
+		return cs_rd_fail(r, BF_EINVAL, 0,
 			       "bad magic (not a " CS_MAGIC " change set)");
 	r->pos = 4;
 	at = r->pos;
 	if ((rc = rd_str(r, &o, "origin")) != 0)
 		return rc;
 	if (o.len > CS_MAX_ORIGIN)
-		return rd_fail(r, BF_EINVAL, at,
+		return cs_rd_fail(r, BF_EINVAL, at,
 			       "origin: %zu bytes, over the limit of %u",
 			       o.len, CS_MAX_ORIGIN);
 	memcpy(h->origin, o.p, o.len);
 	h->origin[o.len] = 0;
-	if (!origin_ok(h->origin))
-		return rd_fail(r, BF_EINVAL, at, "origin is not a slug");
+	if (!cs_origin_ok(h->origin))
+		return cs_rd_fail(r, BF_EINVAL, at, "origin is not a slug");
 	at = r->pos;
 	if ((rc = rd_uv(r, &h->seq, "seq")) != 0)
 		return rc;
 	if (h->seq == 0)
-		return rd_fail(r, BF_EINVAL, at, "seq is 0 (starts at 1)");
+		return cs_rd_fail(r, BF_EINVAL, at, "seq is 0 (starts at 1)");
 	at = r->pos;
 	if (rd_left(r) < CS_HASH_LEN)
-		return rd_fail(r, BF_EINVAL, at, "prev: truncated");
+		return cs_rd_fail(r, BF_EINVAL, at, "prev: truncated");
 	memcpy(h->prev, r->p + r->pos, CS_HASH_LEN);
 	r->pos += CS_HASH_LEN;
-	if (h->seq == 1 && !prev_is_zero(h->prev))
-		return rd_fail(r, BF_EINVAL, at,
+	if (h->seq == 1 && !cs_prev_is_zero(h->prev))
+		return cs_rd_fail(r, BF_EINVAL, at,
 			       "prev must be all zero when seq is 1");
-	if (h->seq > 1 && prev_is_zero(h->prev))
-		return rd_fail(r, BF_EINVAL, at,
+	if (h->seq > 1 && cs_prev_is_zero(h->prev))
+		return cs_rd_fail(r, BF_EINVAL, at,
 			       "prev is all zero but seq is %llu",
 			       (unsigned long long)h->seq);
 	if ((rc = rd_uv(r, &h->time_ms, "time_ms")) != 0)
@@ -491,7 +457,7 @@ int cs_peek_header(const uint8_t *bytes, size_t len, struct cs_header *h,
 
 	if ((rc = check_len(len, err)) != 0)
 		return rc;
-	rd_init(&r, bytes, len - CS_SIG_LEN, "changeset", err);
+	cs_rd_init(&r, bytes, len - CS_SIG_LEN, "changeset", err);
 	if ((rc = rd_header(&r, &hh)) != 0)
 		return rc;
 	if (hash)
@@ -515,7 +481,7 @@ int cs_decode(const uint8_t *bytes, size_t len, struct changeset *cs,
 	memset(&c, 0, sizeof(c));
 	if ((rc = check_len(len, err)) != 0)
 		return rc;
-	rd_init(&r, bytes, len - CS_SIG_LEN, "changeset", err);
+	cs_rd_init(&r, bytes, len - CS_SIG_LEN, "changeset", err);
 	if ((rc = rd_header(&r, &c.h)) != 0)
 		goto out;
 
@@ -523,13 +489,13 @@ int cs_decode(const uint8_t *bytes, size_t len, struct changeset *cs,
 	if ((rc = rd_uv(&r, &nnames, "name count")) != 0)
 		goto out;
 	if (nnames > CS_MAX_NAMES) {
-		rc = rd_fail(&r, BF_ETOOBIG, at,
+		rc = cs_rd_fail(&r, BF_ETOOBIG, at,
 			     "%llu names, over the limit of %u",
 			     (unsigned long long)nnames, CS_MAX_NAMES);
 		goto out;
 	}
 	if (nnames > rd_left(&r) / MIN_STR_BYTES) {
-		rc = rd_fail(&r, BF_EINVAL, at,
+		rc = cs_rd_fail(&r, BF_EINVAL, at,
 			     "%llu names cannot fit in the %zu bytes left "
 			     "(truncated)",
 			     (unsigned long long)nnames, rd_left(&r));
@@ -538,7 +504,7 @@ int cs_decode(const uint8_t *bytes, size_t len, struct changeset *cs,
 	names = malloc(sizeof(*names) * (size_t)(nnames ? nnames : 1));
 	used = calloc((size_t)(nnames ? nnames : 1), 1);
 	if (!names || !used) {
-		rc = rd_fail(&r, BF_ENOMEM, at, "out of memory");
+		rc = cs_rd_fail(&r, BF_ENOMEM, at, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < nnames; i++) {
@@ -546,10 +512,10 @@ int cs_decode(const uint8_t *bytes, size_t len, struct changeset *cs,
 		if ((rc = rd_str(&r, &names[i], "name")) != 0)
 			goto out;
 		if (i > 0) {
-			int cmp = str_cmp(names[i - 1].p, names[i - 1].len,
+			int cmp = cs_str_cmp(names[i - 1].p, names[i - 1].len,
 					  names[i].p, names[i].len);
 			if (cmp >= 0) {
-				rc = rd_fail(&r, BF_EINVAL, at,
+				rc = cs_rd_fail(&r, BF_EINVAL, at,
 					     "name %zu: %s", i + 1,
 					     cmp == 0 ? "duplicate name"
 						      : "names not in "
@@ -563,13 +529,13 @@ int cs_decode(const uint8_t *bytes, size_t len, struct changeset *cs,
 	if ((rc = rd_uv(&r, &nrows, "row count")) != 0)
 		goto out;
 	if (nrows > CS_MAX_ROWS) {
-		rc = rd_fail(&r, BF_ETOOBIG, at,
+		rc = cs_rd_fail(&r, BF_ETOOBIG, at,
 			     "%llu rows, over the limit of %u",
 			     (unsigned long long)nrows, CS_MAX_ROWS);
 		goto out;
 	}
 	if (nrows > rd_left(&r) / MIN_ROW_BYTES) {
-		rc = rd_fail(&r, BF_EINVAL, at,
+		rc = cs_rd_fail(&r, BF_EINVAL, at,
 			     "%llu rows cannot fit in the %zu bytes left "
 			     "(truncated)",
 			     (unsigned long long)nrows, rd_left(&r));
@@ -584,7 +550,7 @@ int cs_decode(const uint8_t *bytes, size_t len, struct changeset *cs,
 				  : rd_left(&r) / MIN_FIELD_BYTES,
 			  sizeof(*pl.f));
 		if (!c.rows || rc) {
-			rc = rd_fail(&r, BF_ENOMEM, at, "out of memory");
+			rc = cs_rd_fail(&r, BF_ENOMEM, at, "out of memory");
 			goto out;
 		}
 	}
@@ -594,12 +560,12 @@ int cs_decode(const uint8_t *bytes, size_t len, struct changeset *cs,
 		r.row = i + 1;
 		at = r.pos;
 		if (!rd_left(&r)) {
-			rc = rd_fail(&r, BF_EINVAL, at, "op: truncated");
+			rc = cs_rd_fail(&r, BF_EINVAL, at, "op: truncated");
 			goto out;
 		}
 		op = r.p[r.pos++];
 		if (op != CS_UPSERT && op != CS_DELETE) {
-			rc = rd_fail(&r, BF_EINVAL, at, "unknown op %llu",
+			rc = cs_rd_fail(&r, BF_EINVAL, at, "unknown op %llu",
 				     (unsigned long long)op);
 			goto out;
 		}
@@ -608,7 +574,7 @@ int cs_decode(const uint8_t *bytes, size_t len, struct changeset *cs,
 		if ((rc = rd_uv(&r, &table, "table")) != 0)
 			goto out;
 		if (table >= nnames) {
-			rc = rd_fail(&r, BF_EINVAL, at,
+			rc = cs_rd_fail(&r, BF_EINVAL, at,
 				     "table name index %llu out of range "
 				     "(%llu names)",
 				     (unsigned long long)table,
@@ -621,7 +587,7 @@ int cs_decode(const uint8_t *bytes, size_t len, struct changeset *cs,
 		if ((rc = rd_str(&r, &row->id, "id")) != 0)
 			goto out;
 		if (row->id.len > CS_MAX_ID) {
-			rc = rd_fail(&r, BF_EINVAL, at,
+			rc = cs_rd_fail(&r, BF_EINVAL, at,
 				     "id: %zu bytes, over the limit of %u",
 				     row->id.len, CS_MAX_ID);
 			goto out;
@@ -632,10 +598,10 @@ int cs_decode(const uint8_t *bytes, size_t len, struct changeset *cs,
 			const struct cs_row *pr = &row[-1];
 			int cmp = prev_table != table
 					  ? (prev_table < table ? -1 : 1)
-					  : str_cmp(pr->id.p, pr->id.len,
+					  : cs_str_cmp(pr->id.p, pr->id.len,
 						    row->id.p, row->id.len);
 			if (cmp >= 0) {
-				rc = rd_fail(&r, BF_EINVAL, at,
+				rc = cs_rd_fail(&r, BF_EINVAL, at,
 					     cmp == 0 ? "duplicate row (same "
 							"table and id)"
 						      : "rows not in ascending "
@@ -645,7 +611,7 @@ int cs_decode(const uint8_t *bytes, size_t len, struct changeset *cs,
 		}
 		prev_table = table;
 		if (row->op == CS_UPSERT) {
-			rc = rd_fields(&r, names, (size_t)nnames, used, &pl,
+			rc = cs_rd_fields(&r, names, (size_t)nnames, used, &pl,
 				       &row->nfields);
 			if (rc)
 				goto out;
@@ -653,14 +619,14 @@ int cs_decode(const uint8_t *bytes, size_t len, struct changeset *cs,
 	}
 	r.row = 0;
 	if (r.pos != r.end) {
-		rc = rd_fail(&r, BF_EINVAL, r.pos,
+		rc = cs_rd_fail(&r, BF_EINVAL, r.pos,
 			     "%zu unexpected bytes after the last row",
 			     r.end - r.pos);
 		goto out;
 	}
 	for (size_t i = 0; i < nnames; i++) {
 		if (!used[i]) {
-			rc = rd_fail(&r, BF_EINVAL,
+			rc = cs_rd_fail(&r, BF_EINVAL,
 				     (size_t)((const uint8_t *)names[i].p -
 					      bytes),
 				     "name %zu is not used by any row", i + 1);
@@ -688,7 +654,7 @@ int cs_decode(const uint8_t *bytes, size_t len, struct changeset *cs,
 	rc = BF_OK;
 out:
 	free(c.rows);
-	pools_free(&pl);
+	cs_pools_free(&pl);
 	free(names);
 	free(used);
 	return rc;
@@ -728,11 +694,11 @@ int cs_rowenc_decode(const uint8_t *p, size_t len, struct cs_field **fields,
 	size_t count = 0;
 	int rc;
 
-	rd_init(&r, p, len, "row encoding", err);
-	if ((rc = rd_fields(&r, NULL, 0, NULL, &pl, &count)) != 0)
+	cs_rd_init(&r, p, len, "row encoding", err);
+	if ((rc = cs_rd_fields(&r, NULL, 0, NULL, &pl, &count)) != 0)
 		goto out;
 	if (r.pos != r.end) {
-		rc = rd_fail(&r, BF_EINVAL, r.pos,
+		rc = cs_rd_fail(&r, BF_EINVAL, r.pos,
 			     "%zu unexpected bytes after the last field",
 			     r.end - r.pos);
 		goto out;
@@ -755,7 +721,7 @@ int cs_rowenc_decode(const uint8_t *p, size_t len, struct cs_field **fields,
 	*n = count;
 	rc = BF_OK;
 out:
-	pools_free(&pl);
+	cs_pools_free(&pl);
 	return rc;
 }
 
@@ -877,7 +843,7 @@ int cs_rowenc(struct bf_buf *b, const struct cs_field *fields, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct cs_field *f = &fields[i];
 
-		if (i > 0 && str_cmp(f[-1].name.p, f[-1].name.len, f->name.p,
+		if (i > 0 && cs_str_cmp(f[-1].name.p, f[-1].name.len, f->name.p,
 				     f->name.len) >= 0) {
 			rc = BF_EINVAL; /* unsorted or duplicate names */
 			goto out;
@@ -937,297 +903,6 @@ void cs_rowhash(const uint8_t *enc, size_t len, uint8_t out[CS_ROWHASH_LEN])
 
 	cs_sha256(enc, len, h);
 	memcpy(out, h, CS_ROWHASH_LEN);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Building                                                                 */
-
-/* The sorted, unique names of the change set being built.  Few distinct
- * names occur (tables and their fields), so a sorted array with binary
- * search serves both collecting them and mapping them to indexes.  Rows
- * of one table mostly repeat the names of the row before at the same
- * places: the name last seen at each place (0: the table, k + 1: field
- * k) and, once the set is complete, its index are tried first. */
-#define NAMESET_HINTS 64
-struct nameset {
-	struct cs_str *v;
-	size_t n;
-	struct cs_str last[NAMESET_HINTS];
-	size_t last_idx[NAMESET_HINTS];
-};
-
-static int same_name(const struct cs_str *a, const char *p, size_t len)
-{
-	return a->p && a->len == len && memcmp(a->p, p, len) == 0;
-}
-
-/* Returns 1 and the index when found, else 0 and the insertion point. */
-static int nameset_find(const struct nameset *s, const char *p, size_t len,
-			size_t *pos)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = str_cmp(s->v[mid].p, s->v[mid].len, p, len);
-
-		if (c == 0) {
-			*pos = mid;
-			return 1;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*pos = lo;
-	return 0;
-}
-
-static int nameset_add(struct nameset *s, const char *p, size_t len)
-{
-	size_t pos;
-
-	if (nameset_find(s, p, len, &pos))
-		return BF_OK;
-	if (s->n == CS_MAX_NAMES)
-		return BF_ETOOBIG;
-	memmove(s->v + pos + 1, s->v + pos, (s->n - pos) * sizeof(*s->v));
-	s->v[pos].p = p;
-	s->v[pos].len = len;
-	s->n++;
-	return BF_OK;
-}
-
-static int cmp_row_in(const void *a, const void *b)
-{
-	const struct cs_row_in *x = *(const struct cs_row_in *const *)a;
-	const struct cs_row_in *y = *(const struct cs_row_in *const *)b;
-	int c = strcmp(x->table, y->table); /* unsigned bytes: memcmp order */
-
-	return c ? c : strcmp(x->id, y->id);
-}
-
-/* nameset_add of the name at place `at` of a row. */
-static int nameset_add_at(struct nameset *s, size_t at, const char *p,
-			  size_t len)
-{
-	int rc;
-
-	if (at < NAMESET_HINTS && same_name(&s->last[at], p, len))
-		return BF_OK;
-	rc = nameset_add(s, p, len);
-	if (!rc && at < NAMESET_HINTS) {
-		s->last[at].p = p;
-		s->last[at].len = len;
-		s->last_idx[at] = SIZE_MAX;
-	}
-	return rc;
-}
-
-/* The index of the name at place `at` of a row, once the set is whole. */
-static int put_name_index(struct bf_buf *b, struct nameset *ns, size_t at,
-			  const struct cs_str *name)
-{
-	size_t idx = 0;
-
-	if (at < NAMESET_HINTS && ns->last_idx[at] != SIZE_MAX &&
-	    same_name(&ns->last[at], name->p, name->len))
-		return bf_put_uvarint(b, ns->last_idx[at]);
-	nameset_find(ns, name->p, name->len, &idx);
-	if (at < NAMESET_HINTS) {
-		ns->last[at] = *name;
-		ns->last_idx[at] = idx;
-	}
-	return bf_put_uvarint(b, idx);
-}
-
-/* Checks one input row; collects its names into ns and leaves its decoded
- * fields in pl (reset per row). */
-static int build_check_row(const struct cs_row_in *in, size_t index,
-			   struct nameset *ns, struct pools *pl,
-			   struct bf_err *err)
-{
-	size_t tlen = strlen(in->table), ilen = strlen(in->id), count;
-	struct rd r;
-	int rc;
-
-	if (in->op != CS_UPSERT && in->op != CS_DELETE)
-		return bf_errf(err, BF_EINVAL, "changeset: row %zu: bad op %d",
-			       index, (int)in->op);
-	if (tlen == 0 || tlen > CS_MAX_STR ||
-	    !bf_utf8_ok((const uint8_t *)in->table, tlen))
-		return bf_errf(err, BF_EINVAL,
-			       "changeset: row %zu: table name is empty, too "
-			       "long or not UTF-8",
-			       index);
-	if (ilen == 0 || ilen > CS_MAX_ID ||
-	    !bf_utf8_ok((const uint8_t *)in->id, ilen))
-		return bf_errf(err, BF_EINVAL,
-			       "changeset: row %zu: id must be 1..%u bytes of "
-			       "UTF-8",
-			       index, CS_MAX_ID);
-	if ((rc = nameset_add_at(ns, 0, in->table, tlen)) != 0)
-		goto toomany;
-	pl->nf = pl->nit = 0;
-	if (in->op == CS_DELETE)
-		return BF_OK;
-	rd_init(&r, in->enc, in->enc_len, "row encoding", err);
-	rc = rd_fields(&r, NULL, 0, NULL, pl, &count);
-	if (rc == BF_OK && r.pos != r.end)
-		rc = rd_fail(&r, BF_EINVAL, r.pos,
-			     "%zu unexpected bytes after the last field",
-			     r.end - r.pos);
-	if (rc) {
-		bf_err_prefix(err, "changeset: row %zu", index);
-		return rc;
-	}
-	for (size_t i = 0; i < pl->nf; i++)
-		if ((rc = nameset_add_at(ns, i + 1, pl->f[i].name.p,
-					 pl->f[i].name.len)) != 0)
-			goto toomany;
-	return BF_OK;
-toomany:
-	return bf_errf(err, rc, "changeset: more than %u distinct table and "
-				"field names",
-		       CS_MAX_NAMES);
-}
-
-int cs_build(const struct cs_header *h, const struct cs_row_in *rows,
-	     size_t nrows, const struct ed_key *key, uint8_t **out,
-	     size_t *out_len, struct bf_err *err)
-{
-	const struct cs_row_in **order = NULL;
-	struct nameset ns = {0};
-	struct pools pl = {0};
-	struct bf_buf b;
-	uint8_t sig[CS_SIG_LEN];
-	size_t guess = CS_MIN_BYTES, olen = strlen(h->origin);
-	int rc;
-
-	bf_buf_init(&b, CS_MAX_BYTES);
-	if (!key || !key->has_private)
-		return bf_errf(err, BF_ECRYPTO,
-			       "changeset: no private key to sign with");
-	if (olen > CS_MAX_ORIGIN || !origin_ok(h->origin))
-		return bf_errf(err, BF_EINVAL,
-			       "changeset: origin is not a slug");
-	if (h->seq == 0 || (h->seq == 1) != prev_is_zero(h->prev))
-		return bf_errf(err, BF_EINVAL,
-			       "changeset: seq must be >= 1 and prev all zero "
-			       "exactly when seq is 1");
-	if (nrows > CS_MAX_ROWS)
-		return bf_errf(err, BF_ETOOBIG,
-			       "changeset: %zu rows, over the limit of %u "
-			       "(split them)",
-			       nrows, CS_MAX_ROWS);
-
-	ns.v = malloc(CS_MAX_NAMES * sizeof(*ns.v));
-	order = malloc((nrows ? nrows : 1) * sizeof(*order));
-	if (!ns.v || !order) {
-		rc = bf_errf(err, BF_ENOMEM, "changeset: out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < nrows; i++)
-		order[i] = &rows[i];
-	/* publish hands rows over in key order: skip the sort then */
-	for (size_t i = 1; i < nrows; i++) {
-		if (cmp_row_in(&order[i - 1], &order[i]) > 0) {
-			qsort(order, nrows, sizeof(*order), cmp_row_in);
-			break;
-		}
-	}
-
-	/* pass 1: check every row and collect the name table */
-	for (size_t i = 0; i < nrows; i++) {
-		size_t index = (size_t)(order[i] - rows) + 1;
-
-		if (i > 0 && cmp_row_in(&order[i - 1], &order[i]) == 0) {
-			rc = bf_errf(err, BF_EINVAL,
-				     "changeset: row %zu: duplicate row "
-				     "(same table and id as row %zu)",
-				     index, (size_t)(order[i - 1] - rows) + 1);
-			goto out;
-		}
-		if ((rc = build_check_row(order[i], index, &ns, &pl, err)))
-			goto out;
-		guess += strlen(order[i]->id) + 8 +
-			 (order[i]->op == CS_UPSERT ? order[i]->enc_len : 0);
-	}
-
-	/* pass 2: write the body; the row encodings are known good now;
-	 * the hints of pass 1 hold no indexes yet */
-	for (size_t i = 0; i < NAMESET_HINTS; i++)
-		ns.last_idx[i] = SIZE_MAX;
-	rc = bf_buf_reserve(&b, guess < CS_MAX_BYTES ? guess : CS_MAX_BYTES);
-	if (rc)
-		goto toobig;
-	if ((rc = bf_buf_add(&b, CS_MAGIC, 4)) != 0 ||
-	    (rc = cs_put_str(&b, h->origin, olen)) != 0 ||
-	    (rc = bf_put_uvarint(&b, h->seq)) != 0 ||
-	    (rc = bf_buf_add(&b, h->prev, CS_HASH_LEN)) != 0 ||
-	    (rc = bf_put_uvarint(&b, h->time_ms)) != 0 ||
-	    (rc = bf_put_uvarint(&b, h->schema)) != 0 ||
-	    (rc = bf_put_uvarint(&b, ns.n)) != 0)
-		goto toobig;
-	for (size_t i = 0; i < ns.n; i++)
-		if ((rc = cs_put_str(&b, ns.v[i].p, ns.v[i].len)) != 0)
-			goto toobig;
-	if ((rc = bf_put_uvarint(&b, nrows)) != 0)
-		goto toobig;
-	for (size_t i = 0; i < nrows; i++) {
-		const struct cs_row_in *in = order[i];
-		struct cs_str t = {in->table, strlen(in->table)};
-		size_t count;
-		struct rd r;
-
-		if ((rc = bf_buf_addc(&b, (uint8_t)in->op)) != 0 ||
-		    (rc = put_name_index(&b, &ns, 0, &t)) != 0 ||
-		    (rc = cs_put_str(&b, in->id, strlen(in->id))) != 0)
-			goto toobig;
-		if (in->op == CS_DELETE)
-			continue;
-		pl.nf = pl.nit = 0;
-		rd_init(&r, in->enc, in->enc_len, "row encoding", err);
-		r.trusted = 1;
-		if ((rc = rd_fields(&r, NULL, 0, NULL, &pl, &count)) != 0)
-			goto out; /* cannot happen: pass 1 read it */
-		if ((rc = bf_put_uvarint(&b, count)) != 0)
-			goto toobig;
-		for (size_t k = 0; k < count; k++) {
-			if ((rc = put_name_index(&b, &ns, k + 1,
-						 &pl.f[k].name)) ||
-			    (rc = bf_buf_add(&b, pl.f[k].v.raw.p,
-					     pl.f[k].v.raw.len)))
-				goto toobig;
-		}
-	}
-	if (b.len > CS_MAX_BYTES - CS_SIG_LEN)
-		goto toobig;
-	if ((rc = ed_sign(key, b.p, b.len, sig, err)) != 0) {
-		bf_err_prefix(err, "changeset");
-		goto out;
-	}
-	if ((rc = bf_buf_add(&b, sig, CS_SIG_LEN)) != 0)
-		goto toobig;
-	*out = b.p;
-	*out_len = b.len;
-	b.p = NULL;
-	rc = BF_OK;
-	goto out;
-toobig:
-	rc = rc == BF_ENOMEM
-		     ? bf_errf(err, rc, "changeset: out of memory")
-		     : bf_errf(err, BF_ETOOBIG,
-			       "changeset: %zu rows would exceed %u bytes "
-			       "(split them)",
-			       nrows, CS_MAX_BYTES);
-out:
-	bf_buf_free(&b);
-	pools_free(&pl);
-	free(ns.v);
-	free(order);
-	return rc;
 }
 
 /* ---------------------------------------------------------------------- */
