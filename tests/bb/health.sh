@@ -32,14 +32,6 @@ expect() {
 		fail "$1 (exit $rc, wanted $2)" "$out"
 	fi
 }
-# until_ok SECONDS COMMAND...: retries the command until it succeeds
-until_ok() {
-	t_end=$(($(now_ms) + $1 * 1000)); shift
-	until "$@"; do
-		[ "$(now_ms)" -lt "$t_end" ] || return 1
-		sleep 0.2
-	done
-}
 
 if out=$("$FED" start 3 "$T/f" 2>&1); then
 	ok "three nodes start (a ring: each dials the next)"

@@ -49,3 +49,12 @@ while True:
     finally:
         s.close()'
 }
+# until_ok SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds
+# (0) or SECONDS have passed (1)
+until_ok() {
+	t_end=$(($(now_ms) + $1 * 1000)); shift
+	until "$@"; do
+		[ "$(now_ms)" -lt "$t_end" ] || return 1
+		sleep 0.2
+	done
+}

@@ -65,13 +65,6 @@ except Exception as e:
     print("error", e)
 ' "$1" "http://127.0.0.1:$PORT$2"
 }
-until_ok() {
-	t_end=$(($(now_ms) + $1 * 1000)); shift
-	until "$@"; do
-		[ "$(now_ms)" -lt "$t_end" ] || return 1
-		sleep 0.2
-	done
-}
 
 if out=$("$FED" start 3 "$T/f" 2>&1); then
 	ok "three nodes start"
