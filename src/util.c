@@ -92,6 +92,48 @@ int bf_buf_grow_(struct bf_buf *b, size_t more)
 	return BF_OK;
 }
 
+int bf_grow(void *pp, size_t *cap, size_t n, size_t size, size_t first)
+{
+	void **p = pp;
+	size_t nc = *cap ? *cap : (first ? first : 1);
+	void *np;
+
+	if (n <= *cap)
+		return BF_OK;
+	while (nc < n) {
+		if (nc > SIZE_MAX / 2)
+			return BF_ETOOBIG;
+		nc *= 2;
+	}
+	if (size && nc > SIZE_MAX / size)
+		return BF_ETOOBIG;
+	np = realloc(*p, nc * size);
+	if (!np)
+		return BF_ENOMEM;
+	*p = np;
+	*cap = nc;
+	return BF_OK;
+}
+
+int bf_bsearch(size_t n, bf_cmp_at_fn cmp, const void *ctx, const void *key,
+	       size_t *pos)
+{
+	size_t lo = 0, hi = n;
+
+	/* the first element not before key: with equal elements, the first */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp(ctx, mid, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (pos)
+		*pos = lo;
+	return lo < n && cmp(ctx, lo, key) == 0;
+}
+
 int bf_buf_adds(struct bf_buf *b, const char *s)
 {
 	return bf_buf_add(b, s, strlen(s));

@@ -6,6 +6,7 @@
  *   message into the caller's bf_err saying what and where.
  * - struct bf_buf: a growable byte buffer with a hard size cap (like curl's
  *   dynbuf): appending past the cap fails instead of growing without bound.
+ * - bf_grow (a growable array) and bf_bsearch (a sorted array's search).
  * - LEB128 unsigned varints, hex, file helpers that create private files
  *   with owner-only permissions and refuse to overwrite.
  */
@@ -88,6 +89,21 @@ int bf_buf_printf(struct bf_buf *b, const char *fmt, ...)
 char *bf_buf_cstr(struct bf_buf *b);
 /* Appends s as a JSON string literal (with quotes and escapes). */
 int bf_buf_add_json_str(struct bf_buf *b, const char *s, size_t n);
+
+/* A growable array: makes room for at least n elements of size bytes in
+ * *pp, whose capacity (in elements) is *cap, doubling from first.  On
+ * failure (BF_ENOMEM, or BF_ETOOBIG when n * size overflows) *pp and *cap
+ * are unchanged.  Typical use:
+ *     if (bf_grow(&v->e, &v->cap, v->n + 1, sizeof(*v->e), 16)) ... */
+int bf_grow(void *pp, size_t *cap, size_t n, size_t size, size_t first);
+
+/* A sorted array's search: cmp(ctx, i, key) is <0, 0 or >0 as element i
+ * sorts before, with or after key.  Returns 1 with *pos the index of the
+ * first element that compares equal, else 0 with *pos where key would be
+ * inserted (pos may be NULL). */
+typedef int (*bf_cmp_at_fn)(const void *ctx, size_t i, const void *key);
+int bf_bsearch(size_t n, bf_cmp_at_fn cmp, const void *ctx, const void *key,
+	       size_t *pos);
 
 /* LEB128: at most 10 bytes; the decoder accepts only minimal encodings. */
 int bf_put_uvarint_(struct bf_buf *b, uint64_t v);
