@@ -12,9 +12,10 @@
  * - store_apply, the one path by which replicated rows change: every rule
  *   of DESIGN.md "Change sets", then rows, log entry and cursor in one
  *   IMMEDIATE transaction, all or nothing;
- * - the roster lookup that says which key an origin signs a seq with;
- * - store_verify, which re-checks the log and every row and computes the
- *   digest of the replicated state that two replicas can compare.
+ * - the roster lookup that says which key an origin signs a seq with.
+ *
+ * Row encodings rebuilt from columns are in storerows.c, store_verify in
+ * storeverify.c.
  *
  * The apply path is built for bulk: statements are prepared once per
  * table, text is bound in place (SQLITE_STATIC into the change set's
@@ -26,7 +27,6 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,6 +83,12 @@ int store_step_done(struct store *s, sqlite3_stmt *st, struct bf_err *err)
 	return BF_OK;
 }
 
+int store_walk_end(struct store *s, int rc, struct bf_err *err,
+		   const char *what)
+{
+	return rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, what);
+}
+
 /* BEGIN IMMEDIATE and COMMIT, prepared once: the daemon runs them for
  * every change set it applies. */
 int store_tx_begin(struct store *s, struct bf_err *err)
@@ -128,12 +134,22 @@ static void give_back(sqlite3_stmt *st, sqlite3_stmt *cache, int *busy)
 	*busy = 0;
 }
 
-/* memcmp order, a proper prefix first: the order of names in a row. */
-static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+int store_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	int c = memcmp(a, b, alen < blen ? alen : blen);
 
 	return c ? c : (alen > blen) - (alen < blen);
+}
+
+size_t store_uvarint(uint64_t v, uint8_t out[10])
+{
+	size_t k = 0;
+
+	for (;; v >>= 7) {
+		out[k++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+		if (!(v >> 7))
+			return k;
+	}
 }
 
 /* Copies untrusted text for a message: bounded, control bytes as '?'. */
@@ -170,7 +186,7 @@ int store_table_index(const char *name, size_t len)
 	return -1;
 }
 
-static const char *sch_type_name(enum sch_type t)
+const char *store_type_name(enum sch_type t)
 {
 	switch (t) {
 	case SCH_TEXT: return "text";
@@ -615,7 +631,7 @@ static int field_type_fail(struct bf_err *err, const struct cs_row *r,
 			   const struct sch_field *f, const struct cs_value *v)
 {
 	return row_fail(err, BF_EINVAL, r, "field %s: expected %s, got %s",
-			f->name, sch_type_name(f->type), cs_type_name(v->type));
+			f->name, store_type_name(f->type), cs_type_name(v->type));
 }
 
 /*
@@ -640,7 +656,7 @@ static int check_roster_row(const struct sch_table *t, const struct cs_row *r,
 		int c = 1;
 
 		while (j < r->nfields &&
-		       (c = name_cmp(r->fields[j].name.p, r->fields[j].name.len,
+		       (c = store_name_cmp(r->fields[j].name.p, r->fields[j].name.len,
 				     f->name, strlen(f->name))) < 0)
 			j++;
 		if (j >= r->nfields || c != 0) {
@@ -897,7 +913,7 @@ static int upsert_row(struct store *s, size_t ti, const char *origin,
 		int param = (int)i + FIRST_FIELD_PARAM, c = 1;
 
 		while (j < r->nfields) {
-			c = name_cmp(r->fields[j].name.p, r->fields[j].name.len,
+			c = store_name_cmp(r->fields[j].name.p, r->fields[j].name.len,
 				     f->name, flen);
 			if (c >= 0)
 				break;
@@ -1745,566 +1761,5 @@ int store_owned_row(struct store *s, const char *table, const char *owner,
 	else
 		rc = store_sql_fail(s, err, "reading a row");
 	sqlite3_reset(st);
-	return rc;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Rebuilding row encodings from columns                                    */
-
-/* The column called name; tries hint first, as statements usually list
- * the fields in schema order. */
-static int find_column(sqlite3_stmt *st, int ncols, const char *name,
-		       int hint)
-{
-	const char *c;
-
-	if (hint < ncols && (c = sqlite3_column_name(st, hint)) &&
-	    !strcmp(c, name))
-		return hint;
-	for (int i = 0; i < ncols; i++)
-		if ((c = sqlite3_column_name(st, i)) && !strcmp(c, name))
-			return i;
-	return -1;
-}
-
-struct xmember {
-	const char *name;
-	size_t len;
-	json_t *value;
-};
-
-static int xmember_cmp(const void *a, const void *b)
-{
-	const struct xmember *x = a, *y = b;
-
-	return name_cmp(x->name, x->len, y->name, y->len);
-}
-
-/* Appends the encoding of a list held as a JSON array of strings. */
-static int put_json_list(struct bf_buf *b, const json_t *a)
-{
-	struct cs_str *items;
-	size_t n = json_array_size(a);
-	int rc = BF_OK;
-
-	if (!json_is_array(a) || n == 0)
-		return BF_EINVAL;
-	if (!(items = calloc(n, sizeof(*items))))
-		return BF_ENOMEM;
-	for (size_t i = 0; i < n && !rc; i++) {
-		const json_t *it = json_array_get(a, i);
-
-		if (!json_is_string(it))
-			rc = BF_EINVAL;
-		items[i].p = json_string_value(it);
-		items[i].len = json_string_length(it);
-	}
-	rc = rc ? rc : cs_put_list(b, items, n);
-	free(items);
-	return rc;
-}
-
-static int put_json_value(struct bf_buf *b, const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_INTEGER: return cs_put_int(b, json_integer_value(v));
-	case JSON_REAL: return cs_put_real(b, json_real_value(v));
-	case JSON_STRING:
-		return cs_put_text(b, json_string_value(v),
-				   json_string_length(v));
-	case JSON_TRUE: return cs_put_bool(b, 1);
-	case JSON_FALSE: return cs_put_bool(b, 0);
-	case JSON_ARRAY: return put_json_list(b, v);
-	default: return BF_EINVAL;
-	}
-}
-
-static int put_column(struct bf_buf *b, sqlite3_stmt *st, int col,
-		      enum sch_type type)
-{
-	int ct = sqlite3_column_type(st, col);
-	json_t *a;
-	int rc;
-
-	switch (type) {
-	case SCH_TEXT:
-		if (ct != SQLITE_TEXT)
-			return BF_EINVAL;
-		return cs_put_text(b,
-				   (const char *)sqlite3_column_text(st, col),
-				   (size_t)sqlite3_column_bytes(st, col));
-	case SCH_INT:
-		if (ct != SQLITE_INTEGER)
-			return BF_EINVAL;
-		return cs_put_int(b, sqlite3_column_int64(st, col));
-	case SCH_REAL:
-		if (ct != SQLITE_FLOAT && ct != SQLITE_INTEGER)
-			return BF_EINVAL;
-		return cs_put_real(b, sqlite3_column_double(st, col));
-	case SCH_BOOL:
-		if (ct != SQLITE_INTEGER ||
-		    (uint64_t)sqlite3_column_int64(st, col) > 1)
-			return BF_EINVAL;
-		return cs_put_bool(b, sqlite3_column_int(st, col));
-	case SCH_LIST:
-		if (ct != SQLITE_TEXT)
-			return BF_EINVAL;
-		a = json_loadb((const char *)sqlite3_column_text(st, col),
-			       (size_t)sqlite3_column_bytes(st, col), 0, NULL);
-		rc = a ? put_json_list(b, a) : BF_EINVAL;
-		json_decref(a);
-		return rc;
-	}
-	return BF_EINVAL;
-}
-
-int store_stmt_rowenc(struct sqlite3_stmt *stmt, const struct sch_table *t,
-		      struct bf_buf *b, struct bf_err *err)
-{
-	int ncols = sqlite3_column_count(stmt);
-	int xcol = find_column(stmt, ncols, "extra", 3);
-	struct xmember *xm = NULL;
-	json_t *extra = NULL;
-	size_t start = b->len, nx = 0, k = 0, count = 0;
-	uint8_t cnt[10];
-	size_t cntlen = 0;
-	int rc = BF_OK, hint = xcol + 1;
-
-	if (xcol >= 0 && sqlite3_column_type(stmt, xcol) != SQLITE_NULL) {
-		const char *key;
-		json_t *v;
-
-		const char *txt =
-			(const char *)sqlite3_column_text(stmt, xcol);
-
-		size_t n = (size_t)sqlite3_column_bytes(stmt, xcol);
-
-		extra = json_loadb(txt, n, JSON_REJECT_DUPLICATES, NULL);
-		if (!json_is_object(extra)) {
-			rc = bf_errf(err, BF_EINVAL,
-				     "%s: extra is not a JSON object", t->name);
-			goto out;
-		}
-		xm = calloc(json_object_size(extra) + 1, sizeof(*xm));
-		if (!xm) {
-			rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
-			goto out;
-		}
-		/* jansson does not promise an order: sort by name */
-		json_object_foreach(extra, key, v) {
-			xm[nx].name = key;
-			xm[nx].len = json_object_iter_key_len(
-				json_object_key_to_iter(key));
-			xm[nx++].value = v;
-		}
-		qsort(xm, nx, sizeof(*xm), xmember_cmp);
-	}
-	for (size_t i = 0; i < t->nfields; i++) {
-		const struct sch_field *f = &t->fields[i];
-		size_t flen = strlen(f->name);
-		int col = find_column(stmt, ncols, f->name, hint);
-
-		if (col < 0) {
-			rc = bf_errf(err, BF_EINVAL, "%s: no column %s",
-				     t->name, f->name);
-			goto out;
-		}
-		hint = col + 1;
-		if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
-			continue;
-		for (; k < nx && name_cmp(xm[k].name, xm[k].len, f->name,
-					  flen) < 0;
-		     k++, count++) {
-			if ((rc = cs_put_str(b, xm[k].name, xm[k].len)) ||
-			    (rc = put_json_value(b, xm[k].value))) {
-				rc = bf_errf(err, BF_EINVAL,
-					     "%s: extra member %.80s cannot "
-					     "be encoded",
-					     t->name, xm[k].name);
-				goto out;
-			}
-		}
-		if (k < nx && !name_cmp(xm[k].name, xm[k].len, f->name, flen)) {
-			rc = bf_errf(err, BF_EINVAL,
-				     "%s: extra repeats the field %s", t->name,
-				     f->name);
-			goto out;
-		}
-		if ((rc = cs_put_str(b, f->name, flen)) != 0 ||
-		    (rc = put_column(b, stmt, col, f->type)) != 0) {
-			rc = bf_errf(err, rc == BF_ENOMEM ? rc : BF_EINVAL,
-				     "%s: column %s does not hold a %s",
-				     t->name, f->name, sch_type_name(f->type));
-			goto out;
-		}
-		count++;
-	}
-	for (; k < nx; k++, count++) {
-		if ((rc = cs_put_str(b, xm[k].name, xm[k].len)) ||
-		    (rc = put_json_value(b, xm[k].value))) {
-			rc = bf_errf(err, BF_EINVAL,
-				     "%s: extra member %.80s cannot be encoded",
-				     t->name, xm[k].name);
-			goto out;
-		}
-	}
-	if (count > CS_MAX_FIELDS) {
-		rc = bf_errf(err, BF_ETOOBIG, "%s: more than %u fields",
-			     t->name, CS_MAX_FIELDS);
-		goto out;
-	}
-	/* the count goes first but is known only now: slide the fields */
-	for (size_t v = count;; v >>= 7) {
-		cnt[cntlen++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
-		if (!(v >> 7))
-			break;
-	}
-	if ((rc = bf_buf_reserve(b, cntlen)) != 0) {
-		rc = bf_errf(err, rc, "store: out of memory");
-		goto out;
-	}
-	memmove(b->p + start + cntlen, b->p + start, b->len - start);
-	memcpy(b->p + start, cnt, cntlen);
-	b->len += cntlen;
-out:
-	if (rc)
-		b->len = start;
-	free(xm);
-	json_decref(extra);
-	return rc;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Verifying                                                                */
-
-struct verify {
-	struct store *s;
-	store_report_cb report;
-	void *ctx;
-	uint64_t problems;
-	EVP_MD_CTX *md;
-};
-
-static void problem(struct verify *v, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void problem(struct verify *v, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	v->problems++;
-	if (!v->report)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	v->report(v->ctx, msg);
-}
-
-/* str = uvarint length + bytes, as in the change-set format. */
-static int digest_str(EVP_MD_CTX *md, const void *p, size_t n)
-{
-	uint8_t v[10];
-	size_t k = 0;
-
-	for (size_t x = n;; x >>= 7) {
-		v[k++] = (uint8_t)((x & 0x7f) | (x >> 7 ? 0x80 : 0));
-		if (!(x >> 7))
-			break;
-	}
-	if (EVP_DigestUpdate(md, v, k) != 1 || EVP_DigestUpdate(md, p, n) != 1)
-		return BF_ECRYPTO;
-	return BF_OK;
-}
-
-/* Checks one origin's log: contiguous from 1, chained, signed, hashed;
- * and that the vector's head is its last entry. */
-static int verify_log(struct verify *v, struct bf_err *err)
-{
-	struct store *s = v->s;
-	sqlite3_stmt *st = NULL, *vst = NULL;
-	char origin[CS_MAX_ORIGIN + 1] = "";
-	uint8_t prev[CS_HASH_LEN] = {0};
-	uint64_t expect = 1;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT origin, seq, hash, prev, bytes FROM "
-			       "cs_log ORDER BY origin, seq",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = store_sql_fail(s, err, "reading the log");
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *o = (const char *)sqlite3_column_text(st, 0);
-		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1);
-		const uint8_t *bytes = sqlite3_column_blob(st, 4);
-		size_t len = (size_t)sqlite3_column_bytes(st, 4);
-		struct changeset cs;
-		uint8_t key[CS_KEY_LEN];
-		struct bf_err e;
-
-		if (!o)
-			o = "";
-		if (strcmp(o, origin)) {
-			snprintf(origin, sizeof(origin), "%s", o);
-			memset(prev, 0, sizeof(prev));
-			expect = 1;
-		}
-		if (seq != expect)
-			problem(v, "log %s: seq %llu follows %llu", o,
-				(unsigned long long)seq,
-				(unsigned long long)(expect - 1));
-		expect = seq + 1;
-		if (cs_decode(bytes, len, &cs, &e)) {
-			problem(v, "log %s/%llu: %s", o,
-				(unsigned long long)seq, e.msg);
-			memset(prev, 0, sizeof(prev));
-			continue;
-		}
-		if (strcmp(cs.h.origin, o) || cs.h.seq != seq)
-			problem(v, "log %s/%llu: holds change set %s/%llu", o,
-				(unsigned long long)seq, cs.h.origin,
-				(unsigned long long)cs.h.seq);
-		if (sqlite3_column_bytes(st, 2) != CS_HASH_LEN ||
-		    memcmp(sqlite3_column_blob(st, 2), cs.hash, CS_HASH_LEN))
-			problem(v, "log %s/%llu: stored hash is not the hash "
-				   "of its bytes",
-				o, (unsigned long long)seq);
-		if (memcmp(cs.h.prev, prev, CS_HASH_LEN) ||
-		    sqlite3_column_bytes(st, 3) != CS_HASH_LEN ||
-		    memcmp(sqlite3_column_blob(st, 3), prev, CS_HASH_LEN))
-			problem(v, "log %s/%llu: prev is not the hash of the "
-				   "previous change set",
-				o, (unsigned long long)seq);
-		if (store_origin_key(s, cs.h.origin, cs.h.seq, key, &e))
-			problem(v, "log %s/%llu: %s", o,
-				(unsigned long long)seq, e.msg);
-		else if (cs_verify(&cs, key, NULL))
-			problem(v, "log %s/%llu: signature does not verify",
-				o, (unsigned long long)seq);
-		memcpy(prev, cs.hash, CS_HASH_LEN);
-		cs_free(&cs);
-	}
-	if (rc != SQLITE_DONE) {
-		rc = store_sql_fail(s, err, "reading the log");
-		goto out;
-	}
-	/* the vector's head of each origin is its last log entry, and each
-	 * origin in the log has a head */
-	if (sqlite3_prepare_v2(
-		    s->db,
-		    "SELECT v.origin, v.seq, v.hash, l.seq, l.hash FROM vv v "
-		    "LEFT JOIN (SELECT origin, max(seq) AS seq FROM cs_log "
-		    "GROUP BY origin) m ON m.origin = v.origin LEFT JOIN "
-		    "cs_log l ON l.origin = m.origin AND l.seq = m.seq "
-		    "UNION ALL SELECT DISTINCT origin, NULL, NULL, NULL, NULL "
-		    "FROM cs_log WHERE origin NOT IN (SELECT origin FROM vv)",
-		    -1, &vst, NULL) != SQLITE_OK) {
-		rc = store_sql_fail(s, err, "reading the vector");
-		goto out;
-	}
-	while ((rc = sqlite3_step(vst)) == SQLITE_ROW) {
-		const char *o = (const char *)sqlite3_column_text(vst, 0);
-
-		if (sqlite3_column_type(vst, 1) == SQLITE_NULL)
-			problem(v, "vector: %s has a log but no head",
-				o ? o : "");
-		else if (sqlite3_column_int64(vst, 1) !=
-				 sqlite3_column_int64(vst, 3) ||
-			 sqlite3_column_bytes(vst, 2) != CS_HASH_LEN ||
-			 sqlite3_column_bytes(vst, 4) != CS_HASH_LEN ||
-			 memcmp(sqlite3_column_blob(vst, 2),
-				sqlite3_column_blob(vst, 4), CS_HASH_LEN))
-			problem(v, "vector: head of %s is not its last log "
-				   "entry",
-				o ? o : "");
-	}
-	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "reading the vector");
-out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(vst);
-	return rc;
-}
-
-/* Recomputes every row's hash of one schema table and feeds the digest. */
-static int verify_table(struct verify *v, const struct sch_table *t,
-			struct bf_buf *b, uint64_t *rows, struct bf_err *err)
-{
-	struct store *s = v->s;
-	sqlite3_stmt *st = NULL;
-	struct bf_buf sql;
-	int rc;
-
-	bf_buf_init(&sql, 0);
-	rc = bf_buf_adds(&sql,
-			 "SELECT \"owner\", \"id\", \"rowhash\", \"extra\"");
-	for (size_t i = 0; i < t->nfields && !rc; i++) {
-		rc = bf_buf_adds(&sql, ", ");
-		rc = rc ? rc : store_add_ident(&sql, t->fields[i].name);
-	}
-	rc = rc ? rc : bf_buf_adds(&sql, " FROM ");
-	rc = rc ? rc : store_add_ident(&sql, t->name);
-	rc = rc ? rc : bf_buf_adds(&sql, " ORDER BY \"owner\", \"id\"");
-	if (rc || !bf_buf_cstr(&sql)) {
-		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
-		goto out;
-	}
-	if (sqlite3_prepare_v2(s->db, (const char *)sql.p, -1, &st, NULL) !=
-	    SQLITE_OK) {
-		rc = store_sql_fail(s, err, "verify");
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *owner = (const char *)sqlite3_column_text(st, 0);
-		size_t olen = (size_t)sqlite3_column_bytes(st, 0);
-		const char *id = (const char *)sqlite3_column_text(st, 1);
-		size_t ilen = (size_t)sqlite3_column_bytes(st, 1);
-		const uint8_t *rh = sqlite3_column_blob(st, 2);
-		int rhlen = sqlite3_column_bytes(st, 2);
-		uint8_t h[CS_ROWHASH_LEN];
-		char so[80], si[80];
-		struct bf_err e;
-
-		if (!owner || !id)
-			owner = id = "", olen = ilen = 0;
-		if (rhlen != CS_ROWHASH_LEN) {
-			problem(v, "row %s/%s/%s: row hash is not %d bytes",
-				t->name, show(owner, olen, so, sizeof(so)),
-				show(id, ilen, si, sizeof(si)), CS_ROWHASH_LEN);
-			continue;
-		}
-		(*rows)++;
-		if (digest_str(v->md, t->name, strlen(t->name)) ||
-		    digest_str(v->md, owner, olen) ||
-		    digest_str(v->md, id, ilen) ||
-		    EVP_DigestUpdate(v->md, rh, CS_ROWHASH_LEN) != 1) {
-			rc = bf_errf(err, BF_ECRYPTO, "verify: digest failed");
-			goto out;
-		}
-		bf_buf_reset(b);
-		if (store_stmt_rowenc(st, t, b, &e)) {
-			problem(v, "row %s/%s/%s: %s", t->name,
-				show(owner, olen, so, sizeof(so)),
-				show(id, ilen, si, sizeof(si)), e.msg);
-			continue;
-		}
-		cs_rowhash(b->p, b->len, h);
-		if (memcmp(h, rh, CS_ROWHASH_LEN))
-			problem(v, "row %s/%s/%s: columns do not match the row "
-				   "hash",
-				t->name, show(owner, olen, so, sizeof(so)),
-				show(id, ilen, si, sizeof(si)));
-	}
-	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "verify");
-out:
-	sqlite3_finalize(st);
-	bf_buf_free(&sql);
-	return rc;
-}
-
-static int verify_foreign(struct verify *v, uint64_t *rows,
-			  struct bf_err *err)
-{
-	struct store *s = v->s;
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT tbl, owner, id, rowhash, fields FROM "
-			       "foreign_row ORDER BY tbl, owner, id",
-			       -1, &st, NULL) != SQLITE_OK)
-		return store_sql_fail(s, err, "verify");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const void *col[5];
-		size_t len[5];
-		uint8_t h[CS_ROWHASH_LEN];
-		char a[80], b[80], c[80];
-
-		for (int i = 0; i < 5; i++) {
-			if (i < 3)
-				col[i] = sqlite3_column_text(st, i);
-			else
-				col[i] = sqlite3_column_blob(st, i);
-			len[i] = (size_t)sqlite3_column_bytes(st, i);
-			if (!col[i])
-				col[i] = "";
-		}
-		show(col[0], len[0], a, sizeof(a));
-		show(col[1], len[1], b, sizeof(b));
-		show(col[2], len[2], c, sizeof(c));
-		if (len[3] != CS_ROWHASH_LEN) {
-			problem(v, "foreign row %s/%s/%s: row hash is not %d "
-				   "bytes",
-				a, b, c, CS_ROWHASH_LEN);
-			continue;
-		}
-		(*rows)++;
-		if (digest_str(v->md, col[0], len[0]) ||
-		    digest_str(v->md, col[1], len[1]) ||
-		    digest_str(v->md, col[2], len[2]) ||
-		    EVP_DigestUpdate(v->md, col[3], CS_ROWHASH_LEN) != 1) {
-			rc = bf_errf(err, BF_ECRYPTO, "verify: digest failed");
-			goto out;
-		}
-		cs_rowhash(col[4], len[4], h);
-		if (memcmp(h, col[3], CS_ROWHASH_LEN))
-			problem(v, "foreign row %s/%s/%s: fields do not match "
-				   "the row hash",
-				a, b, c);
-	}
-	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "verify");
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int store_verify(struct store *s, uint8_t digest[CS_HASH_LEN],
-		 uint64_t *rows, uint64_t *problems, store_report_cb report,
-		 void *ctx, struct bf_err *err)
-{
-	struct verify v = {s, report, ctx, 0, NULL};
-	uint8_t d[EVP_MAX_MD_SIZE];
-	unsigned dlen = 0;
-	uint64_t nrows = 0;
-	struct bf_buf b;
-	int rc, in_tx = 0;
-
-	bf_buf_init(&b, 0);
-	/* one read snapshot: log and rows as of the same moment */
-	if ((rc = store_exec(s, "BEGIN", err)) != 0)
-		goto out;
-	in_tx = 1;
-	v.md = EVP_MD_CTX_new();
-	if (!v.md || EVP_DigestInit_ex(v.md, EVP_sha256(), NULL) != 1) {
-		rc = bf_errf(err, BF_ECRYPTO, "verify: cannot start SHA-256");
-		goto out;
-	}
-	if ((rc = verify_log(&v, err)) != 0)
-		goto out;
-	for (size_t i = 0; i < schema_ntables; i++) {
-		if (schema_tables[i].flags & SCH_T_LOCAL)
-			continue;
-		if ((rc = verify_table(&v, &schema_tables[i], &b, &nrows, err)))
-			goto out;
-	}
-	if ((rc = verify_foreign(&v, &nrows, err)) != 0)
-		goto out;
-	if (EVP_DigestFinal_ex(v.md, d, &dlen) != 1 || dlen != CS_HASH_LEN) {
-		rc = bf_errf(err, BF_ECRYPTO, "verify: SHA-256 failed");
-		goto out;
-	}
-	memcpy(digest, d, CS_HASH_LEN);
-	*rows = nrows;
-	*problems = v.problems;
-	rc = v.problems ? bf_errf(err, BF_EINVAL, "verify: %llu problems",
-				  (unsigned long long)v.problems)
-			: BF_OK;
-out:
-	if (in_tx)
-		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-	EVP_MD_CTX_free(v.md);
-	bf_buf_free(&b);
 	return rc;
 }

@@ -1,13 +1,15 @@
 /*
  * store_int: what the store's modules share and nothing else sees: the
  * store handle's insides and the SQL helpers (store.c), the layout and
- * its migrations (storeschema.c).
+ * its migrations (storeschema.c), row encodings rebuilt from columns
+ * (storerows.c) and the self-check (storeverify.c).
  */
 #ifndef BIOFED_STORE_INT_H
 #define BIOFED_STORE_INT_H
 
 #include <sqlite3.h>
 
+#include "schema.h"
 #include "store.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -66,8 +68,18 @@ int store_prep(struct store *s, sqlite3_stmt **st, const char *sql,
 	       struct bf_err *err);
 /* Steps a statement that returns no rows, and resets it. */
 int store_step_done(struct store *s, sqlite3_stmt *st, struct bf_err *err);
+/* What a loop of sqlite3_step ended with (rc): BF_OK at SQLITE_DONE, else
+ * "what: sqlite's message". */
+int store_walk_end(struct store *s, int rc, struct bf_err *err,
+		   const char *what);
 int store_tx_begin(struct store *s, struct bf_err *err);
 int store_tx_commit(struct store *s, struct bf_err *err);
+/* memcmp order, a proper prefix first: the order of names in a row. */
+int store_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
+/* The schema's word for a field type ("text", "integer"...). */
+const char *store_type_name(enum sch_type t);
+/* Writes v as a LEB128 varint; returns its length (1..10). */
+size_t store_uvarint(uint64_t v, uint8_t out[10]);
 /* Appends name as a quoted SQL identifier. */
 int store_add_ident(struct bf_buf *b, const char *name);
 /* The index of the schema table called exactly name, or -1. */

@@ -823,6 +823,26 @@ static void test_verify_digest(void **state)
 	store_close(s2);
 }
 
+/* What verify reports of rows written behind apply's back names their
+ * keys as the database holds them, escaped: a report line is one line. */
+static void test_verify_escapes(void **state)
+{
+	struct fx *f = *state;
+	struct seen rep = {0};
+
+	assert_int_equal(sqlite3_exec(store_db(f->s),
+				      "INSERT INTO foreign_row(tbl, owner, id, "
+				      "rowhash, fields) VALUES('zz', "
+				      "'m' || char(10) || '\"', 'r\\', x'00', "
+				      "x'00')",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(verify_problems(f->s, NULL, NULL, &rep), 1);
+	assert_string_equal(rep.what[0],
+			    "foreign row zz/m\\x0a\\x22/r\\x5c: row hash is not "
+			    "16 bytes");
+}
+
 static void test_open_modes(void **state)
 {
 	struct fx *f = *state;
@@ -901,6 +921,7 @@ int main(void)
 		cmocka_unit_test(test_stmt_rowenc_types),
 		T(test_foreign_and_delete),
 		T(test_verify_digest),
+		T(test_verify_escapes),
 		T(test_open_modes),
 #undef T
 	};
