@@ -14,8 +14,9 @@
  *   IMMEDIATE transaction, all or nothing;
  * - the roster lookup that says which key an origin signs a seq with.
  *
- * Row encodings rebuilt from columns are in storerows.c, store_verify in
- * storeverify.c.
+ * Reading the log and the vector is in storelog.c, local-only rows and
+ * owned-row reads in storelocal.c, row encodings rebuilt from columns in
+ * storerows.c, store_verify in storeverify.c.
  *
  * The apply path is built for bulk: statements are prepared once per
  * table, text is bound in place (SQLITE_STATIC into the change set's
@@ -71,6 +72,14 @@ int store_prep(struct store *s, sqlite3_stmt **st, const char *sql,
 	return BF_OK;
 }
 
+int store_prep_buf(struct store *s, sqlite3_stmt **st, struct bf_buf *b,
+		   int rc, struct bf_err *err)
+{
+	if (rc || !bf_buf_cstr(b))
+		return bf_errf(err, BF_ENOMEM, "store: out of memory");
+	return store_prep(s, st, (const char *)b->p, err);
+}
+
 /* Steps a statement that returns no rows, and resets it. */
 int store_step_done(struct store *s, sqlite3_stmt *st, struct bf_err *err)
 {
@@ -105,12 +114,8 @@ int store_tx_commit(struct store *s, struct bf_err *err)
 	return rc ? rc : store_step_done(s, s->commit, err);
 }
 
-/* A read statement prepared once and stepped through while a callback
- * runs: should the callback read the same way again (*busy), it gets a
- * statement of its own.  give_back resets the cached one or finalizes
- * the extra one. */
-static int borrow(struct store *s, sqlite3_stmt **cache, int *busy,
-		  const char *sql, sqlite3_stmt **st, struct bf_err *err)
+int store_borrow(struct store *s, sqlite3_stmt **cache, int *busy,
+		 const char *sql, sqlite3_stmt **st, struct bf_err *err)
 {
 	if (*busy)
 		return sqlite3_prepare_v2(s->db, sql, -1, st, NULL) == SQLITE_OK
@@ -123,7 +128,7 @@ static int borrow(struct store *s, sqlite3_stmt **cache, int *busy,
 	return BF_OK;
 }
 
-static void give_back(sqlite3_stmt *st, sqlite3_stmt *cache, int *busy)
+void store_give_back(sqlite3_stmt *st, sqlite3_stmt *cache, int *busy)
 {
 	if (st != cache) {
 		sqlite3_finalize(st);
@@ -312,22 +317,14 @@ static int prepare_writers(struct store *s, struct bf_err *err)
 			rc = rc ? rc : bf_buf_adds(&b, " = excluded.");
 			rc = rc ? rc : store_add_ident(&b, t->fields[k].name);
 		}
-		if (rc || !bf_buf_cstr(&b)) {
-			rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
-			goto out;
-		}
-		if ((rc = store_prep(s, &s->tab[i].upsert, (const char *)b.p, err)))
+		if ((rc = store_prep_buf(s, &s->tab[i].upsert, &b, rc, err)))
 			goto out;
 		bf_buf_reset(&b);
 		rc = bf_buf_adds(&b, "DELETE FROM ");
 		rc = rc ? rc : store_add_ident(&b, t->name);
 		rc = rc ? rc : bf_buf_adds(&b, " WHERE \"owner\" = ?1 AND "
 					      "\"id\" = ?2");
-		if (rc || !bf_buf_cstr(&b)) {
-			rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
-			goto out;
-		}
-		if ((rc = store_prep(s, &s->tab[i].del, (const char *)b.p, err)))
+		if ((rc = store_prep_buf(s, &s->tab[i].del, &b, rc, err)))
 			goto out;
 		if (nlists > maxlists)
 			maxlists = nlists;
@@ -350,12 +347,8 @@ static int prepare_writers(struct store *s, struct bf_err *err)
 		for (int k = 0; k < 4 && !rc; k++) {
 			bf_buf_reset(&b);
 			rc = store_search_sql(&b, &schema_tables[i], k);
-			if (rc || !bf_buf_cstr(&b))
-				rc = bf_errf(err, BF_ENOMEM,
-					     "store: out of memory");
-			else
-				rc = store_prep(s, &s->tab[i].search[k],
-						(const char *)b.p, err);
+			rc = store_prep_buf(s, &s->tab[i].search[k], &b, rc,
+					    err);
 		}
 	}
 	if (rc)
@@ -879,7 +872,7 @@ static int search_refresh(struct store *s, struct bf_err *err)
 }
 
 /* hash: the row hash when the caller has it (local rows), else NULL. */
-static int upsert_row(struct store *s, size_t ti, const char *origin,
+int store_upsert_row(struct store *s, size_t ti, const char *origin,
 		      int cs_schema, const struct cs_row *r,
 		      const uint8_t *hash, struct bf_err *err)
 {
@@ -975,7 +968,7 @@ out:
 	return rc;
 }
 
-static int delete_row(struct store *s, size_t ti, const char *origin,
+int store_delete_row(struct store *s, size_t ti, const char *origin,
 		      const struct cs_row *r, struct bf_err *err)
 {
 	sqlite3_stmt *st = s->tab[ti].del;
@@ -1071,47 +1064,14 @@ static int apply_rows(struct store *s, const struct changeset *cs,
 		if (ti < 0)
 			rc = foreign_row(s, origin, r, err);
 		else if (r->op == CS_DELETE)
-			rc = delete_row(s, (size_t)ti, origin, r, err);
+			rc = store_delete_row(s, (size_t)ti, origin, r, err);
 		else
-			rc = upsert_row(s, (size_t)ti, origin,
+			rc = store_upsert_row(s, (size_t)ti, origin,
 					cs->h.schema > INT16_MAX
 						? INT16_MAX
 						: (int)cs->h.schema,
 					r, in ? in[i].hash : NULL, err);
 	}
-	return rc;
-}
-
-struct head {
-	uint64_t seq;
-	uint8_t hash[CS_HASH_LEN];
-	uint64_t forked_at;
-};
-
-static int read_head(struct store *s, const char *origin, struct head *h,
-		     struct bf_err *err)
-{
-	int rc = store_prep(s, &s->vv_get,
-		      "SELECT seq, hash, forked_at FROM vv WHERE origin = ?1",
-		      err);
-
-	if (rc)
-		return rc;
-	memset(h, 0, sizeof(*h));
-	sqlite3_bind_text(s->vv_get, 1, origin, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s->vv_get);
-	if (rc == SQLITE_ROW) {
-		h->seq = (uint64_t)sqlite3_column_int64(s->vv_get, 0);
-		if (sqlite3_column_bytes(s->vv_get, 1) == CS_HASH_LEN)
-			memcpy(h->hash, sqlite3_column_blob(s->vv_get, 1),
-			       CS_HASH_LEN);
-		h->forked_at = (uint64_t)sqlite3_column_int64(s->vv_get, 2);
-		rc = BF_OK;
-	} else {
-		rc = rc == SQLITE_DONE ? BF_OK
-				       : store_sql_fail(s, err, "reading the vector");
-	}
-	sqlite3_reset(s->vv_get);
 	return rc;
 }
 
@@ -1151,33 +1111,6 @@ static int store_fork(struct store *s, const struct changeset *cs,
 	return store_step_done(s, st, err);
 }
 
-int store_log_hash(struct store *s, const char *origin, uint64_t seq,
-		   uint8_t out[CS_HASH_LEN], struct bf_err *err)
-{
-	int rc = store_prep(s, &s->log_hash,
-		      "SELECT hash FROM cs_log WHERE origin = ?1 AND seq = ?2",
-		      err);
-
-	if (rc)
-		return rc;
-	if (seq > INT64_MAX)
-		return BF_ENOENT;
-	sqlite3_bind_text(s->log_hash, 1, origin, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->log_hash, 2, (int64_t)seq);
-	rc = sqlite3_step(s->log_hash);
-	if (rc == SQLITE_ROW &&
-	    sqlite3_column_bytes(s->log_hash, 0) == CS_HASH_LEN) {
-		memcpy(out, sqlite3_column_blob(s->log_hash, 0), CS_HASH_LEN);
-		rc = BF_OK;
-	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-		rc = BF_ENOENT;
-	} else {
-		rc = store_sql_fail(s, err, "reading the log");
-	}
-	sqlite3_reset(s->log_hash);
-	return rc;
-}
-
 /* Rule 4: seq and prev against the origin's head. */
 static int check_sequence(struct store *s, const struct changeset *cs,
 			  struct bf_err *err)
@@ -1185,10 +1118,10 @@ static int check_sequence(struct store *s, const struct changeset *cs,
 	const char *origin = cs->h.origin;
 	uint64_t seq = cs->h.seq;
 	char a[2 * CS_HASH_LEN + 1], b[2 * CS_HASH_LEN + 1];
-	struct head h;
+	struct store_cursor h;
 	int rc;
 
-	if ((rc = read_head(s, origin, &h, err)) != 0)
+	if ((rc = store_read_cursor(s, origin, &h, err)) != 0)
 		return rc;
 	if (seq <= h.seq) {
 		uint8_t have[CS_HASH_LEN];
@@ -1287,11 +1220,11 @@ static int known_already(struct store *s, const uint8_t *bytes, size_t len,
 {
 	struct cs_header h;
 	uint8_t hash[CS_HASH_LEN], have[CS_HASH_LEN];
-	struct head hd;
+	struct store_cursor hd;
 	struct bf_err e2;
 
 	if (cs_peek_header(bytes, len, &h, NULL, &e2) != 0 ||
-	    read_head(s, h.origin, &hd, &e2) != 0 || h.seq > hd.seq ||
+	    store_read_cursor(s, h.origin, &hd, &e2) != 0 || h.seq > hd.seq ||
 	    h.seq > INT64_MAX)
 		return 0;
 	cs_peek_header(bytes, len, &h, hash, &e2);
@@ -1385,116 +1318,6 @@ out:
 	return rc;
 }
 
-/* Sort keys of local rows: table, then the first 8 bytes of the id as a
- * big-endian number, so that most comparisons are of two integers in one
- * array rather than of strings scattered over the heap. */
-struct local_key {
-	uint64_t prefix;
-	uint32_t table; /* schema index */
-	uint32_t row;   /* index into rows */
-};
-
-static const struct cs_row_in *local_rows; /* for the tie-break only */
-
-static int local_key_cmp(const void *a, const void *b)
-{
-	const struct local_key *x = a, *y = b;
-
-	if (x->table != y->table)
-		return x->table < y->table ? -1 : 1;
-	if (x->prefix != y->prefix)
-		return x->prefix < y->prefix ? -1 : 1;
-	return strcmp(local_rows[x->row].id, local_rows[y->row].id);
-}
-
-int store_write_local(struct store *s, const char *owner,
-		      const struct cs_row_in *rows,
-		      const uint8_t *const *hashes, size_t n,
-		      struct bf_err *err)
-{
-	struct cs_field *fields = NULL;
-	struct local_key *keys = NULL;
-	const char *cur = NULL;
-	size_t nf = 0;
-	int rc = BF_OK, in_tx = 0, ti = -1;
-
-	if (s->rdonly)
-		return bf_errf(err, BF_EINVAL, "the replica is open read-only");
-	if (n > UINT32_MAX || !(keys = calloc(n ? n : 1, sizeof(*keys)))) {
-		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const char *id = rows[i].id;
-		uint64_t p = 0;
-
-		if (rows[i].table != cur) {
-			ti = store_table_index(rows[i].table, strlen(rows[i].table));
-			if (ti < 0 || !(schema_tables[ti].flags & SCH_T_LOCAL)) {
-				rc = bf_errf(err, BF_EINVAL,
-					     "%s is not a local-only table",
-					     rows[i].table);
-				goto out;
-			}
-			cur = rows[i].table;
-		}
-		for (int k = 0; k < 8; k++) {
-			p = p << 8 | (uint8_t)*id;
-			id += *id != 0;
-		}
-		keys[i].prefix = p;
-		keys[i].table = (uint32_t)ti;
-		keys[i].row = (uint32_t)i;
-	}
-	/* key order: appends to the b-tree instead of random inserts */
-	local_rows = rows;
-	qsort(keys, n, sizeof(*keys), local_key_cmp);
-	local_rows = NULL;
-	if ((rc = store_tx_begin(s, err)) != 0)
-		goto out;
-	in_tx = 1;
-	for (size_t i = 0; i < n; i++) {
-		const struct cs_row_in *in = &rows[keys[i].row];
-		struct cs_row r;
-
-		ti = (int)keys[i].table;
-		memset(&r, 0, sizeof(r));
-		r.op = in->op;
-		r.table.p = in->table;
-		r.table.len = strlen(in->table);
-		r.id.p = in->id;
-		r.id.len = strlen(in->id);
-		if (in->op == CS_DELETE) {
-			rc = delete_row(s, (size_t)ti, owner, &r, err);
-		} else {
-			rc = cs_rowenc_decode(in->enc, in->enc_len, &fields, &nf,
-					      err);
-			r.fields = fields;
-			r.nfields = nf;
-			rc = rc ? rc
-				: upsert_row(s, (size_t)ti, owner,
-					     SCHEMA_VERSION, &r,
-					     hashes ? hashes[keys[i].row] : NULL,
-					     err);
-			cs_fields_free(fields, nf);
-			fields = NULL;
-		}
-		if (rc)
-			goto out;
-	}
-	if ((rc = store_tx_commit(s, err)) != 0)
-		goto out;
-	in_tx = 0;
-out:
-	if (in_tx)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	free(keys);
-	return rc;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Reading the log and the vector                                           */
-
 int store_apply(struct store *s, const uint8_t *bytes, size_t len,
 		struct cs_header *hdr_out, size_t *rows_out, struct bf_err *err)
 {
@@ -1506,260 +1329,4 @@ int store_apply_hashed(struct store *s, const uint8_t *bytes, size_t len,
 		       struct bf_err *err)
 {
 	return apply_bytes(s, bytes, len, rows, nrows, NULL, NULL, err);
-}
-
-int store_head(struct store *s, const char *origin, uint64_t *seq,
-	       uint8_t hash[CS_HASH_LEN], struct bf_err *err)
-{
-	struct head h;
-	int rc = read_head(s, origin, &h, err);
-
-	if (rc)
-		return rc;
-	*seq = h.seq;
-	memcpy(hash, h.hash, CS_HASH_LEN);
-	return BF_OK;
-}
-
-int store_vector(struct store *s, store_vv_cb cb, void *ctx,
-		 struct bf_err *err)
-{
-	static const char sql[] = "SELECT origin, seq, hash, forked_at FROM vv "
-				  "ORDER BY origin";
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (borrow(s, &s->vv_all, &s->vv_walking, sql, &st, err) != 0)
-		return store_sql_fail(s, err, "reading the vector");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_vv_entry e;
-
-		memset(&e, 0, sizeof(e));
-		e.origin = (const char *)sqlite3_column_text(st, 0);
-		e.seq = (uint64_t)sqlite3_column_int64(st, 1);
-		if (sqlite3_column_bytes(st, 2) == CS_HASH_LEN)
-			memcpy(e.hash, sqlite3_column_blob(st, 2), CS_HASH_LEN);
-		e.forked_at = (uint64_t)sqlite3_column_int64(st, 3);
-		if (!e.origin)
-			continue;
-		if ((rc = cb(ctx, &e)) != 0)
-			goto out;
-	}
-	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "reading the vector");
-out:
-	give_back(st, s->vv_all, &s->vv_walking);
-	return rc;
-}
-
-int64_t store_log_mark(struct store *s)
-{
-	struct bf_err err;
-	int64_t v = -1;
-
-	if (store_prep(s, &s->log_mark, "SELECT coalesce(max(rowid), 0) FROM cs_log",
-		 &err) != 0)
-		return -1;
-	if (sqlite3_step(s->log_mark) == SQLITE_ROW)
-		v = sqlite3_column_int64(s->log_mark, 0);
-	sqlite3_reset(s->log_mark);
-	return v;
-}
-
-/* Walks one origin's log from after_seq on. */
-static int walk_origin(struct store *s, const char *origin, uint64_t after,
-		       store_cs_cb cb, void *ctx, struct bf_err *err)
-{
-	static const char sql[] = "SELECT seq, time_ms, nrows, hash, bytes "
-				  "FROM cs_log WHERE origin = ?1 AND seq > ?2 "
-				  "ORDER BY seq";
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (borrow(s, &s->walk, &s->walking, sql, &st, err) != 0)
-		return store_sql_fail(s, err, "reading the log");
-	sqlite3_bind_text(st, 1, origin, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, after > INT64_MAX ? INT64_MAX
-						    : (int64_t)after);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_cs_entry e;
-
-		e.origin = origin;
-		e.seq = (uint64_t)sqlite3_column_int64(st, 0);
-		e.time_ms = (uint64_t)sqlite3_column_int64(st, 1);
-		e.nrows = (uint64_t)sqlite3_column_int64(st, 2);
-		e.hash = sqlite3_column_blob(st, 3);
-		e.bytes = sqlite3_column_blob(st, 4);
-		e.len = (size_t)sqlite3_column_bytes(st, 4);
-		if ((rc = cb(ctx, &e)) != 0)
-			goto out;
-	}
-	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "reading the log");
-out:
-	give_back(st, s->walk, &s->walking);
-	return rc;
-}
-
-int store_changesets(struct store *s, const char *origin, uint64_t after_seq,
-		     store_cs_cb cb, void *ctx, struct bf_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (origin)
-		return walk_origin(s, origin, after_seq, cb, ctx, err);
-	/* the roster first, so that a receiver knows the members before
-	 * their change sets arrive */
-	if ((rc = walk_origin(s, SCHEMA_COORDINATOR, after_seq, cb, ctx, err)))
-		return rc;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT DISTINCT origin FROM cs_log WHERE "
-			       "origin <> ?1 ORDER BY origin",
-			       -1, &st, NULL) != SQLITE_OK)
-		return store_sql_fail(s, err, "reading the log");
-	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *o = (const char *)sqlite3_column_text(st, 0);
-
-		if (o && (rc = walk_origin(s, o, after_seq, cb, ctx, err)) != 0)
-			goto out;
-	}
-	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "reading the log");
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Prepares the SQL that b holds, rc the first failure of building it. */
-static int prepare_built(struct store *s, struct bf_buf *b, int rc,
-			 sqlite3_stmt **st, struct bf_err *err)
-{
-	if (rc || !bf_buf_cstr(b))
-		return bf_errf(err, BF_ENOMEM, "store: out of memory");
-	if (sqlite3_prepare_v2(s->db, (const char *)b->p, -1, st, NULL) !=
-	    SQLITE_OK)
-		return store_sql_fail(s, err, "reading owned rows");
-	return BF_OK;
-}
-
-int store_owned_rows(struct store *s, const char *table, const char *owner,
-		     store_rowhash_cb cb, void *ctx, struct bf_err *err)
-{
-	int ti = store_table_index(table, strlen(table));
-	sqlite3_stmt *st = NULL;
-	struct bf_buf b;
-	int rc;
-
-	bf_buf_init(&b, 0);
-	if (ti >= 0) {
-		rc = bf_buf_adds(&b, "SELECT \"id\", \"rowhash\" FROM ");
-		rc = rc ? rc : store_add_ident(&b, schema_tables[ti].name);
-		rc = rc ? rc : bf_buf_adds(&b, " WHERE \"owner\" = ?1 ORDER BY "
-					      "\"id\"");
-	} else {
-		rc = bf_buf_adds(&b, "SELECT id, rowhash FROM foreign_row "
-				     "WHERE owner = ?1 AND tbl = ?2 ORDER BY "
-				     "id");
-	}
-	if ((rc = prepare_built(s, &b, rc, &st, err)) != 0)
-		goto out;
-	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-	if (ti < 0)
-		sqlite3_bind_text(st, 2, table, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-
-		if (!id || sqlite3_column_bytes(st, 1) != CS_ROWHASH_LEN)
-			continue; /* not written by apply; verify reports it */
-		rc = cb(ctx, id, (size_t)sqlite3_column_bytes(st, 0),
-			sqlite3_column_blob(st, 1));
-		if (rc)
-			goto out;
-	}
-	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "reading owned rows");
-out:
-	sqlite3_finalize(st);
-	bf_buf_free(&b);
-	return rc;
-}
-
-int store_owned_values(struct store *s, const char *table,
-		       const char *field, const char *owner,
-		       store_value_cb cb, void *ctx, struct bf_err *err)
-{
-	int ti = store_table_index(table, strlen(table));
-	sqlite3_stmt *st = NULL;
-	struct bf_buf b;
-	int rc;
-
-	if (ti < 0 || schema_field_index(&schema_tables[ti], field,
-					 strlen(field)) < 0)
-		return bf_errf(err, BF_EINVAL, "%s.%s: not a field", table,
-			       field);
-	bf_buf_init(&b, 0);
-	rc = bf_buf_adds(&b, "SELECT \"id\", ");
-	rc = rc ? rc : store_add_ident(&b, field);
-	rc = rc ? rc : bf_buf_adds(&b, " FROM ");
-	rc = rc ? rc : store_add_ident(&b, table);
-	rc = rc ? rc : bf_buf_adds(&b, " WHERE \"owner\" = ?1 AND ");
-	rc = rc ? rc : store_add_ident(&b, field);
-	rc = rc ? rc : bf_buf_adds(&b, " IS NOT NULL");
-	if ((rc = prepare_built(s, &b, rc, &st, err)) != 0)
-		goto out;
-	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		const char *v = (const char *)sqlite3_column_text(st, 1);
-
-		if (!id || !v)
-			continue;
-		rc = cb(ctx, id, (size_t)sqlite3_column_bytes(st, 0), v,
-			(size_t)sqlite3_column_bytes(st, 1));
-		if (rc)
-			goto out;
-	}
-	rc = rc == SQLITE_DONE ? BF_OK : store_sql_fail(s, err, "reading owned rows");
-out:
-	sqlite3_finalize(st);
-	bf_buf_free(&b);
-	return rc;
-}
-
-int store_owned_row(struct store *s, const char *table, const char *owner,
-		    const char *id, size_t id_len, struct bf_buf *enc,
-		    struct bf_err *err)
-{
-	int ti = store_table_index(table, strlen(table));
-	sqlite3_stmt *st;
-	struct bf_buf b;
-	int rc;
-
-	if (ti < 0 || !s->tab)
-		return bf_errf(err, BF_EINVAL, "%s: not a table of this schema",
-			       table);
-	if (!s->tab[ti].get) {
-		bf_buf_init(&b, 0);
-		rc = bf_buf_adds(&b, "SELECT * FROM ");
-		rc = rc ? rc : store_add_ident(&b, table);
-		rc = rc ? rc : bf_buf_adds(&b, " WHERE \"owner\" = ?1 AND "
-					      "\"id\" = ?2");
-		rc = rc || !bf_buf_cstr(&b)
-			     ? bf_errf(err, BF_ENOMEM, "store: out of memory")
-			     : store_prep(s, &s->tab[ti].get,
-					  (const char *)b.p, err);
-		bf_buf_free(&b);
-		if (rc)
-			return rc;
-	}
-	st = s->tab[ti].get;
-	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, (int)id_len, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = store_stmt_rowenc(st, &schema_tables[ti], enc, err);
-	else if (rc == SQLITE_DONE)
-		rc = BF_ENOENT;
-	else
-		rc = store_sql_fail(s, err, "reading a row");
-	sqlite3_reset(st);
-	return rc;
 }

@@ -1,8 +1,9 @@
 /*
  * store_int: what the store's modules share and nothing else sees: the
  * store handle's insides and the SQL helpers (store.c), the layout and
- * its migrations (storeschema.c), row encodings rebuilt from columns
- * (storerows.c) and the self-check (storeverify.c).
+ * its migrations (storeschema.c), the log and vector read
+ * (storelog.c), local-only and owned rows (storelocal.c), row encodings
+ * rebuilt from columns (storerows.c) and the self-check (storeverify.c).
  */
 #ifndef BIOFED_STORE_INT_H
 #define BIOFED_STORE_INT_H
@@ -66,6 +67,10 @@ int store_exec(struct store *s, const char *sql, struct bf_err *err);
 /* Prepares *st once; later calls reuse it. */
 int store_prep(struct store *s, sqlite3_stmt **st, const char *sql,
 	       struct bf_err *err);
+/* store_prep for SQL text built in b; rc is the first failure of building
+ * it (then BF_ENOMEM). */
+int store_prep_buf(struct store *s, sqlite3_stmt **st, struct bf_buf *b,
+		   int rc, struct bf_err *err);
 /* Steps a statement that returns no rows, and resets it. */
 int store_step_done(struct store *s, sqlite3_stmt *st, struct bf_err *err);
 /* What a loop of sqlite3_step ended with (rc): BF_OK at SQLITE_DONE, else
@@ -74,6 +79,13 @@ int store_walk_end(struct store *s, int rc, struct bf_err *err,
 		   const char *what);
 int store_tx_begin(struct store *s, struct bf_err *err);
 int store_tx_commit(struct store *s, struct bf_err *err);
+/* A read statement prepared once (*cache) and stepped through while a
+ * callback runs: should the callback read the same way again (*busy), it
+ * gets a statement of its own.  store_give_back resets the cached one or
+ * finalizes the extra one. */
+int store_borrow(struct store *s, sqlite3_stmt **cache, int *busy,
+		 const char *sql, sqlite3_stmt **st, struct bf_err *err);
+void store_give_back(sqlite3_stmt *st, sqlite3_stmt *cache, int *busy);
 /* memcmp order, a proper prefix first: the order of names in a row. */
 int store_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* The schema's word for a field type ("text", "integer"...). */
@@ -92,6 +104,27 @@ int store_search_table(const char *name);
  * change), then after: doc ids of gone rows out, doc ids for new rows,
  * entries of the rows as they are. */
 int store_search_sql(struct bf_buf *b, const struct sch_table *t, int step);
+
+/* An origin's cursor in the version vector. */
+struct store_cursor {
+	uint64_t seq;
+	uint8_t hash[CS_HASH_LEN];
+	uint64_t forked_at; /* 0 unless a fork was proven at that seq */
+};
+/* The vector's cursor of origin, all zero when it has none (storelog.c). */
+int store_read_cursor(struct store *s, const char *origin,
+		      struct store_cursor *h, struct bf_err *err);
+
+/* Writes row r of schema table ti for origin, as store_apply does: known
+ * fields into their columns, the others into `extra`.  cs_schema: the
+ * schema version the row was written under; hash: its row hash when the
+ * caller has it, else NULL (computed here). */
+int store_upsert_row(struct store *s, size_t ti, const char *origin,
+		     int cs_schema, const struct cs_row *r,
+		     const uint8_t *hash, struct bf_err *err);
+/* Deletes origin's row r->id of schema table ti. */
+int store_delete_row(struct store *s, size_t ti, const char *origin,
+		     const struct cs_row *r, struct bf_err *err);
 
 /* Brings the database at path to this build's layout (storeschema.c);
  * read-only handles only check that it is initialised. */

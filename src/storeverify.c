@@ -220,15 +220,8 @@ static int verify_table(struct verify *v, const struct sch_table *t,
 	rc = rc ? rc : bf_buf_adds(&sql, " FROM ");
 	rc = rc ? rc : store_add_ident(&sql, t->name);
 	rc = rc ? rc : bf_buf_adds(&sql, " ORDER BY \"owner\", \"id\"");
-	if (rc || !bf_buf_cstr(&sql)) {
-		rc = bf_errf(err, BF_ENOMEM, "store: out of memory");
+	if ((rc = store_prep_buf(s, &st, &sql, rc, err)) != 0)
 		goto out;
-	}
-	if (sqlite3_prepare_v2(s->db, (const char *)sql.p, -1, &st, NULL) !=
-	    SQLITE_OK) {
-		rc = store_sql_fail(s, err, "verify");
-		goto out;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *owner = (const char *)sqlite3_column_text(st, 0);
 		const char *id = (const char *)sqlite3_column_text(st, 1);
