@@ -22,6 +22,17 @@
  *   6. rows, log entry and cursor commit in one transaction.
  *
  * store knows no network.  A store handle is used by one thread.
+ *
+ * The module's files (store_int.h is what they share):
+ *   store.c        open, close, durability, coordinator key, SQL helpers
+ *   storeschema.c  the layout derived from schema.h, and migrations
+ *   storeapply.c   store_apply: the rules above, rows, log entry, forks
+ *   storekeys.c    the roster's keys: store_origin_key, roster-row checks
+ *   storesearch.c  the full-text index kept current by store_apply
+ *   storelog.c     the log and the vector read: heads, walks, marks
+ *   storelocal.c   local-only rows and the owned-row reads of publish
+ *   storerows.c    store_stmt_rowenc: row encodings rebuilt from columns
+ *   storeverify.c  store_verify and the digest of the replicated state
  */
 #ifndef BIOFED_STORE_H
 #define BIOFED_STORE_H

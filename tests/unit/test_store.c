@@ -24,6 +24,7 @@
 #include "schema.h"
 #include "store.h"
 
+#include "store_int.h"
 #include "storefx.h"
 
 /* ---------------------------------------------------------------------- */
@@ -823,6 +824,67 @@ static void test_verify_digest(void **state)
 	store_close(s2);
 }
 
+/* What verify reports of rows written behind apply's back names their
+ * keys as the database holds them, escaped: a report line is one line. */
+static void test_verify_escapes(void **state)
+{
+	struct fx *f = *state;
+	struct seen rep = {0};
+
+	assert_int_equal(sqlite3_exec(store_db(f->s),
+				      "INSERT INTO foreign_row(tbl, owner, id, "
+				      "rowhash, fields) VALUES('zz', "
+				      "'m' || char(10) || '\"', 'r\\', x'00', "
+				      "x'00')",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(verify_problems(f->s, NULL, NULL, &rep), 1);
+	assert_string_equal(rep.what[0],
+			    "foreign row zz/m\\x0a\\x22/r\\x5c: row hash is not "
+			    "16 bytes");
+}
+
+/* A roster row's former keys (old_keys): the key whose range holds seq;
+ * items that are not exactly HEX:FROM:UNTIL (lowercase hex, FROM >= 1,
+ * UNTIL >= FROM, at most 18 digits) are passed over. */
+static void test_old_key(void **state)
+{
+	uint8_t a[CS_KEY_LEN], b[CS_KEY_LEN], k[CS_KEY_LEN];
+	char ha[2 * CS_KEY_LEN + 1], hb[2 * CS_KEY_LEN + 1];
+	char up[2 * CS_KEY_LEN + 1], json[1024];
+
+	memset(a, 0xa1, sizeof(a));
+	memset(b, 0x0b, sizeof(b));
+	bf_hex(a, CS_KEY_LEN, ha);
+	bf_hex(b, CS_KEY_LEN, hb);
+	for (size_t i = 0; i <= 2 * CS_KEY_LEN; i++)
+		up[i] = ha[i] >= 'a' && ha[i] <= 'f' ? (char)(ha[i] - 32)
+						    : ha[i];
+	snprintf(json, sizeof(json),
+		 "[\"%s:1:4\", \"junk\", 7, \"%s:9:9:1\", \"%s:5:8\", "
+		 "\"%s:20:30\", \"%s:0:40\", \"%s:42:41\", "
+		 "\"%s:50:1000000000000000000\", \"%s:60\"]",
+		 ha, ha, hb, up, hb, hb, hb, hb);
+	for (uint64_t seq = 1; seq <= 8; seq++) {
+		memset(k, 0, sizeof(k));
+		assert_int_equal(store_old_key(json, strlen(json), seq, k),
+				 BF_OK);
+		assert_memory_equal(k, seq <= 4 ? a : b, CS_KEY_LEN);
+	}
+	/* in no range, or only in items that do not parse */
+	memset(k, 0, sizeof(k));
+	for (uint64_t seq = 0; seq <= 61; seq++)
+		if (seq == 0 || seq >= 9)
+			assert_int_equal(store_old_key(json, strlen(json), seq,
+						       k),
+					 BF_ENOENT);
+	assert_true(k[0] == 0 && !memcmp(k, k + 1, CS_KEY_LEN - 1));
+	/* not a JSON array */
+	assert_int_equal(store_old_key("{}", 2, 1, k), BF_ENOENT);
+	assert_int_equal(store_old_key("[", 1, 1, k), BF_ENOENT);
+	assert_int_equal(store_old_key("", 0, 1, k), BF_ENOENT);
+}
+
 static void test_open_modes(void **state)
 {
 	struct fx *f = *state;
@@ -901,6 +963,8 @@ int main(void)
 		cmocka_unit_test(test_stmt_rowenc_types),
 		T(test_foreign_and_delete),
 		T(test_verify_digest),
+		T(test_verify_escapes),
+		cmocka_unit_test(test_old_key),
 		T(test_open_modes),
 #undef T
 	};
