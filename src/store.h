@@ -233,4 +233,28 @@ int store_members(struct store *s, store_member_cb cb, void *ctx,
 int store_member_count(struct store *s, int with_cert, const char *except,
 		       uint64_t *n, struct bf_err *err);
 
+/* ---------------------------------------------------------------------- */
+/* A node's samples (storesamples.c)                                       */
+
+/* What the derivation of collection facts reads of a sample row (local
+ * table sample, samples.h).  p is NULL where the row has no value. */
+struct store_sample {
+	struct cs_str id, collection, sex, age_unit, material_type, diagnosis,
+		status, donor_id;
+	int has_age; /* age is set */
+	int64_t age;
+};
+
+/* Calls cb for every sample owned by owner, in no set order (one pass
+ * over the table, no sort).  The sample's text is valid during the
+ * callback only.  A non-zero return from cb stops the walk and is
+ * returned. */
+typedef int (*store_sample_cb)(void *ctx, const struct store_sample *smp);
+int store_sample_scan(struct store *s, const char *owner,
+		      store_sample_cb cb, void *ctx, struct bf_err *err);
+
+/* *n: how many samples owner has. */
+int store_sample_count(struct store *s, const char *owner, uint64_t *n,
+		       struct bf_err *err);
+
 #endif

@@ -1,6 +1,7 @@
 /*
  * Unit tests of the store's readers of the roster (storemembers.c): one
- * member, all of them, and the counts the daemon reports.
+ * member, all of them, and the counts the daemon reports; and of the
+ * readers of a node's samples (storesamples.c).
  */
 #include "storefx.h"
 
@@ -199,6 +200,147 @@ static void test_member_count(void **state)
 	assert_int_equal(count(f->s, 0, "nobody"), 2);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Samples                                                                  */
+
+/* Writes owner's samples as an import would: full (every field the scan
+ * reads) or only the required ones. */
+static void write_samples(struct store *s, const char *owner,
+			  const char *const *ids, size_t n, int full)
+{
+	const struct fv all[] = {
+		TXT("collection", "coll-1"),
+		TXT("sex", "FEMALE"),
+		INT("age", 42),
+		TXT("age_unit", "YEAR"),
+		TXT("material_type", "SERUM"),
+		TXT("diagnosis", "C50"),
+		TXT("status", "available"),
+		TXT("donor_id", "D-1"),
+		REAL("quantity", 1.5), /* not read by the scan */
+	};
+	const struct fv few[] = {
+		TXT("collection", "coll-2"),
+		TXT("material_type", "DNA"),
+	};
+	struct cs_row_in rows[4];
+	struct bf_buf enc[4];
+	struct bf_err err;
+
+	assert_true(n <= 4);
+	for (size_t i = 0; i < n; i++) {
+		bf_buf_init(&enc[i], 0);
+		if (full)
+			encode_row(&enc[i], all, NF(all));
+		else
+			encode_row(&enc[i], few, NF(few));
+		rows[i] = (struct cs_row_in){CS_UPSERT, "sample", ids[i],
+					     enc[i].p, enc[i].len, NULL};
+	}
+	if (store_write_local(s, owner, rows, NULL, n, &err) != 0)
+		fail_msg("store_write_local: %s", err.msg);
+	for (size_t i = 0; i < n; i++)
+		bf_buf_free(&enc[i]);
+}
+
+struct seen {
+	size_t n, full, bare;
+	size_t stop_at; /* 0: never */
+};
+
+static int str_is(const struct cs_str *v, const char *want)
+{
+	return v->p && v->len == strlen(want) && !memcmp(v->p, want, v->len);
+}
+
+static int sample_cb(void *ctx, const struct store_sample *v)
+{
+	struct seen *w = ctx;
+
+	w->n++;
+	assert_non_null(v->id.p);
+	assert_true(v->id.len == 2 && v->id.p[0] == 'S');
+	if (str_is(&v->collection, "coll-1")) {
+		assert_true(str_is(&v->sex, "FEMALE"));
+		assert_true(v->has_age);
+		assert_int_equal(v->age, 42);
+		assert_true(str_is(&v->age_unit, "YEAR"));
+		assert_true(str_is(&v->material_type, "SERUM"));
+		assert_true(str_is(&v->diagnosis, "C50"));
+		assert_true(str_is(&v->status, "available"));
+		assert_true(str_is(&v->donor_id, "D-1"));
+		w->full++;
+	} else {
+		/* what the row does not have: p NULL, length 0 */
+		assert_true(str_is(&v->collection, "coll-2"));
+		assert_true(str_is(&v->material_type, "DNA"));
+		assert_null(v->sex.p);
+		assert_int_equal(v->sex.len, 0);
+		assert_false(v->has_age);
+		assert_null(v->age_unit.p);
+		assert_null(v->diagnosis.p);
+		assert_null(v->status.p);
+		assert_null(v->donor_id.p);
+		w->bare++;
+	}
+	return w->stop_at && w->n == w->stop_at ? 7 : 0;
+}
+
+static uint64_t sample_count(struct store *s, const char *owner)
+{
+	struct bf_err err;
+	uint64_t n = 99;
+
+	if (store_sample_count(s, owner, &n, &err) != 0)
+		fail_msg("store_sample_count: %s", err.msg);
+	return n;
+}
+
+static void test_samples(void **state)
+{
+	struct fx *f = *state;
+	static const char *const full[] = {"S1", "S2", "S3"};
+	static const char *const bare[] = {"S4"};
+	static const char *const other[] = {"S1", "S9"};
+	struct seen w = {0};
+	struct store *ro;
+	struct bf_err err;
+
+	assert_int_equal(sample_count(f->s, "m1"), 0);
+	assert_int_equal(store_sample_scan(f->s, "m1", sample_cb, &w, &err), 0);
+	assert_int_equal(w.n, 0);
+
+	write_samples(f->s, "m1", full, NF(full), 1);
+	write_samples(f->s, "m1", bare, NF(bare), 0);
+	write_samples(f->s, "m2", other, NF(other), 1);
+	assert_int_equal(sample_count(f->s, "m1"), 4);
+	assert_int_equal(sample_count(f->s, "m2"), 2);
+	assert_int_equal(sample_count(f->s, "m3"), 0);
+
+	/* only the owner's samples */
+	assert_int_equal(store_sample_scan(f->s, "m1", sample_cb, &w, &err), 0);
+	assert_int_equal(w.n, 4);
+	assert_int_equal(w.full, 3);
+	assert_int_equal(w.bare, 1);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_sample_scan(f->s, "m2", sample_cb, &w, &err), 0);
+	assert_int_equal(w.n, 2);
+
+	/* a callback's non-zero return stops the scan and is returned */
+	memset(&w, 0, sizeof(w));
+	w.stop_at = 2;
+	assert_int_equal(store_sample_scan(f->s, "m1", sample_cb, &w, &err), 7);
+	assert_int_equal(w.n, 2);
+
+	/* read-only handles read the same */
+	ro = open_store(f->path, STORE_RDONLY);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_sample_scan(ro, "m1", sample_cb, &w, &err), 0);
+	assert_int_equal(w.n, 4);
+	assert_int_equal(sample_count(ro, "m1"), 4);
+	store_close(ro);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +348,7 @@ int main(void)
 		T(test_member_one),
 		T(test_member_walk),
 		T(test_member_count),
+		T(test_samples),
 #undef T
 	};
 
