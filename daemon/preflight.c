@@ -13,7 +13,6 @@
 #include <netdb.h>
 #include <nng/nng.h>
 #include <nng/supplemental/tls/tls.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +24,6 @@
 
 #include "control.h"
 #include "daemon.h"
-#include "schema.h"
 
 struct preflight {
 	const char *dir;
@@ -277,22 +275,14 @@ out:
 /* The roster's certificate for slug, as a fingerprint; 0 when found. */
 static int roster_cert(struct store *s, const char *slug, char fp[65])
 {
-	sqlite3_stmt *st;
+	struct store_member m = {0};
 	struct bf_err err;
 	int rc = -1;
 
-	if (sqlite3_prepare_v2(store_db(s),
-			       "SELECT tls_cert FROM institution WHERE owner = "
-			       "?1 AND id = ?2 AND tls_cert IS NOT NULL",
-			       -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		rc = tls_cert_fingerprint(
-			(const char *)sqlite3_column_text(st, 0),
-			(size_t)sqlite3_column_bytes(st, 0), fp, &err);
-	sqlite3_finalize(st);
+	if (store_member(s, slug, &m, &err) == 0 && m.tls_cert)
+		rc = tls_cert_fingerprint(m.tls_cert, strlen(m.tls_cert), fp,
+					  &err);
+	store_member_free(&m);
 	return rc;
 }
 
@@ -300,20 +290,10 @@ static int roster_cert(struct store *s, const char *slug, char fp[65])
  * and nobody before there is one. */
 static long roster_cert_count(struct store *s)
 {
-	sqlite3_stmt *st;
-	long n = -1;
+	struct bf_err err;
+	uint64_t n;
 
-	if (sqlite3_prepare_v2(store_db(s),
-			       "SELECT count(*) FROM institution WHERE owner = "
-			       "?1 AND tls_cert IS NOT NULL AND revoked_from IS "
-			       "NULL",
-			       -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = (long)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return store_member_count(s, 1, NULL, &n, &err) ? -1 : (long)n;
 }
 
 /* The keys against what the roster says of this node: peers check the

@@ -6,13 +6,11 @@
  * and the metrics endpoint.  src/health.c turns it into a verdict.
  */
 #include <jansson.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "fetch.h"
-#include "schema.h"
 
 const char *status_peer_state(const struct peer *p, uint64_t now,
 			      uint64_t *since_ms)
@@ -39,25 +37,13 @@ static const char *listen_url(const struct daemon *d)
  * certificate the roster holds (whom the listener can accept). */
 static int64_t roster_count(struct daemon *d, int with_cert)
 {
-	sqlite3_stmt *st;
-	int64_t n = 0;
+	struct bf_err err;
+	uint64_t n;
 
-	if (sqlite3_prepare_v2(store_db(d->node.store),
-			       with_cert ? "SELECT count(*) FROM institution "
-					   "WHERE owner = ?1 AND revoked_from "
-					   "IS NULL AND tls_cert IS NOT NULL"
-					 : "SELECT count(*) FROM institution "
-					   "WHERE owner = ?1 AND revoked_from "
-					   "IS NULL AND id <> ?2",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (store_member_count(d->node.store, with_cert,
+			       with_cert ? NULL : d->node.cfg.slug, &n, &err))
 		return 0;
-	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
-	if (!with_cert)
-		sqlite3_bind_text(st, 2, d->node.cfg.slug, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return (int64_t)n;
 }
 
 const char *status_listener(struct daemon *d)

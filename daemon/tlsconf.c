@@ -11,38 +11,42 @@
  */
 #include <nng/nng.h>
 #include <nng/supplemental/tls/tls.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
-#include "schema.h"
 
-/* The PEM certificates of current (not revoked) members, concatenated. */
+struct certs {
+	struct bf_buf *out;
+	size_t n;
+};
+
+static int add_cert(void *ctx, const struct store_member *m)
+{
+	struct certs *c = ctx;
+	int rc;
+
+	if (m->revoked_from || !m->tls_cert ||
+	    !strstr(m->tls_cert, "BEGIN CERTIFICATE"))
+		return 0;
+	rc = bf_buf_adds(c->out, m->tls_cert);
+	if (!rc && c->out->len && c->out->p[c->out->len - 1] != '\n')
+		rc = bf_buf_addc(c->out, '\n');
+	c->n++;
+	return rc;
+}
+
+/* The PEM certificates of current (not revoked) members, concatenated
+ * in slug order. */
 static int roster_certs(struct daemon *d, struct bf_buf *out, size_t *n)
 {
-	sqlite3_stmt *st;
-	int rc = 0;
+	struct certs c = {out, 0};
+	struct bf_err err;
+	int rc;
 
-	*n = 0;
-	if (sqlite3_prepare_v2(store_db(d->node.store),
-			       "SELECT tls_cert FROM institution WHERE owner = "
-			       "?1 AND tls_cert IS NOT NULL AND revoked_from IS "
-			       "NULL ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK)
-		return BF_EIO;
-	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW && !rc) {
-		const char *pem = (const char *)sqlite3_column_text(st, 0);
-		if (!pem || !strstr(pem, "BEGIN CERTIFICATE"))
-			continue;
-		rc = bf_buf_adds(out, pem);
-		if (!rc && out->len && out->p[out->len - 1] != '\n')
-			rc = bf_buf_addc(out, '\n');
-		(*n)++;
-	}
-	sqlite3_finalize(st);
+	rc = store_members(d->node.store, add_cert, &c, &err);
+	*n = c.n;
 	return rc;
 }
 

@@ -11,8 +11,8 @@
 #include "cli.h"
 #include "query.h"
 #include "schema.h"
-#include "search.h"
-#include "sqlguard.h"
+#include "qsearch.h"
+#include "qsql.h"
 
 static int parse_limit(struct cli *c, const char *v, int64_t *out)
 {
@@ -127,8 +127,8 @@ int cmd_search(struct cli *c, int argc, char **argv)
 		bf_buf_free(&text);
 		return rc;
 	}
-	rc = search_run(store_db(n.store), (const char *)text.p, table, limit,
-			withdrawn, o, &err);
+	rc = qsearch_run(store_db(n.store), (const char *)text.p, table,
+			 limit, withdrawn, o, &err);
 	bf_buf_free(&text);
 	return finish(c, &n, o, rc, &err, "search");
 }
@@ -282,9 +282,9 @@ int cmd_sql(struct cli *c, int argc, char **argv)
 		return rc;
 	if (cli_open(c, &n, NODE_RDONLY))
 		return 1;
-	rc = sqlguard_run(store_db(n.store), argv[optind],
-			  timeout > INT64_MAX ? INT64_MAX : (int64_t)timeout,
-			  fmt, stdout, &err);
+	rc = qsql_run(store_db(n.store), argv[optind],
+		      timeout > INT64_MAX ? INT64_MAX : (int64_t)timeout, fmt,
+		      stdout, &err);
 	node_close(&n);
 	return rc ? cli_fail("%s", err.msg) : 0;
 }

@@ -1,6 +1,6 @@
 /*
  * qbuild: SQL text built with bound parameters, for the read-only
- * questions (query.c, search.c, disease.c's callers).
+ * questions (query.c, qsearch.c, disease.c's callers).
  *
  * A builder holds the SQL text and the values bound to its placeholders.
  * Its error is sticky: the first failure is kept in rc (and err) and

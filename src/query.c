@@ -3,7 +3,7 @@
  * counted: which table, columns and filters each has, the SQL skeleton
  * of a listing and of --count-by, and the finest-level rule of facts.
  * The filters' clauses are qfilter.c's; the full-text search is
- * search.c's, the SQL console sqlguard.c's.
+ * qsearch.c's, the SQL console qsql.c's.
  */
 #include "query.h"
 

@@ -4,61 +4,28 @@
 #include "roster.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "publish.h"
 #include "schema.h"
 
+/* The member as the roster has it; found 0: a new one (row all zero). */
 struct member {
-	char sign_key[65];
-	int64_t key_from;
-	int64_t revoked_from;
-	char *old_keys; /* JSON array text, or NULL */
-	uint8_t rowhash[CS_ROWHASH_LEN];
+	struct store_member row;
 	int found;
 };
 
 static int load_member(struct node *n, const char *slug, struct member *m,
 		       struct bf_err *err)
 {
-	sqlite3_stmt *st = NULL;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	rc = sqlite3_prepare_v2(store_db(n->store),
-				"SELECT sign_key, key_from, revoked_from, "
-				"old_keys, rowhash FROM institution "
-				"WHERE owner = ?1 AND id = ?2",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return bf_errf(err, BF_EIO, "roster: %s",
-			       sqlite3_errmsg(store_db(n->store)));
-	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *k = sqlite3_column_text(st, 0);
-		m->found = 1;
-		snprintf(m->sign_key, sizeof(m->sign_key), "%s",
-			 k ? (const char *)k : "");
-		m->key_from = sqlite3_column_int64(st, 1);
-		m->revoked_from = sqlite3_column_int64(st, 2);
-		if (sqlite3_column_type(st, 3) == SQLITE_TEXT)
-			m->old_keys =
-				strdup((const char *)sqlite3_column_text(st, 3));
-		if (sqlite3_column_bytes(st, 4) == CS_ROWHASH_LEN)
-			memcpy(m->rowhash, sqlite3_column_blob(st, 4),
-			       CS_ROWHASH_LEN);
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		rc = bf_errf(err, BF_EIO, "roster: %s",
-			     sqlite3_errmsg(store_db(n->store)));
-	}
-	sqlite3_finalize(st);
+	rc = store_member(n->store, slug, &m->row, err);
+	if (rc == BF_ENOENT)
+		return 0;
+	m->found = rc == 0;
 	return rc;
 }
 
@@ -142,7 +109,7 @@ static int commit_row(struct node *n, const char *slug, struct fb *b,
 		goto out;
 	}
 	cs_rowhash(enc.p, enc.len, h);
-	*changed = !old->found || memcmp(h, old->rowhash, sizeof(h)) != 0;
+	*changed = !old->found || memcmp(h, old->row.rowhash, sizeof(h)) != 0;
 	if (!*changed)
 		goto out;
 	rc = load_coordinator_key(n, &ck, err);
@@ -165,7 +132,7 @@ static const char *jstr(json_t *o, const char *k)
 }
 
 /* old_keys keeps its items; a rotated key is appended as HEX:FROM:UNTIL. */
-static int add_old_keys(struct fb *b, const struct member *m,
+static int add_old_keys(struct fb *b, const struct store_member *m,
 			const char *extra_item)
 {
 	json_t *arr = m->old_keys ? json_loads(m->old_keys, 0, NULL) : NULL;
@@ -214,6 +181,7 @@ int roster_add(struct node *n, const char *identity_path, int64_t key_from,
 	json_error_t je;
 	struct member m = {0};
 	struct fb b;
+	const char *old_key;
 	const char *slug, *key, *fields[] = {"name", "country", "region",
 					     "endpoint", "tls_cert"};
 	char item[128], msg[256];
@@ -261,8 +229,9 @@ int roster_add(struct node *n, const char *identity_path, int64_t key_from,
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		fb_text(&b, fields[i], jstr(id, fields[i]));
 	fb_text(&b, "sign_key", key);
-	if (m.found && strcmp(m.sign_key, key) != 0) {
-		int64_t prev_from = m.key_from > 0 ? m.key_from : 1;
+	old_key = m.row.sign_key ? m.row.sign_key : "";
+	if (m.found && strcmp(old_key, key) != 0) {
+		int64_t prev_from = m.row.key_from > 0 ? m.row.key_from : 1;
 		if (key_from <= prev_from) {
 			rc = bf_errf(err, BF_EINVAL,
 				     "%s: %s has a new signing key; say from "
@@ -271,21 +240,21 @@ int roster_add(struct node *n, const char *identity_path, int64_t key_from,
 				     identity_path, slug, (long long)prev_from);
 			goto out;
 		}
-		snprintf(item, sizeof(item), "%s:%lld:%lld", m.sign_key,
+		snprintf(item, sizeof(item), "%s:%lld:%lld", old_key,
 			 (long long)prev_from, (long long)(key_from - 1));
 		fb_int(&b, "key_from", key_from);
-		rc = add_old_keys(&b, &m, item);
+		rc = add_old_keys(&b, &m.row, item);
 	} else {
-		fb_int(&b, "key_from", m.found ? m.key_from : 0);
-		rc = m.found ? add_old_keys(&b, &m, NULL) : 0;
+		fb_int(&b, "key_from", m.row.key_from);
+		rc = m.found ? add_old_keys(&b, &m.row, NULL) : 0;
 	}
 	if (rc)
 		goto out;
-	fb_int(&b, "revoked_from", m.revoked_from);
+	fb_int(&b, "revoked_from", m.row.revoked_from);
 	rc = commit_row(n, slug, &b, &m, changed, err);
 out:
 	fb_free(&b);
-	free(m.old_keys);
+	store_member_free(&m.row);
 	json_decref(id);
 	free(text);
 	return rc;
@@ -294,21 +263,14 @@ out:
 int roster_revoke(struct node *n, const char *slug, int64_t from_seq,
 		  uint64_t *effective, struct bf_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	struct member m;
+	struct member m = {.found = 1};
 	struct fb b;
 	int rc, changed;
-	const char *cols[] = {"city",   "country",  "endpoint", "name",
-			      "region", "sign_key", "tls_cert"};
 
 	memset(&b, 0, sizeof(b));
-	rc = load_member(n, slug, &m, err);
+	rc = store_member(n->store, slug, &m.row, err);
 	if (rc)
 		return rc;
-	if (!m.found) {
-		rc = bf_errf(err, BF_ENOENT, "%s is not in the roster", slug);
-		goto out;
-	}
 	if (from_seq <= 0) {
 		uint64_t head;
 		uint8_t h[CS_HASH_LEN];
@@ -317,100 +279,88 @@ int roster_revoke(struct node *n, const char *slug, int64_t from_seq,
 			goto out;
 		from_seq = (int64_t)head + 1;
 	}
-	/* the other columns are carried over as they are */
-	rc = sqlite3_prepare_v2(store_db(n->store),
-				"SELECT city, country, endpoint, name, region, "
-				"sign_key, tls_cert FROM institution "
-				"WHERE owner = ?1 AND id = ?2",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		rc = bf_errf(err, BF_EIO, "roster: %s",
-			     sqlite3_errmsg(store_db(n->store)));
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = bf_errf(err, BF_EIO, "roster: cannot read %s", slug);
-		goto out;
-	}
-	for (int i = 0; i < 7; i++)
-		fb_text(&b, cols[i], (const char *)sqlite3_column_text(st, i));
-	fb_int(&b, "key_from", m.key_from);
-	rc = add_old_keys(&b, &m, NULL);
+	/* the other columns are carried over as they are (fb_text leaves
+	 * out those the row does not have) */
+	fb_text(&b, "city", m.row.city);
+	fb_text(&b, "country", m.row.country);
+	fb_text(&b, "endpoint", m.row.endpoint);
+	fb_text(&b, "name", m.row.name);
+	fb_text(&b, "region", m.row.region);
+	fb_text(&b, "sign_key", m.row.sign_key);
+	fb_text(&b, "tls_cert", m.row.tls_cert);
+	fb_int(&b, "key_from", m.row.key_from);
+	rc = add_old_keys(&b, &m.row, NULL);
 	if (rc)
 		goto out;
 	fb_int(&b, "revoked_from", from_seq);
 	rc = commit_row(n, slug, &b, &m, &changed, err);
 	*effective = (uint64_t)from_seq;
 out:
-	sqlite3_finalize(st);
 	fb_free(&b);
-	free(m.old_keys);
+	store_member_free(&m.row);
 	return rc;
+}
+
+struct print_ctx {
+	struct node *n;
+	FILE *out;
+	json_t *arr; /* NULL: a table */
+	struct bf_err *err;
+};
+
+static int print_member(void *vctx, const struct store_member *m)
+{
+	struct print_ctx *p = vctx;
+	const char *key = m->sign_key ? m->sign_key : "";
+	char status[40];
+	uint8_t h[CS_HASH_LEN];
+	uint64_t seq;
+	int rc;
+
+	/* the member's head: how far this replica has its change sets */
+	if ((rc = store_head(p->n->store, m->slug, &seq, h, p->err)) != 0)
+		return rc;
+	if (m->revoked_from)
+		snprintf(status, sizeof(status), "revoked@%lld",
+			 (long long)m->revoked_from);
+	else
+		snprintf(status, sizeof(status), "member");
+	if (p->arr) {
+		json_t *o = json_pack(
+			"{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "slug",
+			m->slug, "name", m->name ? m->name : "", "country",
+			m->country ? m->country : "", "region",
+			m->region ? m->region : "", "endpoint",
+			m->endpoint ? m->endpoint : "", "sign_key", key,
+			"key_from", (json_int_t)(m->key_from ? m->key_from : 1),
+			"status", status, "seq", (json_int_t)seq);
+		json_array_append_new(p->arr, o);
+	} else {
+		/* a member without an endpoint only dials out */
+		fprintf(p->out, "%-20s %-3s %.16s %-32s %-10s %s\n", m->slug,
+			m->country ? m->country : "", key,
+			m->endpoint && *m->endpoint ? m->endpoint
+						    : "(dials out)",
+			status, m->name ? m->name : "");
+	}
+	return 0;
 }
 
 int roster_print(struct node *n, FILE *out, int json, struct bf_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	json_t *arr = json ? json_array() : NULL;
+	struct print_ctx p = {n, out, json ? json_array() : NULL, err};
 	int rc;
 
-	rc = sqlite3_prepare_v2(
-		store_db(n->store),
-		"SELECT id, name, country, coalesce(region,''), "
-		"coalesce(endpoint,''), sign_key, coalesce(key_from,1), "
-		"revoked_from, (SELECT seq FROM vv WHERE origin = "
-		"institution.id) FROM institution WHERE owner = ?1 ORDER BY id",
-		-1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		json_decref(arr);
-		return bf_errf(err, BF_EIO, "roster: %s",
-			       sqlite3_errmsg(store_db(n->store)));
-	}
-	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
+	if (json && !p.arr)
+		return bf_errf(err, BF_ENOMEM, "roster: out of memory");
 	if (!json)
-		fprintf(out, "%-20s %-3s %-16s %-32s %-10s %s\n", "MEMBER", "CC",
-			"KEY", "ENDPOINT", "STATUS", "NAME");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *c[6];
-		char status[40];
-		for (int i = 0; i < 6; i++)
-			c[i] = (const char *)sqlite3_column_text(st, i);
-		if (sqlite3_column_type(st, 7) != SQLITE_NULL)
-			snprintf(status, sizeof(status), "revoked@%lld",
-				 (long long)sqlite3_column_int64(st, 7));
-		else
-			snprintf(status, sizeof(status), "member");
-		if (json) {
-			json_t *o = json_pack(
-				"{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I}",
-				"slug", c[0], "name", c[1] ? c[1] : "",
-				"country", c[2] ? c[2] : "", "region", c[3],
-				"endpoint", c[4], "sign_key", c[5] ? c[5] : "",
-				"key_from",
-				(json_int_t)sqlite3_column_int64(st, 6),
-				"status", status, "seq",
-				(json_int_t)sqlite3_column_int64(st, 8));
-			json_array_append_new(arr, o);
-		} else {
-			/* a member without an endpoint only dials out */
-			fprintf(out, "%-20s %-3s %.16s %-32s %-10s %s\n", c[0],
-				c[2] ? c[2] : "", c[5] ? c[5] : "",
-				c[4] && *c[4] ? c[4] : "(dials out)", status,
-				c[1] ? c[1] : "");
-		}
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		return bf_errf(err, BF_EIO, "roster: %s",
-			       sqlite3_errmsg(store_db(n->store)));
-	}
-	if (json) {
-		json_dumpf(arr, out, JSON_INDENT(2));
+		fprintf(out, "%-20s %-3s %-16s %-32s %-10s %s\n", "MEMBER",
+			"CC", "KEY", "ENDPOINT", "STATUS", "NAME");
+	rc = store_members(n->store, print_member, &p, err);
+	if (rc == 0 && json) {
+		json_dumpf(p.arr, out, JSON_INDENT(2));
 		fputc('\n', out);
-		json_decref(arr);
 	}
-	return 0;
+	json_decref(p.arr);
+	return rc;
 }

@@ -4,7 +4,6 @@
  */
 #include "samples.h"
 
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,14 +24,8 @@ static int idset_add(void *ctx, const char *id, size_t len,
 	char *copy;
 
 	(void)hash;
-	if (s->n == s->cap) {
-		size_t nc = s->cap ? s->cap * 2 : 64;
-		char **ni = realloc(s->ids, nc * sizeof(*ni));
-		if (!ni)
-			return BF_ENOMEM;
-		s->ids = ni;
-		s->cap = nc;
-	}
+	if (bf_grow(&s->ids, &s->cap, s->n + 1, sizeof(*s->ids), 64))
+		return BF_ENOMEM;
 	if (!(copy = malloc(len + 1)))
 		return BF_ENOMEM;
 	memcpy(copy, id, len);
@@ -41,31 +34,28 @@ static int idset_add(void *ctx, const char *id, size_t len,
 	return 0;
 }
 
+/* bf_bsearch's order: ids[i] against the id in key, bytes then length. */
+static int idset_cmp(const void *ctx, size_t i, const void *key)
+{
+	const struct idset *s = ctx;
+	const struct cs_str *k = key;
+	size_t il = strlen(s->ids[i]);
+	int c = memcmp(s->ids[i], k->p, il < k->len ? il : k->len);
+
+	return c ? c : (il > k->len) - (il < k->len);
+}
+
 static int idset_has(struct idset *s, const char *p, size_t len)
 {
-	size_t lo = 0, hi = s->n;
+	struct cs_str key = {p, len};
+	size_t pos;
 
-	if (s->hint < s->n && strlen(s->ids[s->hint]) == len &&
-	    !memcmp(s->ids[s->hint], p, len))
+	if (s->hint < s->n && !idset_cmp(s, s->hint, &key))
 		return 1;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const char *id = s->ids[mid];
-		size_t il = strlen(id);
-		int c = memcmp(id, p, il < len ? il : len);
-
-		if (!c)
-			c = (il > len) - (il < len);
-		if (!c) {
-			s->hint = mid;
-			return 1;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
+	if (!bf_bsearch(s->n, idset_cmp, s, &key, &pos))
+		return 0;
+	s->hint = pos;
+	return 1;
 }
 
 static void idset_free(struct idset *s)
@@ -212,14 +202,8 @@ static struct group *agg_group(struct agg *a, const uint8_t *key, size_t len)
 		    !memcmp(a->keys.p + g->key_off, key, len))
 			return g;
 	}
-	if (a->ng == a->capg) {
-		size_t nc = a->capg ? a->capg * 2 : 1024;
-		struct group *ng = realloc(a->g, nc * sizeof(*ng));
-		if (!ng)
-			return NULL;
-		a->g = ng;
-		a->capg = nc;
-	}
+	if (bf_grow(&a->g, &a->capg, a->ng + 1, sizeof(*a->g), 1024))
+		return NULL;
 	memset(&a->g[a->ng], 0, sizeof(a->g[0]));
 	a->g[a->ng].key_off = a->keys.len;
 	a->g[a->ng].key_len = len;
@@ -296,15 +280,8 @@ static size_t age_range(int64_t age, const struct cs_str *unit, char out[16])
 	return 5;
 }
 
-/* What the aggregation needs of one sample (p NULL: absent). */
-struct sample_vals {
-	struct cs_str coll, sex, unit, mat, dis, status, donor, id;
-	int has_age;
-	int64_t age;
-};
-
 /* Counts one sample into its group and the group's donors. */
-static int agg_add(struct agg *a, const struct sample_vals *v)
+static int agg_add(struct agg *a, const struct store_sample *v)
 {
 	char ar[16];
 	size_t arlen = 0, gi;
@@ -312,19 +289,20 @@ static int agg_add(struct agg *a, const struct sample_vals *v)
 	int e;
 
 	if (v->has_age)
-		arlen = age_range(v->age, &v->unit, ar);
+		arlen = age_range(v->age, &v->age_unit, ar);
 	bf_buf_reset(&a->scratch);
-	e = put_dim(&a->scratch, v->coll.p, v->coll.len);
+	e = put_dim(&a->scratch, v->collection.p, v->collection.len);
 	e = e ? e : put_dim(&a->scratch, v->sex.p, v->sex.len);
 	e = e ? e : put_dim(&a->scratch, arlen ? ar : NULL, arlen);
-	e = e ? e : put_dim(&a->scratch, v->mat.p, v->mat.len);
-	e = e ? e : put_dim(&a->scratch, v->dis.p, v->dis.len);
+	e = e ? e : put_dim(&a->scratch, v->material_type.p,
+			    v->material_type.len);
+	e = e ? e : put_dim(&a->scratch, v->diagnosis.p, v->diagnosis.len);
 	e = e ? e : put_dim(&a->scratch, v->status.p, v->status.len);
 	if (e || !(g = agg_group(a, a->scratch.p, a->scratch.len)))
 		return BF_ENOMEM;
 	g->samples++;
 	gi = (size_t)(g - a->g);
-	if ((e = agg_donor(a, gi, v->donor.p, v->donor.len, v->id.p,
+	if ((e = agg_donor(a, gi, v->donor_id.p, v->donor_id.len, v->id.p,
 			   v->id.len)) < 0)
 		return e;
 	a->g[gi].donors += e;
@@ -332,53 +310,31 @@ static int agg_add(struct agg *a, const struct sample_vals *v)
 	return 0;
 }
 
-static const char scan_sql[] =
-	"SELECT collection, sex, age, age_unit, material_type, diagnosis, "
-	"status, donor_id, id FROM sample WHERE owner = ?1";
+struct scan {
+	struct agg *a;
+	const struct publish_progress *progress;
+	size_t nrows;
+};
+
+static int scan_sample(void *ctx, const struct store_sample *v)
+{
+	struct scan *sc = ctx;
+
+	if (sc->progress && sc->nrows++ % PUBLISH_PROGRESS_ROWS == 0)
+		sc->progress->step(sc->progress->ctx, "counting samples",
+				   sc->nrows - 1, 0);
+	return agg_add(sc->a, v) ? BF_ENOMEM : 0;
+}
 
 /* One pass over the node's samples in the replica. */
-static int aggregate(sqlite3 *db, const char *owner, struct agg *a,
+static int aggregate(struct store *s, const char *owner, struct agg *a,
 		     const struct publish_progress *progress,
 		     struct bf_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	size_t nrows = 0;
-	int rc;
+	struct scan sc = {a, progress, 0};
+	int rc = store_sample_scan(s, owner, scan_sample, &sc, err);
 
-	if (sqlite3_prepare_v2(db, scan_sql, -1, &st, NULL) != SQLITE_OK) {
-		rc = bf_errf(err, BF_EIO, "deriving facts: %s",
-			     sqlite3_errmsg(db));
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct sample_vals v;
-		struct cs_str *col[9] = {&v.coll, &v.sex, NULL, &v.unit,
-					 &v.mat, &v.dis, &v.status, &v.donor,
-					 &v.id};
-
-		if (progress && nrows++ % PUBLISH_PROGRESS_ROWS == 0)
-			progress->step(progress->ctx, "counting samples",
-				       nrows - 1, 0);
-		for (int i = 0; i < 9; i++) {
-			if (!col[i])
-				continue;
-			col[i]->p = (const char *)sqlite3_column_text(st, i);
-			col[i]->len = (size_t)sqlite3_column_bytes(st, i);
-		}
-		v.has_age = sqlite3_column_type(st, 2) != SQLITE_NULL;
-		v.age = sqlite3_column_int64(st, 2);
-		if (agg_add(a, &v)) {
-			rc = bf_errf(err, BF_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	rc = rc == SQLITE_DONE ? 0
-			       : bf_errf(err, BF_EIO, "deriving facts: %s",
-					 sqlite3_errmsg(db));
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return rc == BF_ENOMEM ? bf_errf(err, rc, "out of memory") : rc;
 }
 
 struct derive {
@@ -513,7 +469,7 @@ int samples_derive(struct node *n, int dry_run, FILE *warnings,
 	d.n = n;
 	d.res = res;
 	agg_init(&d.a);
-	rc = aggregate(store_db(n->store), n->cfg.slug, &d.a, progress, err);
+	rc = aggregate(n->store, n->cfg.slug, &d.a, progress, err);
 	rc = rc ? rc : derive_publish(&d, dry_run, warnings, progress, err);
 	agg_free(&d.a);
 	return rc;
@@ -537,7 +493,7 @@ static int name_is(const struct cs_str *n, const char *s, size_t len)
 /* Picks the values the facts need out of a row's fields, in one pass:
  * this runs for every sample of the file. */
 static void sample_values(const struct cs_field *f, size_t n,
-			  struct sample_vals *v)
+			  struct store_sample *v)
 {
 	memset(v, 0, sizeof(*v));
 	for (size_t i = 0; i < n; i++) {
@@ -552,19 +508,19 @@ static void sample_values(const struct cs_field *f, size_t n,
 		if (f[i].v.type != CS_TEXT)
 			continue;
 		if (NAME_IS(nm, "collection"))
-			slot = &v->coll;
+			slot = &v->collection;
 		else if (NAME_IS(nm, "sex"))
 			slot = &v->sex;
 		else if (NAME_IS(nm, "age_unit"))
-			slot = &v->unit;
+			slot = &v->age_unit;
 		else if (NAME_IS(nm, "material_type"))
-			slot = &v->mat;
+			slot = &v->material_type;
 		else if (NAME_IS(nm, "diagnosis"))
-			slot = &v->dis;
+			slot = &v->diagnosis;
 		else if (NAME_IS(nm, "status"))
 			slot = &v->status;
 		else if (NAME_IS(nm, "donor_id"))
-			slot = &v->donor;
+			slot = &v->donor_id;
 		if (slot)
 			*slot = f[i].v.s;
 	}
@@ -579,18 +535,18 @@ static int check_sample(void *vctx, const struct rec *r, const char *id,
 			char *msg, size_t msglen)
 {
 	struct check_ctx *x = vctx;
-	struct sample_vals v;
+	struct store_sample v;
 
 	(void)r;
 	sample_values(f, n, &v);
-	if (!v.coll.p)
+	if (!v.collection.p)
 		return 0; /* required fields are publish's to report */
-	if (!idset_has(&x->colls, v.coll.p, v.coll.len)) {
+	if (!idset_has(&x->colls, v.collection.p, v.collection.len)) {
 		snprintf(msg, msglen,
 			 "field collection: \"%.*s\" is not a collection of "
 			 "%s (publish it first: biofed publish collections.csv)",
-			 (int)(v.coll.len > 80 ? 80 : v.coll.len), v.coll.p,
-			 x->slug);
+			 (int)(v.collection.len > 80 ? 80 : v.collection.len),
+			 v.collection.p, x->slug);
 		return 1;
 	}
 	if (!x->a)
@@ -602,36 +558,13 @@ static int check_sample(void *vctx, const struct rec *r, const char *id,
 	return 0;
 }
 
-static int count_owned(struct node *n, size_t *count, struct bf_err *err)
-{
-	sqlite3 *db = store_db(n->store);
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sample WHERE owner "
-				   "= ?1",
-			       -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, n->cfg.slug, -1, SQLITE_STATIC) !=
-		    SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		rc = bf_errf(err, BF_EIO, "counting samples: %s",
-			     sqlite3_errmsg(db));
-		goto out;
-	}
-	*count = (size_t)sqlite3_column_int64(st, 0);
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
 int samples_import(struct node *n, const struct samples_opts *o,
 		   struct samples_result *res, struct bf_err *err)
 {
 	struct check_ctx x;
 	struct publish_opts po;
 	struct derive d;
-	size_t owned = 0;
+	uint64_t owned = 0;
 	int rc, facts = !o->no_facts && !o->file.dry_run;
 
 	memset(res, 0, sizeof(*res));
@@ -643,7 +576,8 @@ int samples_import(struct node *n, const struct samples_opts *o,
 	/* before the import, so that a node that cannot sign its facts
 	 * learns it before anything is written */
 	if (facts && ((rc = publish_check_member(n, err)) != 0 ||
-		      (rc = count_owned(n, &owned, err)) != 0))
+		      (rc = store_sample_count(n->store, n->cfg.slug, &owned,
+					       err)) != 0))
 		goto out;
 	rc = store_owned_rows(n->store, "collection", n->cfg.slug, idset_add,
 			      &x.colls, err);

@@ -205,4 +205,67 @@ int store_stmt_rowenc(struct sqlite3_stmt *stmt, const struct sch_table *t,
 int store_origin_key(struct store *s, const char *origin, uint64_t seq,
 		     uint8_t key[CS_KEY_LEN], struct bf_err *err);
 
+/* ---------------------------------------------------------------------- */
+/* The roster's members (storemembers.c)                                   */
+
+/* A member: a row of the roster (table institution, owner "coordinator";
+ * roster.h says what the keys mean).  Text is NULL where the row has no
+ * value; key_from and revoked_from are 0 when unset. */
+struct store_member {
+	const char *slug;
+	const char *name, *country, *region, *city, *endpoint;
+	const char *sign_key; /* hex: the key signing from key_from on */
+	const char *old_keys; /* JSON array text of "HEX:FROM:UNTIL" */
+	const char *tls_cert; /* PEM */
+	int64_t key_from;     /* 0: the key signs from seq 1 */
+	int64_t revoked_from; /* 0: a current member */
+	uint8_t rowhash[CS_ROWHASH_LEN]; /* zero if the row has none */
+	char *own; /* store_member's copy of the text; NULL in a walk */
+};
+
+/* Reads the member called slug into *m: BF_OK, or BF_ENOENT ("SLUG is not
+ * in the roster") when the roster has no such member.  On success m holds
+ * its text in m->own: the caller frees it with store_member_free (which a
+ * zeroed struct also takes). */
+int store_member(struct store *s, const char *slug, struct store_member *m,
+		 struct bf_err *err);
+void store_member_free(struct store_member *m);
+
+/* Calls cb for every member, revoked ones included, in slug order.  m
+ * and its text are valid during the callback only.  A non-zero return
+ * from cb stops the walk and is returned. */
+typedef int (*store_member_cb)(void *ctx, const struct store_member *m);
+int store_members(struct store *s, store_member_cb cb, void *ctx,
+		  struct bf_err *err);
+
+/* *n: how many current (not revoked) members the roster has; with_cert:
+ * only those with a TLS certificate (whom a listener accepts); except
+ * (NULL: none): leaving out the member of that slug. */
+int store_member_count(struct store *s, int with_cert, const char *except,
+		       uint64_t *n, struct bf_err *err);
+
+/* ---------------------------------------------------------------------- */
+/* A node's samples (storesamples.c)                                       */
+
+/* What the derivation of collection facts reads of a sample row (local
+ * table sample, samples.h).  p is NULL where the row has no value. */
+struct store_sample {
+	struct cs_str id, collection, sex, age_unit, material_type, diagnosis,
+		status, donor_id;
+	int has_age; /* age is set */
+	int64_t age;
+};
+
+/* Calls cb for every sample owned by owner, in no set order (one pass
+ * over the table, no sort).  The sample's text is valid during the
+ * callback only.  A non-zero return from cb stops the walk and is
+ * returned. */
+typedef int (*store_sample_cb)(void *ctx, const struct store_sample *smp);
+int store_sample_scan(struct store *s, const char *owner,
+		      store_sample_cb cb, void *ctx, struct bf_err *err);
+
+/* *n: how many samples owner has. */
+int store_sample_count(struct store *s, const char *owner, uint64_t *n,
+		       struct bf_err *err);
+
 #endif

@@ -31,7 +31,7 @@
 #include "node.h"
 #include "publish.h"
 #include "query.h"
-#include "search.h"
+#include "qsearch.h"
 #include "roster.h"
 #include "samples.h"
 
@@ -243,7 +243,7 @@ static double time_query(sqlite3 *db, const struct query_opts *q,
 		int rc;
 
 		out_new(devnull, OUT_JSON, &o);
-		rc = search ? search_run(db, search, NULL, 20, 0, o, &err)
+		rc = search ? qsearch_run(db, search, NULL, 20, 0, o, &err)
 			    : query_run(db, q, o, &err);
 		if (rc)
 			die("query", &err);

@@ -1,8 +1,8 @@
 /*
- * sqlguard: the guarded SQL console (sqlguard.h): an authorizer, a
+ * qsql: the guarded SQL console (qsql.h): an authorizer, a
  * deadline, and the statement's rows as an output.
  */
-#include "sqlguard.h"
+#include "qsql.h"
 
 #include <ctype.h>
 #include <sqlite3.h>
@@ -142,8 +142,8 @@ static int emit_sql_value(struct out *o, sqlite3_stmt *st, int c)
 	}
 }
 
-int sqlguard_run(sqlite3 *db, const char *sql, int64_t timeout_ms,
-		 enum out_format fmt, void *f, struct bf_err *err)
+int qsql_run(sqlite3 *db, const char *sql, int64_t timeout_ms,
+	     enum out_format fmt, void *f, struct bf_err *err)
 {
 	struct guard g;
 	sqlite3_stmt *st = NULL;

@@ -1,9 +1,9 @@
 /*
- * search: FTS5 over the replica's search_fts index (search.h), with a
+ * qsearch: FTS5 over the replica's search_fts index (qsearch.h), with a
  * ranking of biofed's own (below: why not bm25()), leaving withdrawn
  * records out.
  */
-#include "search.h"
+#include "qsearch.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -256,9 +256,9 @@ out:
 	return rc;
 }
 
-int search_run(sqlite3 *db, const char *text, const char *table,
-	       int64_t limit, int withdrawn, struct out *o,
-	       struct bf_err *err)
+int qsearch_run(sqlite3 *db, const char *text, const char *table,
+		int64_t limit, int withdrawn, struct out *o,
+		struct bf_err *err)
 {
 	struct bf_buf m;
 	struct pass p;

@@ -1,9 +1,9 @@
 /*
- * sqlguard: one SQL statement of a power user's, run under a guard that
+ * qsql: one SQL statement of a power user's, run under a guard that
  * keeps the replica unchanged.
  */
-#ifndef BIOFED_SQLGUARD_H
-#define BIOFED_SQLGUARD_H
+#ifndef BIOFED_QSQL_H
+#define BIOFED_QSQL_H
 
 #include <stdint.h>
 
@@ -20,7 +20,7 @@ struct sqlite3;
  * sqlite3_stmt_readonly, and it is interrupted after timeout_ms (0:
  * 10,000).  Writes the result to an output of format fmt on f.  The guard
  * stays on the connection: use it for nothing else. */
-int sqlguard_run(struct sqlite3 *db, const char *sql, int64_t timeout_ms,
-		 enum out_format fmt, void *f /* FILE* */, struct bf_err *err);
+int qsql_run(struct sqlite3 *db, const char *sql, int64_t timeout_ms,
+	     enum out_format fmt, void *f /* FILE* */, struct bf_err *err);
 
 #endif
