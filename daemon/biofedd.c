@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <nng/protocol/pair0/pair.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <openssl/crypto.h>
 #include <poll.h>
@@ -30,179 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "closer.h"
 #include "control.h"
 #include "daemon.h"
 #include "fetch.h"
 #include "schema.h"
 
 
-/* --- closing sockets ------------------------------------------------------ */
-
-/*
- * nng 1.5.2's TLS layer can lose a send that races with the end of its
- * connection: once the TCP side failed, a partial write continued into a
- * full 16 KiB TLS buffer is queued and never finished, not even by the
- * close (its cancel aborts a TCP send that is no longer running).  The
- * pipe is then never reaped, and as nng has one reaper thread for
- * everything, no connection is cleaned up again and every later nng_close
- * waits for ever.  A peer that vanishes while this node streams a batch
- * to it is enough.  Nothing in nng's API undoes it, so biofedd
- *  - closes sockets on threads of their own, the main loop goes on;
- *  - every few seconds closes a canary (two inproc sockets with a pipe
- *    between them), whose close needs the reaper;
- *  - when a close has not finished in CLOSE_STUCK_MS, stops as for
- *    SIGTERM and executes itself again in place (main): same pid, same
- *    arguments, a fresh nng.  Committed work is in the replica; peers
- *    reconnect and anti-entropy resumes where it was.
- */
-#define CLOSE_STUCK_MS 5000
-#define CANARY_EVERY_MS 2000
-
-static atomic_int closing;
-static atomic_ullong closing_since_ms;
-
-static void *closer_thread(void *arg)
-{
-	nng_socket *s = arg;
-
-	nng_close(*s);
-	free(s);
-	atomic_fetch_sub(&closing, 1);
-	return NULL;
-}
-
-void daemon_close_socket(nng_socket s)
-{
-	nng_socket *p = malloc(sizeof(*p));
-	pthread_t t;
-
-	if (p) {
-		*p = s;
-		if (atomic_fetch_add(&closing, 1) == 0)
-			atomic_store(&closing_since_ms, bf_now_ms());
-		if (pthread_create(&t, NULL, closer_thread, p) == 0) {
-			pthread_detach(t);
-			return;
-		}
-		atomic_fetch_sub(&closing, 1);
-		free(p);
-	}
-	nng_close(s); /* no thread: close here */
-}
-
-/* Two pair sockets joined over inproc, then closed: the close waits for
- * their pipe to be reaped. */
-static void canary(struct daemon *d)
-{
-	char url[96];
-	nng_socket a, b;
-
-	if (atomic_load(&closing) > 0 ||
-	    bf_now_ms() - d->last_canary < CANARY_EVERY_MS)
-		return;
-	d->last_canary = bf_now_ms();
-	snprintf(url, sizeof(url), "inproc://biofedd-canary-%ld-%llu",
-		 (long)getpid(), (unsigned long long)d->last_canary);
-	if (nng_pair0_open(&a) != 0)
-		return;
-	if (nng_pair0_open(&b) != 0) {
-		nng_close(a);
-		return;
-	}
-	if (nng_listen(a, url, NULL, 0) == 0)
-		nng_dial(b, url, NULL, 0); /* inproc: the pipe exists now */
-	daemon_close_socket(b);
-	daemon_close_socket(a);
-}
-
-/* A close pending for too long: nng is stuck, restart in place. */
-static void check_closing(struct daemon *d)
-{
-	if (atomic_load(&closing) == 0 || d->restart ||
-	    bf_now_ms() - atomic_load(&closing_since_ms) <= CLOSE_STUCK_MS)
-		return;
-	log_msg(LOG_ERROR, "nng-stuck",
-		"%d socket close(s) pending for over %d s (nng 1.5.2 lost a "
-		"TLS send that raced with a closing connection): restarting "
-		"biofedd in place",
-		atomic_load(&closing), CLOSE_STUCK_MS / 1000);
-	d->restart = 1;
-	d->stopping = 1;
-}
-
-/* --- events -------------------------------------------------------------- */
-
-void daemon_purge(struct daemon *d, const void *obj, size_t size)
-{
-	struct event **pp, *e;
-	const char *lo = obj, *hi = lo + size;
-
-	pthread_mutex_lock(&d->lock);
-	d->tail = NULL;
-	for (pp = &d->head; (e = *pp) != NULL;) {
-		const char *o = e->obj;
-		if (o >= lo && o < hi) {
-			*pp = e->next;
-			if (e->msg)
-				nng_msg_free(e->msg);
-			free(e);
-			continue;
-		}
-		d->tail = e;
-		pp = &e->next;
-	}
-	pthread_mutex_unlock(&d->lock);
-}
-
-void daemon_post(struct daemon *d, enum ev_type type, void *obj, int result,
-		 nng_msg *msg, uint32_t pipe)
-{
-	struct event *e = calloc(1, sizeof(*e));
-
-	if (!e) {
-		/* the exchange is lost; anti-entropy repeats it */
-		if (msg)
-			nng_msg_free(msg);
-		return;
-	}
-	e->type = type;
-	e->obj = obj;
-	e->result = result;
-	e->msg = msg;
-	e->pipe = pipe;
-	pthread_mutex_lock(&d->lock);
-	if (d->tail)
-		d->tail->next = e;
-	else
-		d->head = e;
-	d->tail = e;
-	pthread_cond_signal(&d->cond);
-	pthread_mutex_unlock(&d->lock);
-}
-
-static struct event *next_event(struct daemon *d, int timeout_ms)
-{
-	struct event *e;
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	ts.tv_sec += timeout_ms / 1000 + ts.tv_nsec / 1000000000L;
-	ts.tv_nsec %= 1000000000L;
-	pthread_mutex_lock(&d->lock);
-	while (!d->head) {
-		if (pthread_cond_timedwait(&d->cond, &d->lock, &ts) == ETIMEDOUT)
-			break;
-	}
-	e = d->head;
-	if (e) {
-		d->head = e->next;
-		if (!d->head)
-			d->tail = NULL;
-	}
-	pthread_mutex_unlock(&d->lock);
-	return e;
-}
 
 /* --- external programme data ---------------------------------------------- */
 
@@ -304,21 +137,9 @@ static void *signal_thread(void *arg)
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
-		struct event *e = calloc(1, sizeof(*e));
-		if (!e)
-			continue;
-		e->type = EV_SIGNAL;
-		e->sig = sig;
 		if (sig != SIGHUP)
 			atomic_store(&d->stop_requested, 1);
-		pthread_mutex_lock(&d->lock);
-		if (d->tail)
-			d->tail->next = e;
-		else
-			d->head = e;
-		d->tail = e;
-		pthread_cond_signal(&d->cond);
-		pthread_mutex_unlock(&d->lock);
+		daemon_post(d, EV_SIGNAL, NULL, sig, NULL, 0);
 		if (sig != SIGHUP)
 			return NULL;
 	}
@@ -416,15 +237,43 @@ static void handle(struct daemon *d, struct event *e)
 		daemon_refresh(d);
 		break;
 	case EV_SIGNAL:
-		if (e->sig == SIGHUP) {
+		if (e->result == SIGHUP) {
 			reload(d);
 		} else {
-			log_msg(LOG_INFO, "stopping", "signal=%d", e->sig);
+			log_msg(LOG_INFO, "stopping", "signal=%d", e->result);
 			d->stopping = 1;
 		}
 		break;
 	}
 	free(e);
+}
+
+/* After an event, and after the cron's look at the log: a local vector
+ * that moved (d->changed, replica.c) answers the parked pulls that now
+ * have news, and each peer starts what it needs next (a push). */
+static void wake_peers(struct daemon *d)
+{
+	if (!d->changed)
+		return;
+	d->changed = 0;
+	server_wake(d, 1);
+	for (size_t i = 0; i < d->npeers; i++)
+		peer_tick(d, &d->peers[i]);
+}
+
+/* A close pending for too long: nng is stuck, restart in place
+ * (closer.h). */
+static void check_closing(struct daemon *d)
+{
+	if (d->restart || !closer_stuck())
+		return;
+	log_msg(LOG_ERROR, "nng-stuck",
+		"%d socket close(s) pending for over %d s (nng 1.5.2 lost a "
+		"TLS send that raced with a closing connection): restarting "
+		"biofedd in place",
+		closer_pending(), CLOSER_STUCK_MS / 1000);
+	d->restart = 1;
+	d->stopping = 1;
 }
 
 /* Logs why the node cannot listen, for journald and for systemd. */
@@ -502,12 +351,13 @@ static void cron(struct daemon *d, uint64_t *last_check)
 		*last_check = now;
 		if (store_log_mark(d->node.store) != d->log_mark)
 			daemon_refresh(d);
+		wake_peers(d);
 		server_check_refusals(d);
 		check_closing(d);
 		status_tick(d);
 		metrics_tick(d);
 	}
-	canary(d);
+	closer_canary();
 	server_wake(d, 0);
 	for (size_t i = 0; i < d->npeers; i++)
 		peer_tick(d, &d->peers[i]);
@@ -681,8 +531,7 @@ int main(int argc, char **argv)
 	lvl = log_level_parse(d->node.cfg.log_level);
 	if (lvl > 0)
 		log_set_level((enum log_level)lvl);
-	pthread_mutex_init(&d->lock, NULL);
-	pthread_cond_init(&d->cond, NULL);
+	events_init(&d->ev);
 	d->started_ms = bf_now_ms();
 	monitor_init(&d->mon, d->started_ms);
 	daemon_refresh_vector(d);
@@ -712,12 +561,16 @@ int main(int argc, char **argv)
 		watchdog_us = 0;
 
 	while (!d->stopping) {
-		struct event *e = next_event(d, 100);
-		if (e)
+		struct event *e = events_next(&d->ev, 100);
+		if (e) {
 			handle(d, e);
+			wake_peers(d);
+		}
 		/* drain what is queued before periodic work */
-		while (!d->stopping && (e = next_event(d, 0)) != NULL)
+		while (!d->stopping && (e = events_next(&d->ev, 0)) != NULL) {
 			handle(d, e);
+			wake_peers(d);
+		}
 		cron(d, &last_check);
 		if (watchdog_us &&
 		    bf_now_ms() - last_watchdog >= watchdog_us / 2000) {
@@ -738,7 +591,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 2; i++)
 			if (d->ctl_ctx[i].aio)
 				nng_aio_stop(d->ctl_ctx[i].aio);
-		daemon_close_socket(d->ctl);
+		closer_socket(d->ctl);
 		for (int i = 0; i < 2; i++)
 			if (d->ctl_ctx[i].aio)
 				nng_aio_free(d->ctl_ctx[i].aio);
@@ -747,19 +600,14 @@ int main(int argc, char **argv)
 	}
 	/* the closes run on their own threads: wait a little, not for ever
 	 * (not at all when nng is known to be stuck) */
-	for (int i = 0; i < (d->restart ? 0 : 300) && atomic_load(&closing) > 0;
-	     i++)
+	for (int i = 0; i < (d->restart ? 0 : 300) && closer_pending() > 0; i++)
 		usleep(10000);
-	if (atomic_load(&closing) > 0)
+	if (closer_pending() > 0)
 		log_msg(LOG_WARN, "close-stuck",
 			"%d socket close(s) did not finish; exiting anyway",
-			atomic_load(&closing));
+			closer_pending());
 	/* events posted while closing carry messages to free */
-	for (struct event *e; (e = next_event(d, 0)) != NULL;) {
-		if (e->msg)
-			nng_msg_free(e->msg);
-		free(e);
-	}
+	events_drain(&d->ev);
 	free(d->in);
 	vv_free(&d->local);
 	monitor_free(&d->mon);

@@ -3,15 +3,28 @@
  * replica and every decision; nng callbacks only move messages and post
  * events to it, so they never block on SQLite or on the network.
  *
- *   biofedd.c  main loop, events, signals, cron, control socket
+ *   biofedd.c  start-up, the main loop, signals, cron, reload
+ *   events.c   the queue from nng's threads to the loop (events.h)
+ *   closer.c   sockets closed off the loop; a stuck nng noticed (closer.h)
+ *   ctlsock.c  the control socket and the wake socket
  *   preflight.c  what start-up needs, checked first (and by biofedd -n)
  *   server.c   the listening side: hello, pull (long-poll), push
  *   peer.c     the dialing side: one client per configured peer
+ *   replica.c  the loop's replica: its vector, applying, what a peer gets
+ *              (the decisions are src/sync.h's)
  *   tlsconf.c  TLS configurations built from the roster's certificates
  *   status.c   the control socket's status reply; what a peer's state is
  *   metrics.c  Prometheus metrics over nng's HTTP server (node.metrics)
  *   monitor.c  counters and lag bookkeeping for those two (monitor.h)
  *   promtext.c the Prometheus text format (promtext.h)
+ *
+ * Who calls whom, without circles: biofedd.c calls the others, nothing
+ * calls biofedd.c.  server.c and peer.c call replica.c, tlsconf.c,
+ * events.c and closer.c (server.c also ctlsock.c's daemon_ctx_received);
+ * ctlsock.c calls status.c, replica.c and events.c; metrics.c calls
+ * status.c; replica.c calls tlsconf.c.  A change to the local vector that
+ * peers must hear of sets d->changed (replica.c), and the loop acts on it
+ * after the event: parked pulls are answered, every peer is ticked.
  */
 #ifndef BIOFED_DAEMON_H
 #define BIOFED_DAEMON_H
@@ -22,48 +35,18 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "events.h"
 #include "log.h"
 #include "monitor.h"
 #include "node.h"
+#include "sync.h"
+#include "vv.h"
 #include "wire.h"
 
 #define SRV_CONTEXTS 64
 #define BATCH_BYTES (8u << 20)   /* change-set bytes per BATCH/PUSH */
 #define LONGPOLL_MS 20000        /* how long a pull waits for news */
 #define HELLO_TIMEOUT_MS 10000
-
-enum ev_type {
-	EV_SERVER_REQ,   /* a request arrived on a server context */
-	EV_PEER_DONE,    /* a client exchange completed (reply or error) */
-	EV_CONTROL_REQ,  /* a control-socket request */
-	EV_PIPE_GONE,    /* an inbound connection closed */
-	EV_SIGNAL,
-	EV_FETCH_DONE,   /* the fetch worker finished */
-	EV_WAKE,         /* a datagram on the wake socket */
-	EV_PEER_PIPE_UP, /* a dialed connection opened (result: socket id) */
-	EV_PEER_PIPE_DOWN, /* ... closed */
-};
-
-struct event {
-	enum ev_type type;
-	struct event *next;
-	void *obj;      /* srv_ctx, peer channel or control ctx */
-	int result;     /* nng result for EV_PEER_DONE */
-	nng_msg *msg;   /* owned by the event until taken */
-	uint32_t pipe;
-	int sig;
-};
-
-/* A version vector as the main loop keeps it: a sorted array. */
-struct vv {
-	struct vv_entry {
-		char origin[CS_MAX_ORIGIN + 1];
-		uint64_t seq;
-		uint8_t hash[CS_HASH_LEN];
-		uint64_t forked_at; /* the local replica's: 0 unless forked */
-	} *e;
-	size_t n, cap;
-};
 
 struct daemon;
 
@@ -81,21 +64,10 @@ struct srv_ctx {
 	struct vv their;
 };
 
-/* Forks this side has answered on one connection: (origin, seq) pairs,
- * so that each is sent once (daemon_fork_adjust). */
-#define FORK_MARKS 8
-struct fork_marks {
-	struct {
-		char origin[CS_MAX_ORIGIN + 1];
-		uint64_t seq;
-	} m[FORK_MARKS];
-	size_t n;
-};
-
 /* An inbound connection's hello state. */
 struct inbound {
 	uint32_t pipe;
-	struct fork_marks forks;
+	struct sync_fork_marks forks;
 	char slug[CS_MAX_ORIGIN + 1]; /* claimed in HELLO */
 	uint8_t client_nonce[WIRE_NONCE], server_nonce[WIRE_NONCE];
 	int authenticated;
@@ -113,6 +85,9 @@ struct inbound {
 int server_start(struct daemon *d, char *why, size_t n);
 void server_stop(struct daemon *d);  /* stops listening */
 void server_close(struct daemon *d); /* and closes the socket */
+/* A request that came on context c (EV_SERVER_REQ): takes msg, and frees
+ * it once answered (a reply is a new message); a parked pull is answered
+ * later by server_wake. */
 void server_handle(struct daemon *d, struct srv_ctx *c, nng_msg *msg);
 void server_pipe_gone(struct daemon *d, uint32_t pipe);
 /* Answers parked pulls that now have news, and those whose time is up. */
@@ -147,7 +122,7 @@ struct peer {
 	struct peer_chan pull, push;
 	uint8_t nonce[WIRE_NONCE];
 	struct vv their; /* its vector as last heard */
-	struct fork_marks forks;
+	struct sync_fork_marks forks;
 	int have_their;
 	uint64_t backoff_ms, retry_at_ms, last_contact_ms, push_hold_ms;
 	uint64_t bytes_in, bytes_out, errors, applied;
@@ -166,6 +141,8 @@ struct peer {
 
 int peer_open(struct daemon *d, struct peer *p, const char *endpoint);
 void peer_close(struct peer *p);
+/* An exchange on channel ch finished (EV_PEER_DONE): result is nng's,
+ * msg the reply when it is 0 (else NULL).  Takes msg and frees it. */
 void peer_handle(struct daemon *d, struct peer_chan *ch, int result,
 		 nng_msg *msg);
 /* Starts whatever the peer needs next (hello after backoff, push). */
@@ -225,14 +202,11 @@ struct daemon {
 	struct node node;
 	char conf_path[PATH_MAX + 32];
 	/* events from nng threads to the main loop */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct event *head, *tail;
+	struct events ev;
 	int stopping;
 	/* nng's reaper is stuck: stop as for SIGTERM, then exec this
 	 * program again in place (same pid) with the same arguments */
 	int restart;
-	uint64_t last_canary;
 	/* set by the signal thread at SIGTERM/SIGINT: a batch being applied
 	 * stops after the change set in hand (the rest comes next time) */
 	atomic_int stop_requested;
@@ -240,6 +214,9 @@ struct daemon {
 	 * by other processes (biofed publish) */
 	struct vv local;
 	int64_t log_mark;
+	/* the local vector moved: the loop answers parked pulls and ticks
+	 * the peers once the event in hand is done (daemon_changed) */
+	int changed;
 	/* server */
 	nng_socket srv;
 	nng_listener listener;
@@ -289,39 +266,47 @@ struct daemon {
 	char metrics_error[512];
 };
 
-void daemon_post(struct daemon *d, enum ev_type type, void *obj, int result,
-		 nng_msg *msg, uint32_t pipe);
+/* Posts an event to the loop (events_post: takes msg); from any thread. */
+static inline void daemon_post(struct daemon *d, enum ev_type type, void *obj,
+			       int result, nng_msg *msg, uint32_t pipe)
+{
+	events_post(&d->ev, type, obj, result, msg, pipe);
+}
+
+/* --- replica.c ------------------------------------------------------------ */
 /* Applies one change set from a peer; logs the outcome.  Returns 0 when
  * applied, 1 when it was already present (nothing changed), <0 when
  * rejected. */
 int daemon_apply(struct daemon *d, const char *from, const uint8_t *cs,
 		 size_t len);
-/* Notes a peer's vector: later change sets of our own origin there
- * mean a restored backup, and block signing until fetched back. */
+/* Applies the change sets of batch m from `from` (daemon_apply) in
+ * order, until SIGTERM asks to stop: the rest comes next time.
+ * *applied and *rejected count them (a duplicate is neither).  Returns 1
+ * when it stopped before the end, else 0. */
+int daemon_apply_batch(struct daemon *d, const char *from,
+		       const struct wire_msg *m, uint64_t *applied,
+		       uint64_t *rejected);
+/* Notes a peer's vector: what this node lacks (monitor.h), and later
+ * change sets of our own origin there, which mean a restored backup and
+ * block signing until fetched back (the origin-behind marker). */
 void daemon_note_vector(struct daemon *d, const struct vv *their);
 /* Re-reads the local vector; returns 1 when it changed. */
 int daemon_refresh_vector(struct daemon *d);
-/* After the local vector changed: wake parked pulls, push to peers. */
+/* After the local vector changed: d->changed for the loop (parked pulls,
+ * pushes to peers), and d->tls_dirty when the roster moved. */
 void daemon_changed(struct daemon *d);
 /* Both: re-reads the local vector, and if it moved, daemon_changed. */
 void daemon_refresh(struct daemon *d);
-/* Appends to b the change sets that a node with vector `their` lacks, at
- * most max_bytes (at least one), coordinator first.  *count gets how
- * many; *more is set when some were left for later. */
+/* sync_collect from the local vector, at most WIRE_MAX_BATCH change
+ * sets; a store failure is logged. */
 int daemon_collect(struct daemon *d, const struct vv *their, size_t max_bytes,
 		   struct bf_buf *b, size_t *count, int *more);
-
-/* Forks across the wire: where their vector names a seq of an origin
- * whose hash differs from this log's at that seq, lowers their entry to
- * the seq before, so that what is sent to them next starts with this
- * node's change set at the fork: they keep it as evidence.  Once per
- * (origin, seq) per connection (marks). */
+/* sync_fork_adjust against the local vector; each fork found is logged
+ * (fork-detected, naming the peer). */
 void daemon_fork_adjust(struct daemon *d, struct vv *their,
-		       struct fork_marks *marks, const char *peer);
-/* Does a node with vector `their` lack anything this node holds? */
-int daemon_lacks(const struct daemon *d, const struct vv *their);
+			struct sync_fork_marks *marks, const char *peer);
 /* Has the roster changed since the TLS configuration was built from it?
- * (sync.c; the loop then rebuilds it) */
+ * (the loop then rebuilds it) */
 int daemon_roster_moved(struct daemon *d);
 
 /* ctlsock.c: the control socket (control.h's requests, answered on the
@@ -331,26 +316,10 @@ int daemon_control_start(struct daemon *d);
 void daemon_ctl_handle(struct daemon *d, struct ctl_ctx *c, nng_msg *msg);
 void daemon_wake_start(struct daemon *d);
 void daemon_wake_stop(struct daemon *d);
-/* Closes an nng socket on a thread of its own: nng 1.5.2's nng_close can
- * wait for ever (see biofedd.c), and the main loop must not.  Every aio of
- * ours on the socket must be stopped first. */
-void daemon_close_socket(nng_socket s);
-/* Drops queued events whose object lies in [obj, obj + size). */
-void daemon_purge(struct daemon *d, const void *obj, size_t size);
-
-int vv_from_wire(struct vv *v, const struct wire_msg *m);
-void vv_free(struct vv *v);
-const struct vv_entry *vv_find(const struct vv *v, const char *origin);
-int vv_put(struct bf_buf *b, const struct vv *v);
-/* out = v as it will be once the change sets of batch m (in order) are
- * applied: what a pull may ask with before applying them. */
-int vv_after(struct vv *out, const struct vv *v, const struct wire_msg *m);
 /* The common part of a rep context's aio callback (server and control
  * socket): a finished send (freeing the message if it failed) or a failed
  * receive arms the next receive, unless the socket closed; returns the
- * request received, else NULL. */
+ * request received (the caller owns it: it posts it), else NULL. */
 nng_msg *daemon_ctx_received(nng_ctx ctx, nng_aio *aio, int *sending);
-/* Sends a reply/request message built in b on an aio (takes a copy). */
-int daemon_send(nng_aio *aio, const struct bf_buf *b);
 
 #endif

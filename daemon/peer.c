@@ -2,6 +2,11 @@
  * peer: the dialing side.  One req0 socket per configured peer, with two
  * contexts: one for the hello and then the pull loop (long-poll), one for
  * pushes.  Replies go to the main loop, which decides the next request.
+ *
+ * A request message is made by events_aio_msg and put on the channel's
+ * aio; nng takes it when it is sent, chan_cb frees it when the send
+ * failed.  The reply is posted with EV_PEER_DONE (the event owns it) and
+ * peer_handle frees it.
  */
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -10,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "closer.h"
 #include "daemon.h"
 #include "schema.h"
 
@@ -50,7 +56,7 @@ static void chan_send(struct peer *p, struct peer_chan *ch,
 {
 	/* one exchange at a time per context (handlers can reach here twice:
 	 * e.g. a batch that changed the vector ticks every peer) */
-	if (ch->busy || daemon_send(ch->aio, b) != 0)
+	if (ch->busy || events_aio_msg(ch->aio, b) != 0)
 		return;
 	ch->busy = 1;
 	ch->receiving = 0;
@@ -148,8 +154,8 @@ void peer_close(struct peer *p)
 		return;
 	/* Cancel our requests before closing the socket: a request sent while
 	 * the connection closes is what nng 1.5.2 can lose, which wedges
-	 * every later close (see daemon_close_socket).  Once stopped, no aio
-	 * of ours is left on the socket, so it can close on its own thread. */
+	 * every later close (closer.h).  Once stopped, no aio of ours is
+	 * left on the socket, so it can close on its own thread. */
 	if (p->pull.aio)
 		nng_aio_stop(p->pull.aio);
 	if (p->push.aio)
@@ -159,14 +165,14 @@ void peer_close(struct peer *p)
 	if (p->push.aio)
 		nng_aio_free(p->push.aio);
 	p->pull.aio = p->push.aio = NULL;
-	daemon_close_socket(p->sock);
+	closer_socket(p->sock);
 	p->open = 0;
-	daemon_purge(p->d, p, sizeof(*p));
+	events_purge(&p->d->ev, p, sizeof(*p));
 }
 
 static void reset(struct peer *p, const char *why)
 {
-	uint64_t now = bf_now_ms(), jitter;
+	uint64_t now = bf_now_ms(), jitter = 0;
 
 	if (p->state == PEER_READY) {
 		log_msg(LOG_INFO, "peer-down", "peer=%s endpoint=%s reason=\"%s\"",
@@ -177,11 +183,8 @@ static void reset(struct peer *p, const char *why)
 	p->h.last_error_ms = now;
 	p->state = PEER_IDLE;
 	p->forks.n = 0; /* a new connection answers forks again */
-	p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : 100;
-	if (p->backoff_ms > 5000)
-		p->backoff_ms = 5000;
 	RAND_bytes((uint8_t *)&jitter, sizeof(jitter));
-	p->retry_at_ms = now + p->backoff_ms + jitter % (p->backoff_ms / 2 + 1);
+	p->retry_at_ms = now + sync_backoff(&p->backoff_ms, jitter);
 	if (p->pull.busy)
 		nng_aio_cancel(p->pull.aio);
 	if (p->push.busy)
@@ -251,7 +254,7 @@ void peer_tick(struct daemon *d, struct peer *p)
 	if (!p->pull.busy)
 		send_pull(d, p, LONGPOLL_MS);
 	if (!p->push.busy && p->have_their && bf_now_ms() >= p->push_hold_ms &&
-	    daemon_lacks(d, &p->their))
+	    sync_lacks(&d->local, &p->their))
 		send_push(d, p);
 }
 
@@ -332,8 +335,8 @@ static void on_hello_ok(struct daemon *d, struct peer *p,
 
 static void on_batch(struct daemon *d, struct peer *p, const struct wire_msg *m)
 {
-	size_t applied = 0;
-	int stop = 0, asked = 0;
+	uint64_t applied, rejected;
+	int stop, asked = 0;
 	struct vv next = {0};
 
 	daemon_note_vector(d, &p->their);
@@ -348,18 +351,9 @@ static void on_batch(struct daemon *d, struct peer *p, const struct wire_msg *m)
 		asked = p->pull.busy;
 	}
 	vv_free(&next);
-	for (size_t i = 0; i < m->ncs; i++) {
-		int rc;
-		if ((stop = atomic_load(&d->stop_requested)) != 0)
-			break;
-		rc = daemon_apply(d, p->slug, (const uint8_t *)m->cs[i].p,
-				  m->cs[i].len);
-		if (rc == 0)
-			applied++;
-		else if (rc < 0)
-			p->errors++;
-	}
+	stop = daemon_apply_batch(d, p->slug, m, &applied, &rejected);
 	p->applied += applied;
+	p->errors += rejected;
 	if (applied)
 		daemon_refresh(d);
 	if (stop || asked)
@@ -467,11 +461,12 @@ void peer_handle(struct daemon *d, struct peer_chan *ch, int result,
 		}
 		daemon_fork_adjust(d, &p->their, &p->forks, p->slug);
 		if (m.rejected) {
+			uint64_t hold = sync_push_hold(m.applied, m.rejected);
 			log_msg(LOG_WARN, "push-rejected", "peer=%s rejected=%llu",
 				p->slug, (unsigned long long)m.rejected);
 			/* it refuses what it lacks: do not insist at once */
-			if (!m.applied)
-				p->push_hold_ms = bf_now_ms() + 5000;
+			if (hold)
+				p->push_hold_ms = bf_now_ms() + hold;
 		}
 		peer_tick(d, p);
 		break;

@@ -3,6 +3,11 @@
  * pool of contexts; each request is handed to the main loop, which
  * answers at once or, for a pull with nothing new, parks the context until
  * something is committed or the pull's time is up (long-poll).
+ *
+ * A request is posted with EV_SERVER_REQ (the event owns it) and
+ * server_handle frees it.  A reply is a new message (events_aio_msg) on
+ * the context's aio: nng takes it when it is sent, daemon_ctx_received
+ * frees it when the send failed.
  */
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -13,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "closer.h"
 #include "daemon.h"
 #include "schema.h"
 
@@ -65,14 +71,8 @@ static struct inbound *inbound_find(struct daemon *d, uint32_t pipe,
 			return &d->in[i];
 	if (!create)
 		return NULL;
-	if (d->nin == d->capin) {
-		size_t nc = d->capin ? d->capin * 2 : 16;
-		struct inbound *n = realloc(d->in, nc * sizeof(*n));
-		if (!n)
-			return NULL;
-		d->in = n;
-		d->capin = nc;
-	}
+	if (bf_grow(&d->in, &d->capin, d->nin + 1, sizeof(*d->in), 16))
+		return NULL;
 	memset(&d->in[d->nin], 0, sizeof(d->in[0]));
 	d->in[d->nin].pipe = pipe;
 	d->in[d->nin].since_ms = bf_now_ms();
@@ -123,7 +123,7 @@ static void reply(struct srv_ctx *c, struct bf_buf *b)
 {
 	c->parked = 0;
 	c->d->mon.bytes_out[MON_INBOUND] += b->len;
-	if (daemon_send(c->aio, b) != 0) {
+	if (events_aio_msg(c->aio, b) != 0) {
 		nng_ctx_recv(c->ctx, c->aio);
 		return;
 	}
@@ -257,20 +257,11 @@ out:
 static void on_push(struct daemon *d, struct srv_ctx *c,
 		    const struct wire_msg *m, struct inbound *in)
 {
-	uint64_t applied = 0, rejected = 0;
+	uint64_t applied, rejected;
 	struct bf_buf b;
 
-	for (size_t i = 0; i < m->ncs && !atomic_load(&d->stop_requested);
-	     i++) {
-		int rc = daemon_apply(d, in->slug, (const uint8_t *)m->cs[i].p,
-				      m->cs[i].len);
-		if (rc == 0)
-			applied++;
-		else if (rc < 0)
-			rejected++;
-	}
-	if (rejected)
-		in->errors += rejected;
+	(void)daemon_apply_batch(d, in->slug, m, &applied, &rejected);
+	in->errors += rejected;
 	/* what it pushed, it holds: its parked pull must not get it back */
 	for (int i = 0; i < SRV_CONTEXTS; i++) {
 		struct srv_ctx *o = &d->srv_ctx[i];
@@ -283,8 +274,12 @@ static void on_push(struct daemon *d, struct srv_ctx *c,
 		vv_free(&o->their);
 		o->their = next;
 	}
-	if (applied)
+	/* the others hear of it once this reply is out: daemon_changed
+	 * leaves that to the loop, after this handler */
+	if (applied) {
 		daemon_refresh_vector(d);
+		daemon_changed(d);
+	}
 	bf_buf_init(&b, 0);
 	if (wire_put_header(&b, WIRE_PUSH_OK) || bf_put_uvarint(&b, applied) ||
 	    bf_put_uvarint(&b, rejected) || vv_put(&b, &d->local))
@@ -292,8 +287,6 @@ static void on_push(struct daemon *d, struct srv_ctx *c,
 	else
 		reply(c, &b);
 	bf_buf_free(&b);
-	if (applied)
-		daemon_changed(d);
 }
 
 /* An inbound connection dropped for what it sent: who and from where. */
@@ -357,7 +350,7 @@ void server_handle(struct daemon *d, struct srv_ctx *c, nng_msg *msg)
 		c->max_bytes = m.max_bytes < 4096 ? 4096
 			       : m.max_bytes > BATCH_BYTES ? BATCH_BYTES
 							   : m.max_bytes;
-		if (m.wait_ms == 0 || daemon_lacks(d, &c->their)) {
+		if (m.wait_ms == 0 || sync_lacks(&d->local, &c->their)) {
 			send_batch(d, c);
 		} else {
 			c->parked = 1;
@@ -459,7 +452,8 @@ void server_wake(struct daemon *d, int changed)
 		struct srv_ctx *c = &d->srv_ctx[i];
 		if (!c->parked)
 			continue;
-		if (now >= c->deadline_ms || (changed && daemon_lacks(d, &c->their)))
+		if (now >= c->deadline_ms ||
+		    (changed && sync_lacks(&d->local, &c->their)))
 			send_batch(d, c);
 	}
 }
@@ -545,11 +539,11 @@ void server_close(struct daemon *d)
 	if (!d->srv_open)
 		return;
 	/* no aio of ours left on the socket: it may close on its own thread
-	 * (daemon_close_socket) */
+	 * (closer.h) */
 	for (int i = 0; i < SRV_CONTEXTS; i++)
 		if (d->srv_ctx[i].aio)
 			nng_aio_stop(d->srv_ctx[i].aio);
-	daemon_close_socket(d->srv);
+	closer_socket(d->srv);
 	for (int i = 0; i < SRV_CONTEXTS; i++) {
 		if (d->srv_ctx[i].aio)
 			nng_aio_free(d->srv_ctx[i].aio);
