@@ -829,12 +829,20 @@ int fetch_source(struct node *n, const struct bf_source *src,
 		o = &no_opts;
 	memset(res, 0, sizeof(*res));
 	memset(&d, 0, sizeof(d));
-	fetchstate_roster_fingerprint(n->store, roster);
+	{
+		struct fetchmap_roster r = {0};
+
+		/* matching depends on the names (a roster that cannot be
+		 * read fails the fetch in fetch_apply) */
+		(void)fetchapply_load_roster(n->store, &r, &serr);
+		fetchstate_roster_fingerprint(&r, roster);
+		fetchmap_roster_free(&r);
+	}
 	if (single && !o->force &&
 	    fetch_state_get(n->store, src->name, &st, &serr) == 0 &&
 	    strcmp(st.url, src->url) == 0 && strcmp(st.roster, roster) == 0 &&
 	    (st.v.etag[0] || st.v.last_modified[0]) &&
-	    fetchstate_owned_rows(n->store, n->cfg.slug, src->name) ==
+	    store_fetch_rows(n->store, n->cfg.slug, src->name) ==
 		    (int64_t)(st.records - st.refused))
 		cond = &st.v;
 	rc = fetch_download(src, cond, o, &d, err);

@@ -58,7 +58,8 @@
  * pages and bytes.
  *
  * The code: fetch.c downloads, fetchapply.c applies, fetchstate.c keeps
- * the state (their headers hold what they share).  Validators
+ * the state (their headers hold what they share; the SQL is the
+ * store's, store.h).  Validators
  * are used only while the URL and the roster are the same (partners are
  * matched against the roster) and the replica still holds the rows the
  * last fetch wrote.

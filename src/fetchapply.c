@@ -7,13 +7,11 @@
  */
 #include "fetchapply.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsonin.h"
-#include "schema.h"
 
 static const struct fetch_opts no_opts;
 
@@ -230,33 +228,26 @@ static int load_orgs(const struct bf_source *src,
 				   d->orgs.len, &co, org_cb, &or, err);
 }
 
-int fetchapply_load_roster(struct store *s, struct fetchmap_roster *r,
-		       struct bf_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
+struct roster_load {
+	struct fetchmap_roster *r;
+};
 
-	if (sqlite3_prepare_v2(store_db(s),
-			       "SELECT id, name, acronym FROM institution "
-			       "WHERE owner = ?1 ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK)
-		return bf_errf(err, BF_EIO, "reading the roster: %s",
-			       sqlite3_errmsg(store_db(s)));
-	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		if (id && fetchmap_roster_add(
-				  r, id, (const char *)sqlite3_column_text(st, 1),
-				  (const char *)sqlite3_column_text(st, 2))) {
-			sqlite3_finalize(st);
-			return bf_errf(err, BF_ENOMEM, "out of memory");
-		}
-	}
-	rc = rc == SQLITE_DONE ? BF_OK
-			       : bf_errf(err, BF_EIO, "reading the roster: %s",
-					 sqlite3_errmsg(store_db(s)));
-	sqlite3_finalize(st);
-	return rc;
+static int roster_cb(void *ctx, const char *id, const char *name,
+		     const char *acronym)
+{
+	struct roster_load *rl = ctx;
+
+	return fetchmap_roster_add(rl->r, id, name, acronym);
+}
+
+int fetchapply_load_roster(struct store *s, struct fetchmap_roster *r,
+			   struct bf_err *err)
+{
+	struct roster_load rl = {r};
+	int rc = store_roster_names(s, roster_cb, &rl, err);
+
+	/* the store said what failed in it; a failed add is memory */
+	return rc == BF_ENOMEM ? bf_errf(err, rc, "out of memory") : rc;
 }
 
 /* One pass of publish over the download; the reader's own refusals
