@@ -1,7 +1,8 @@
 /*
  * fetchstate: the part of fetch (fetch.h) that keeps each source's state
  * in the replica (the store's fetch_state table, store.h): fetch_state_get
- * and fetch_due are here, with what fetch_source writes and checks.
+ * and fetch_due are here, with what fetch_finish writes and what
+ * fetch_prepare compares.
  */
 #ifndef BIOFED_FETCHSTATE_H
 #define BIOFED_FETCHSTATE_H
