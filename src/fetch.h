@@ -139,9 +139,10 @@ struct fetch_result {
 struct fetch_task;
 
 /* Reads what a fetch of src needs from node n's replica into a new task
- * (*out, the caller's to free with fetch_task_free).  src and o are the
- * caller's and must outlive the task.  Only memory can fail here: what
- * else goes wrong is the fetch's outcome, said by fetch_finish. */
+ * (*out, the caller's to free with fetch_task_free).  src is the
+ * caller's and must outlive the task; o (may be NULL) is copied.  Only
+ * memory can fail here: what else goes wrong is the fetch's outcome,
+ * said by fetch_finish. */
 int fetch_prepare(struct node *n, const struct bf_source *src,
 		  const struct fetch_opts *o, struct fetch_task **out,
 		  struct bf_err *err);
