@@ -443,10 +443,12 @@ static int read_records(void *ctx, rec_cb cb, void *cb_ctx,
 		said = it->said;
 		for (size_t k = 0; k < it->ncells; k++) {
 			const struct cell *c = &fr->cells[it->cell + k];
-			cells[k] = (struct rec_cell){.name = c->name,
-						     .text = text_at(fr, c->text),
-						     .len = c->len,
-						     .json = c->json};
+			cells[k] = (struct rec_cell){
+				.name = c->name,
+				.text = text_at(fr, c->text),
+				.len = c->len,
+				.json = c->json,
+			};
 		}
 		rc = pass_record(rd, &r, text_at(fr, it->reason), cb, cb_ctx,
 				 err);

@@ -98,8 +98,9 @@ int store_fetch_state_put(struct store *s, const struct store_fetch_state *r,
 	if (sqlite3_prepare_v2(
 		    s->db,
 		    "INSERT INTO fetch_state(source, " STATE_COLUMNS
-		    ", refused) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-		    "?11, ?12, ?13, ?14, ?15) ON CONFLICT(source) DO UPDATE SET "
+		    ", refused) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+		    "?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT(source) DO "
+		    "UPDATE SET "
 		    "url = coalesce(?2, url), etag = coalesce(?3, etag), "
 		    "last_modified = coalesce(?4, last_modified), "
 		    "last_attempt_ms = ?5, "
