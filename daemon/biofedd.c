@@ -16,7 +16,6 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <nng/protocol/reqrep0/rep.h>
-#include <openssl/crypto.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,95 +31,10 @@
 #include "closer.h"
 #include "control.h"
 #include "daemon.h"
-#include "fetch.h"
+#include "fetchwork.h"
 #include "schema.h"
 
 
-
-/* --- external programme data ---------------------------------------------- */
-
-/*
- * Sources whose refresh interval is up are fetched on a worker thread with
- * its own connection to the replica, exactly as `biofed fetch` would from
- * another process: the network never stalls the main loop, and SQLite
- * serialises the writes.  The main loop learns of the new change sets when
- * the worker reports back.
- */
-struct fetch_job {
-	struct daemon *d;
-	char dir[PATH_MAX];
-	struct bf_source *src;
-	size_t n;
-};
-
-static void fetch_log(void *ctx, int error, const char *event,
-		      const char *source, const char *msg)
-{
-	(void)ctx;
-	log_msg(error ? LOG_WARN : LOG_INFO, event, "source=%s %s", source,
-		msg);
-}
-
-static void *fetch_thread(void *arg)
-{
-	struct fetch_job *job = arg;
-	struct fetch_opts o = {fetch_log, NULL, NULL, 0};
-	struct node n;
-	struct bf_err err;
-
-	if (node_open(&n, job->dir, NODE_KEY, &err) != 0) {
-		log_msg(LOG_ERROR, "fetch-error", "%s", err.msg);
-	} else {
-		for (size_t i = 0; i < job->n; i++) {
-			struct fetch_result res;
-			if (!fetch_due(n.store, &job->src[i], bf_now_ms()))
-				continue;
-			if (fetch_source(&n, &job->src[i], &o, &res, &err) != 0)
-				continue; /* logged through fetch_log */
-		}
-		node_close(&n);
-	}
-	daemon_post(job->d, EV_FETCH_DONE, NULL, 0, NULL, 0);
-	free(job->src);
-	free(job);
-	/* this thread's digest context and OpenSSL state (LeakSanitizer) */
-	cs_thread_done();
-	OPENSSL_thread_stop();
-	return NULL;
-}
-
-static void fetch_tick(struct daemon *d)
-{
-	const struct bf_config *cfg = &d->node.cfg;
-	struct fetch_job *job;
-	size_t due = 0;
-
-	if (d->fetching || cfg->nsources == 0)
-		return;
-	for (size_t i = 0; i < cfg->nsources; i++)
-		due += (size_t)fetch_due(d->node.store, &cfg->sources[i],
-					 bf_now_ms());
-	if (!due)
-		return;
-	job = calloc(1, sizeof(*job));
-	if (!job)
-		return;
-	job->src = malloc(cfg->nsources * sizeof(*job->src));
-	if (!job->src) {
-		free(job);
-		return;
-	}
-	memcpy(job->src, cfg->sources, cfg->nsources * sizeof(*job->src));
-	job->n = cfg->nsources;
-	job->d = d;
-	snprintf(job->dir, sizeof(job->dir), "%s", d->node.dir);
-	if (pthread_create(&d->fetch_tid, NULL, fetch_thread, job) != 0) {
-		free(job->src);
-		free(job);
-		return;
-	}
-	d->fetching = 1;
-}
 
 /* --- main loop ------------------------------------------------------------ */
 
@@ -232,9 +146,7 @@ static void handle(struct daemon *d, struct event *e)
 		daemon_refresh(d);
 		break;
 	case EV_FETCH_DONE:
-		pthread_join(d->fetch_tid, NULL);
-		d->fetching = 0;
-		daemon_refresh(d);
+		fetchwork_done(d, e->obj);
 		break;
 	case EV_SIGNAL:
 		if (e->result == SIGHUP) {
@@ -363,7 +275,7 @@ static void cron(struct daemon *d, uint64_t *last_check)
 		peer_tick(d, &d->peers[i]);
 	if (now - d->last_fetch_check >= 1000) {
 		d->last_fetch_check = now;
-		fetch_tick(d);
+		fetchwork_tick(d);
 	}
 }
 
@@ -522,9 +434,9 @@ int main(int argc, char **argv)
 			dir, err.msg);
 		return 1;
 	}
-	/* this connection applies other nodes' change sets and signs none
-	 * (the fetch worker signs on a connection of its own): a power loss
-	 * may take back the last ones applied, which are pulled again */
+	/* this connection applies other nodes' change sets (and signs only
+	 * fetched sources', durably: fetchwork.c): a power loss may take
+	 * back the last ones applied, which are pulled again */
 	if (store_set_durable(d->node.store, 0, &err))
 		log_msg(LOG_WARN, "sqlite", "%s", err.msg);
 	node_file(&d->node, NODE_CONF, d->conf_path, sizeof(d->conf_path));
@@ -580,8 +492,7 @@ int main(int argc, char **argv)
 	}
 	if (d->ready)
 		sd_notify(0, d->restart ? "RELOADING=1" : "STOPPING=1");
-	if (d->fetching)
-		pthread_join(d->fetch_tid, NULL); /* bounded by its timeouts */
+	fetchwork_stop(d); /* bounded by the source's timeouts */
 	daemon_wake_stop(d);
 	metrics_stop(d);
 	close_peers(d);

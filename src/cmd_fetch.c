@@ -1,7 +1,8 @@
 /*
  * biofed fetch: pull the configured external sources now, or show their
- * state.  The daemon calls the same fetch_source on each source's
- * refresh interval.
+ * state.  fetch_source runs fetch.h's three steps in this process; the
+ * daemon runs the same steps on each source's refresh interval, the
+ * download and decoding on a thread of its own.
  */
 #include <getopt.h>
 #include <jansson.h>

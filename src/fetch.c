@@ -1,9 +1,8 @@
 /*
- * fetch: the libcurl client (one easy handle per request, nothing shared
- * between calls but curl_global_init), paging, the organisations file's
- * download, and fetch_source, which ties download, apply (fetchapply.c)
- * and state (fetchstate.c) together.  fetch.h has the contract and the
- * policy.
+ * fetch: the download (fetch_download): the libcurl client (one easy
+ * handle per request, nothing shared between calls but
+ * curl_global_init), retries, paging and the organisations file.
+ * fetch.h has the contract and the policy; fetchtask.c runs the steps.
  */
 #include "fetch.h"
 
@@ -11,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,7 +18,8 @@
 #include <unistd.h>
 
 #include "fetchapply.h"
-#include "fetchstate.h"
+#include "fetchtask.h"
+#include "log.h"
 
 #define USER_AGENT "biofed/" BF_VERSION
 #define MAX_BACKOFF_MS 60000
@@ -30,34 +29,6 @@
 static const struct fetch_opts no_opts;
 
 /* --- small helpers ---------------------------------------------------- */
-
-/* Text from outside (server messages, jansson snippets) made safe for a
- * log line: control characters become '?'. */
-static void sanitize(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
-}
-
-static void say(const struct fetch_opts *o, int error, const char *event,
-		const char *source, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void say(const struct fetch_opts *o, int error, const char *event,
-		const char *source, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	if (!o->log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	sanitize(msg);
-	o->log(o->log_ctx, error, event, source, msg);
-}
 
 /* The URL for messages: without user:password@. */
 static const char *show_url(const char *url, char *out, size_t n)
@@ -275,7 +246,8 @@ static int request(struct client *c, const char *url,
 		   long *status, int *retry, struct bf_err *err)
 {
 	const struct bf_source *src = c->src;
-	char errbuf[CURL_ERROR_SIZE] = "", shown[URL_MAX], line[400];
+	char errbuf[CURL_ERROR_SIZE] = "", why[4 * CURL_ERROR_SIZE];
+	char shown[URL_MAX], line[400];
 	struct curl_slist *h = NULL, *all = c->headers;
 	CURL *e = curl_easy_init();
 	CURLcode cc;
@@ -336,7 +308,11 @@ static int request(struct client *c, const char *url,
 
 	cc = curl_easy_perform(e);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
-	sanitize(errbuf);
+	/* libcurl's words may quote the server's (a TLS alert, a proxy's
+	 * reply): escaped like every outside text in a log line */
+	log_escape(errbuf[0] ? errbuf : curl_easy_strerror(cc),
+		   strlen(errbuf[0] ? errbuf : curl_easy_strerror(cc)), why,
+		   sizeof(why));
 	switch (cc) {
 	case CURLE_OK:
 		break;
@@ -353,7 +329,7 @@ static int request(struct client *c, const char *url,
 			goto out;
 		}
 		rc = bf_errf(err, BF_EIO, "GET %s: %s", shown,
-			     errbuf[0] ? errbuf : curl_easy_strerror(cc));
+			     why);
 		goto out;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
@@ -361,7 +337,7 @@ static int request(struct client *c, const char *url,
 		rc = bf_errf(err, BF_ECRYPTO,
 			     "GET %s: TLS: the server is not trusted or the "
 			     "handshake failed (is ca_file right?): %s",
-			     shown, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+			     shown, why);
 		goto out;
 	case CURLE_TOO_MANY_REDIRECTS:
 		rc = bf_errf(err, BF_EINVAL,
@@ -383,7 +359,7 @@ static int request(struct client *c, const char *url,
 	default:
 		rc = bf_errf(err, BF_EIO, "GET %s: %s%s", shown,
 			     cc == CURLE_PARTIAL_FILE ? "truncated body: " : "",
-			     errbuf[0] ? errbuf : curl_easy_strerror(cc));
+			     why);
 		goto out;
 	}
 	if (*status == 304 && cond)
@@ -455,7 +431,7 @@ static int get(struct client *c, const char *url,
 				wait = (uint64_t)x.retry_after * 1000;
 			if (wait > MAX_BACKOFF_MS)
 				wait = MAX_BACKOFF_MS;
-			say(c->o, 0, "fetch-retry", src->name,
+			fetch_say(c->o, 0, "fetch-retry", src->name,
 			    "attempt %lld of %lld failed (%s); next in %llu ms",
 			    (long long)attempt + 1, (long long)src->retries + 1,
 			    err->msg, (unsigned long long)wait);
@@ -612,16 +588,16 @@ static int count_bad_cb(void *ctx, const struct rec *r, const char *msg,
 static int add_page(struct fetch_download *d, const char *url,
 		    uint8_t *body, size_t len)
 {
-	struct fetch_page *np = realloc(d->pages, (d->npages + 1) * sizeof(*np));
+	struct fetch_page *p;
 
-	if (!np)
+	if (bf_grow(&d->pages, &d->pages_cap, d->npages + 1, sizeof(*p), 4))
 		return BF_ENOMEM;
-	d->pages = np;
-	np[d->npages].url = strdup(url);
-	if (!np[d->npages].url)
+	p = &d->pages[d->npages];
+	p->url = strdup(url);
+	if (!p->url)
 		return BF_ENOMEM;
-	np[d->npages].body = body;
-	np[d->npages].len = len;
+	p->body = body;
+	p->len = len;
 	d->npages++;
 	d->bytes += len;
 	return BF_OK;
@@ -810,75 +786,4 @@ void fetch_download_free(struct fetch_download *d)
 	free(d->orgs.url);
 	free(d->orgs.body);
 	memset(d, 0, sizeof(*d));
-}
-
-int fetch_source(struct node *n, const struct bf_source *src,
-		 const struct fetch_opts *o, struct fetch_result *res,
-		 struct bf_err *err)
-{
-	struct fetch_download d;
-	struct fetch_state st;
-	const struct fetch_validators *cond = NULL;
-	uint64_t now = bf_now_ms();
-	struct bf_err serr;
-	char roster[17], refused[40];
-	int rc, single = !src->next[0] && !src->page_param[0] &&
-			 !src->organisations_url[0];
-
-	if (!o)
-		o = &no_opts;
-	memset(res, 0, sizeof(*res));
-	memset(&d, 0, sizeof(d));
-	fetchstate_roster_fingerprint(n->store, roster);
-	if (single && !o->force &&
-	    fetch_state_get(n->store, src->name, &st, &serr) == 0 &&
-	    strcmp(st.url, src->url) == 0 && strcmp(st.roster, roster) == 0 &&
-	    (st.v.etag[0] || st.v.last_modified[0]) &&
-	    fetchstate_owned_rows(n->store, n->cfg.slug, src->name) ==
-		    (int64_t)(st.records - st.refused))
-		cond = &st.v;
-	rc = fetch_download(src, cond, o, &d, err);
-	res->status = d.status;
-	if (rc)
-		goto failed;
-	res->attempts = d.attempts;
-	res->pages = d.npages;
-	res->bytes = d.bytes;
-	res->status = d.status;
-	if (d.not_modified) {
-		res->not_modified = 1;
-		say(o, 0, "fetch-unchanged", src->name,
-		    "not modified (HTTP 304)");
-		rc = fetchstate_put(n->store, src->name, NULL, NULL, NULL, now, 1, 0,
-			       NULL, 304, res, err);
-		goto out;
-	}
-	rc = fetch_apply(n, src, &d, o, &res->pub, err);
-	if (rc)
-		goto failed;
-	refused[0] = 0;
-	if (res->pub.skipped)
-		snprintf(refused, sizeof(refused), ", %zu refused",
-			 res->pub.skipped);
-	say(o, 0, "fetch-ok", src->name,
-	    "%zu records in %zu page%s%s: %zu new, %zu changed, %zu deleted, "
-	    "%zu unchanged; %zu change set%s",
-	    res->pub.records, res->pages, res->pages == 1 ? "" : "s", refused,
-	    res->pub.inserted, res->pub.updated, res->pub.deleted,
-	    res->pub.unchanged, res->pub.changesets,
-	    res->pub.changesets == 1 ? "" : "s");
-	rc = fetchstate_put(n->store, src->name, src->url, roster,
-		       single ? &d.v : NULL, now, 1, res->pub.changesets > 0,
-		       NULL, d.status, res, err);
-	goto out;
-failed:
-	sanitize(err->msg);
-	say(o, 1, "fetch-error", src->name, "%s; the rows fetched before stay",
-	    err->msg);
-	/* the error is what the caller must see, not a state write's */
-	fetchstate_put(n->store, src->name, NULL, NULL, NULL, now, 0, 0, err->msg,
-		  res->status, res, &serr);
-out:
-	fetch_download_free(&d);
-	return rc;
 }

@@ -2,18 +2,23 @@
  * fetch: external programme data over HTTP(S) (libcurl) into the replica.
  *
  * A source ([source NAME] in biofed.conf, struct bf_source) is fetched in
- * two steps that a daemon may run on different threads:
+ * three steps, so that a daemon can keep one writer (the thread that owns
+ * the replica) and do the slow parts on another thread:
  *
- *   fetch_download  network only (no SQLite, no global state besides
- *                   curl_global_init, done once): every page of the
- *                   source into memory, or an error.
- *   fetch_apply     the pages' records, mapped (fetchmap.h), through
- *                   publish with replace semantics restricted to the
- *                   source's rows ("NAME:..." ids of the project table,
- *                   owned by this node): the differences become signed
- *                   change sets; an unchanged source writes nothing.
+ *   fetch_prepare  reads the replica: the previous state and validators,
+ *                  the roster that partners are matched with (a snapshot
+ *                  the next step takes along).
+ *   fetch_run      network and decoding, no database (no SQLite, no
+ *                  global state besides curl_global_init, done once):
+ *                  every page of the source into memory (fetch_download),
+ *                  then its records decoded and mapped (fetchmap.h).
+ *   fetch_finish   writes: the records through publish with replace
+ *                  semantics restricted to the source's rows ("NAME:..."
+ *                  ids of the project table, owned by this node): the
+ *                  differences become signed change sets; an unchanged
+ *                  source writes nothing.  Then the source's state.
  *
- * fetch_source does both, with the per-source state below.
+ * fetch_source does the three in a row (biofed fetch).
  *
  * A record refused for a reason of its own (a mapped cell that is not
  * valid text, no source id, a field that fails validation) is reported
@@ -57,8 +62,9 @@
  * status, ETag and Last-Modified, records (and how many were refused),
  * pages and bytes.
  *
- * The code: fetch.c downloads, fetchapply.c applies, fetchstate.c keeps
- * the state (their headers hold what they share).  Validators
+ * The code: fetch.c downloads, fetchtask.c runs the steps, fetchapply.c
+ * decodes and publishes, fetchstate.c keeps the state (their headers
+ * hold what they share; the SQL is the store's, store.h).  Validators
  * are used only while the URL and the roster are the same (partners are
  * matched against the roster) and the replica still holds the rows the
  * last fetch wrote.
@@ -105,7 +111,7 @@ struct fetch_download {
 	int not_modified;   /* 304: nothing else is set */
 	long status;        /* HTTP status of the last response */
 	struct fetch_page *pages;
-	size_t npages;
+	size_t npages, pages_cap;
 	struct fetch_page orgs; /* organisations_url (url NULL: none) */
 	size_t bytes;
 	unsigned attempts;  /* requests made, retries included */
@@ -121,11 +127,6 @@ int fetch_download(const struct bf_source *src,
 		   struct bf_err *err);
 void fetch_download_free(struct fetch_download *d);
 
-/* Publishes the downloaded records for node n (opened with NODE_KEY). */
-int fetch_apply(struct node *n, const struct bf_source *src,
-		const struct fetch_download *d, const struct fetch_opts *o,
-		struct publish_result *res, struct bf_err *err);
-
 struct fetch_result {
 	int not_modified;
 	long status;
@@ -134,8 +135,31 @@ struct fetch_result {
 	struct publish_result pub;
 };
 
-/* Downloads, applies and records the state of one source.  On failure
- * the state records the error too (err says it). */
+/* One fetch of one source, from fetch_prepare to fetch_task_free. */
+struct fetch_task;
+
+/* Reads what a fetch of src needs from node n's replica into a new task
+ * (*out, the caller's to free with fetch_task_free).  src is the
+ * caller's and must outlive the task; o (may be NULL) is copied.  Only
+ * memory can fail here: what else goes wrong is the fetch's outcome,
+ * said by fetch_finish. */
+int fetch_prepare(struct node *n, const struct bf_source *src,
+		  const struct fetch_opts *o, struct fetch_task **out,
+		  struct bf_err *err);
+/* Downloads and decodes: network and memory only, on any thread (one at
+ * a time per task).  Retries are said through o->log as they happen;
+ * the outcome waits for fetch_finish. */
+void fetch_run(struct fetch_task *t);
+/* Publishes what fetch_run brought for node n (opened with NODE_KEY:
+ * the node fetch_prepare read, on its thread), says the outcome
+ * (fetch-ok, fetch-unchanged or fetch-error) and records the source's
+ * state.  Returns 0, or the fetch's error (err says it; the state
+ * records it too).  Once per task. */
+int fetch_finish(struct node *n, struct fetch_task *t,
+		 struct fetch_result *res, struct bf_err *err);
+void fetch_task_free(struct fetch_task *t);
+
+/* The three steps in a row, on this thread. */
 int fetch_source(struct node *n, const struct bf_source *src,
 		 const struct fetch_opts *o, struct fetch_result *res,
 		 struct bf_err *err);

@@ -74,14 +74,8 @@ int fetchmap_roster_add(struct fetchmap_roster *r, const char *slug,
 {
 	struct fetchmap_inst *e;
 
-	if (r->n == r->cap) {
-		size_t nc = r->cap ? r->cap * 2 : 16;
-		struct fetchmap_inst *nv = realloc(r->v, nc * sizeof(*nv));
-		if (!nv)
-			return BF_ENOMEM;
-		r->v = nv;
-		r->cap = nc;
-	}
+	if (bf_grow(&r->v, &r->cap, r->n + 1, sizeof(*r->v), 16))
+		return BF_ENOMEM;
 	e = &r->v[r->n++];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->slug, sizeof(e->slug), "%s", slug);
@@ -501,14 +495,8 @@ int fetchmap_orgs_add(struct fetchmap_orgs *o, const struct bf_source *src,
 			       "%s:%zu: organisation without a %s; left out",
 			       r->file, r->line,
 			       pid_len ? "name" : "project id");
-	if (o->n == o->cap) {
-		size_t nc = o->cap ? o->cap * 2 : 64;
-		struct fetchmap_org *nv = realloc(o->v, nc * sizeof(*nv));
-		if (!nv)
-			return bf_errf(err, BF_ENOMEM, "out of memory");
-		o->v = nv;
-		o->cap = nc;
-	}
+	if (bf_grow(&o->v, &o->cap, o->n + 1, sizeof(*o->v), 64))
+		return bf_errf(err, BF_ENOMEM, "out of memory");
 	e = &o->v[o->n];
 	e->pid_off = o->text.len;
 	e->pid_len = pid_len;
@@ -538,10 +526,32 @@ static int cmp_org(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* The first organisation of project id (pid, len), or o->n. */
+/* A project id to look for: its bytes (not NUL-terminated). */
+struct org_key {
+	const char *pid;
+	size_t len;
+};
+
+/* bf_bsearch's order: organisation i's project id against the key's. */
+static int cmp_org_at(const void *ctx, size_t i, const void *key)
+{
+	const struct fetchmap_orgs *o = ctx;
+	const struct fetchmap_org *e = &o->v[i];
+	const struct org_key *k = key;
+	size_t n = e->pid_len < k->len ? e->pid_len : k->len;
+	int c = memcmp(e->pid, k->pid, n);
+
+	if (c)
+		return c;
+	return e->pid_len < k->len ? -1 : e->pid_len > k->len;
+}
+
+/* The first organisation of project id (pid, len), or where it would be
+ * (org_is says which). */
 static size_t org_first(struct fetchmap_orgs *o, const char *pid, size_t len)
 {
-	size_t lo = 0, hi = o->n;
+	struct org_key k = {pid, len};
+	size_t pos;
 
 	if (!o->sorted) {
 		/* the text has stopped growing: ids get their pointers, so
@@ -551,17 +561,8 @@ static size_t org_first(struct fetchmap_orgs *o, const char *pid, size_t len)
 		qsort(o->v, o->n, sizeof(*o->v), cmp_org);
 		o->sorted = 1;
 	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct fetchmap_org *e = &o->v[mid];
-		size_t n = e->pid_len < len ? e->pid_len : len;
-		int c = memcmp(o->text.p + e->pid_off, pid, n);
-		if (c < 0 || (c == 0 && e->pid_len < len))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	(void)bf_bsearch(o->n, cmp_org_at, o, &k, &pos);
+	return pos;
 }
 
 static int org_is(const struct fetchmap_orgs *o, size_t i, const char *pid,

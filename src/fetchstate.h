@@ -1,12 +1,14 @@
 /*
  * fetchstate: the part of fetch (fetch.h) that keeps each source's state
- * in the replica: fetch_state_get and fetch_due are here, with what
- * fetch_source writes and checks.
+ * in the replica (the store's fetch_state table, store.h): fetch_state_get
+ * and fetch_due are here, with what fetch_finish writes and what
+ * fetch_prepare compares.
  */
 #ifndef BIOFED_FETCHSTATE_H
 #define BIOFED_FETCHSTATE_H
 
 #include "fetch.h"
+#include "fetchmap.h"
 
 /* Writes a source's state; fields a step did not learn keep their old
  * values (NULL parameters leave the column as it was).  A url means a
@@ -18,12 +20,8 @@ int fetchstate_put(struct store *s, const char *name, const char *url,
 		   long status, const struct fetch_result *r,
 		   struct bf_err *err);
 
-/* Rows of source name that owner owns (to see whether the replica still
- * holds what the last fetch wrote), or -1. */
-int64_t fetchstate_owned_rows(struct store *s, const char *owner,
-			      const char *name);
-
 /* A short fingerprint of the roster's names (matching depends on them). */
-void fetchstate_roster_fingerprint(struct store *s, char out[17]);
+void fetchstate_roster_fingerprint(const struct fetchmap_roster *r,
+				   char out[17]);
 
 #endif

@@ -266,6 +266,52 @@ int store_sample_scan(struct store *s, const char *owner,
 
 /* *n: how many samples owner has. */
 int store_sample_count(struct store *s, const char *owner, uint64_t *n,
+
+/* --- External sources (storefetch.c) ------------------------------------ */
+/* What fetch (fetch.h) keeps and reads in the replica.  The state of each
+ * source is a row of fetch_state (database version 4): local to this
+ * node, never replicated, not in verify's digest.  Texts longer than
+ * their fields here are cut. */
+struct store_fetch_state {
+	char source[64];
+	char url[256];
+	char etag[256];
+	char last_modified[64];
+	uint64_t last_attempt_ms, last_success_ms, last_change_ms;
+	uint64_t last_error_ms;
+	char last_error[512];
+	long last_status;
+	uint64_t records, pages, bytes, refused;
+	char roster[17];
+};
+
+/* The state of source: BF_ENOENT when it was never fetched.  Also on a
+ * replica from before version 4 opened read-only (which may lack the
+ * table, or its refused column: read as 0). */
+int store_fetch_state_get(struct store *s, const char *source,
+			  struct store_fetch_state *out, struct bf_err *err);
+
+/* Writes st->source's state: last_attempt_ms always, last_status unless
+ * 0, and what `what` names; every other column keeps its value. */
+#define STORE_FETCH_SUCCESS 0x1 /* last_success_ms */
+#define STORE_FETCH_CHANGE 0x2  /* last_change_ms */
+#define STORE_FETCH_ERROR 0x4   /* last_error_ms and last_error */
+#define STORE_FETCH_WHOLE 0x8   /* url, etag, last_modified, the counts and
+				   roster: a whole fetch replaces them */
+int store_fetch_state_put(struct store *s, const struct store_fetch_state *st,
+			  unsigned what, struct bf_err *err);
+
+/* How many project rows owner owns whose id is "SOURCE:...", or -1. */
+int64_t store_fetch_rows(struct store *s, const char *owner,
+			 const char *source);
+
+/* Calls cb for each roster institution (the coordinator's institution
+ * rows), in id order, with its id, name and acronym (NULL when unset).
+ * A non-zero return from cb stops the walk and is returned (err is left
+ * to the caller). */
+typedef int (*store_roster_cb)(void *ctx, const char *id, const char *name,
+			       const char *acronym);
+int store_roster_names(struct store *s, store_roster_cb cb, void *ctx,
 		       struct bf_err *err);
 
 #endif

@@ -579,6 +579,36 @@ out:
 }
 
 /*
+ * Version 4: fetch's state (store.h, "External sources") becomes part of
+ * the layout.  Before, fetch created fetch_state on its first write, and
+ * added the refused column to a table from before it counted refused
+ * records: a replica may have the table already, with or without it.
+ */
+static int migrate_v4(struct store *s, struct bf_err *err)
+{
+	int have, rc = has_column(s, "fetch_state", NULL, &have, err);
+
+	if (rc)
+		return rc;
+	if (!have)
+		return store_exec(
+			s,
+			"CREATE TABLE fetch_state(source TEXT PRIMARY KEY, url "
+			"TEXT, etag TEXT, last_modified TEXT, last_attempt_ms "
+			"INTEGER, last_success_ms INTEGER, last_change_ms "
+			"INTEGER, last_error_ms INTEGER, last_error TEXT, "
+			"last_status INTEGER, records INTEGER, pages INTEGER, "
+			"bytes INTEGER, roster TEXT, refused INTEGER)",
+			err);
+	if ((rc = has_column(s, "fetch_state", "refused", &have, err)) != 0 ||
+	    have)
+		return rc;
+	return store_exec(s, "ALTER TABLE fetch_state ADD COLUMN refused "
+			     "INTEGER",
+			  err);
+}
+
+/*
  * Each step brings the database from version - 1 to version.  Append new
  * steps (FTS5 tables, new columns...) at the end; never edit a step that
  * has shipped.  Note that migrate_v1 derives its tables from the current
@@ -594,6 +624,7 @@ static const struct migration {
 	{1, migrate_v1},
 	{2, migrate_v2},
 	{3, migrate_v3},
+	{4, migrate_v4},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 #define STORE_DB_VERSION (migrations[NMIGRATIONS - 1].version)

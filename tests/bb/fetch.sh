@@ -410,35 +410,77 @@ conf
 grep_out "an unknown source name is a usage error" "no \[source nope\]" bf a fetch nope
 
 # --- inside biofedd: a source that is due is fetched by the daemon ----------
-# a node without peers that listens on nothing: the daemon only fetches
+# a node without peers that listens on nothing: the daemon only fetches.
+# The source answers after 1.5 s, and meanwhile the daemon's descriptors
+# are counted: the loop's connection holds replica.db open once, and the
+# worker that downloads must not open another (the loop is the one
+# writer: it publishes what the worker brought).
 bf z init --slug navarrabiomed --name "Navarrabiomed - Miguel Servet Foundation" \
 	--country ES --coordinator --endpoint none >/dev/null 2>&1
 bf z roster add "$T/z/identity.json" >/dev/null
 cat >> "$T/z/biofed.conf" <<EOF2
 
 [source cordis]
-url = $H/files/cordis/project.csv
+url = $H/slow/cordis/project.csv
 format = csv
 delimiter = semicolon
-timeout = 2
+timeout = 5
 retries = 0
 map.source_id = id
 map.acronym = acronym
 map.title = title
 map.programme = frameworkProgramme
 EOF2
+zrows() { sqlite3 "$T/z/replica.db" 'select count(*) from project' 2>/dev/null; }
+replica_fds() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c '/replica\.db$'; }
 "$ROOT/$BUILD/biofedd" -d "$T/z" > "$T/z.log" 2>&1 &
-echo $! > "$T/z-daemon.pid"
-i=0
-while [ $i -lt 100 ] && [ "$(sqlite3 "$T/z/replica.db" 'select count(*) from project' 2>/dev/null)" != 3 ]; do
-	sleep 0.1; i=$((i + 1))
+zpid=$!
+echo $zpid > "$T/z-daemon.pid"
+i=0; most=0; samples=0
+while [ $i -lt 150 ] && [ "$(zrows)" != 3 ]; do
+	fds=$(replica_fds $zpid)
+	samples=$((samples + 1))
+	[ "$fds" -gt "$most" ] && most=$fds
+	sleep 0.05; i=$((i + 1))
 done
-[ "$(sqlite3 "$T/z/replica.db" 'select count(*) from project' 2>/dev/null)" = 3 ] \
+[ "$(zrows)" = 3 ] \
 	&& ok "biofedd fetches a due source on its own (3 projects)" \
 	|| fail "biofedd fetches a due source" "$(cat "$T/z.log")"
+[ "$most" = 1 ] && [ "$samples" -ge 20 ] \
+	&& ok "the daemon's fetch writes through the loop's connection: no other opens the replica" \
+	|| fail "one connection to the replica (at most $most descriptors of replica.db in $samples samples)" \
+		"$(ls -l /proc/$zpid/fd 2>&1)"
 grep -q "fetch-ok.*source=cordis\|source=cordis.*fetch-ok\|fetch-ok" "$T/z.log" \
 	&& ok "the daemon logs the fetch" || fail "the daemon logs the fetch" "$(cat "$T/z.log")"
-kill "$(cat "$T/z-daemon.pid")"
+grep_out "the daemon recorded the source's state" "^cordis: ok" bf z fetch --status cordis
+kill $zpid
 i=0
-while kill -0 "$(cat "$T/z-daemon.pid")" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while kill -0 $zpid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 grep -q "stopped" "$T/z.log" && ok "biofedd stops cleanly on SIGTERM" || fail "clean stop" "$(tail -5 "$T/z.log")"
+
+# SIGTERM while the worker waits on a source: the daemon waits for the
+# download to give up (its timeouts), publishes nothing, and stops
+cat >> "$T/z/biofed.conf" <<EOF2
+
+[source stalled]
+url = $H/stall
+stall_timeout = 1
+timeout = 3
+retries = 0
+map.source_id = id
+map.title = title
+EOF2
+stalls() { grep -c "GET /stall" "$T/http.log"; }
+stalled_before=$(stalls)
+asked() { [ "$(stalls)" -gt "$stalled_before" ]; }
+"$ROOT/$BUILD/biofedd" -d "$T/z" > "$T/z2.log" 2>&1 &
+zpid=$!
+echo $zpid > "$T/z-daemon.pid"
+until_ok 10 asked
+d0=$(digest z)
+kill $zpid
+i=0
+while kill -0 $zpid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+! kill -0 $zpid 2>/dev/null && grep -q "stopped" "$T/z2.log" && [ "$(digest z)" = "$d0" ] \
+	&& ok "SIGTERM during a download: stops once it gives up, nothing written" \
+	|| fail "SIGTERM during a download" "$(cat "$T/z2.log")"

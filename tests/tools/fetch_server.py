@@ -15,6 +15,7 @@ Routes:
                          {"data": {"items": [...]}}
   /flaky/KEY/PATH        500 the first time KEY is asked for, then /files/PATH
   /redirect/PATH         302 to /files/PATH
+  /slow/PATH             /files/PATH after a second and a half
   /stall                 headers and a few bytes, then nothing for 30 s
   /truncated/PATH        ROOT/PATH with a Content-Length 1000 bytes too large
   /huge                  5 MB without a Content-Length
@@ -106,6 +107,9 @@ class Handler(BaseHTTPRequestHandler):
         route = parts[1] if len(parts) > 1 else ""
         rest = parts[2] if len(parts) > 2 else ""
         if route == "files":
+            return self.serve_file(rest)
+        if route == "slow":
+            time.sleep(1.5)
             return self.serve_file(rest)
         if route == "redirect":
             return self.send(302, b"", "text/plain",

@@ -1,0 +1,24 @@
+/*
+ * fetchwork: external programme data inside biofedd (fetch.h's steps).
+ * One source at a time: the loop prepares it (reads), a worker thread
+ * downloads and decodes it, and the loop publishes what it brought on
+ * the loop's own connection, the one writer (DESIGN.md).
+ */
+#ifndef BIOFED_FETCHWORK_H
+#define BIOFED_FETCHWORK_H
+
+#include "daemon.h"
+
+/* From the cron, once a second: when no fetch is running and a source is
+ * due, prepares it and starts the worker. */
+void fetchwork_tick(struct daemon *d);
+/* EV_FETCH_DONE (job: the event's obj): joins the worker, publishes and
+ * records the state, frees the job, and tells the peers of new change
+ * sets. */
+void fetchwork_done(struct daemon *d, void *job);
+/* At exit: waits for a worker still running (bounded by the source's
+ * timeouts) and drops what it brought unpublished; the source stays
+ * due. */
+void fetchwork_stop(struct daemon *d);
+
+#endif
