@@ -141,24 +141,25 @@ void monitor_refused(struct monitor *m, enum mon_refuse why, uint64_t count,
 	snprintf(r->detail, sizeof(r->detail), "%s", detail ? detail : "");
 }
 
+static int origin_cmp_at(const void *ctx, size_t i, const void *key)
+{
+	const struct monitor *m = ctx;
+
+	return strcmp(m->o[i].origin, key);
+}
+
+/* The origin's entry, or NULL with *at (if not NULL) where it would go. */
 static struct mon_origin *find_origin(const struct monitor *m,
 				      const char *origin, size_t *at)
 {
-	size_t lo = 0, hi = m->no;
+	size_t i;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(m->o[mid].origin, origin);
-		if (c == 0)
-			return &m->o[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (!bf_bsearch(m->no, origin_cmp_at, m, origin, &i)) {
+		if (at)
+			*at = i;
+		return NULL;
 	}
-	if (at)
-		*at = lo;
-	return NULL;
+	return &m->o[i];
 }
 
 int monitor_learn(struct monitor *m, const char *origin, uint64_t local,
@@ -173,14 +174,8 @@ int monitor_learn(struct monitor *m, const char *origin, uint64_t local,
 		return BF_EINVAL;
 	o = find_origin(m, origin, &at);
 	if (!o) {
-		if (m->no == m->capo) {
-			size_t nc = m->capo ? m->capo * 2 : 16;
-			struct mon_origin *no = realloc(m->o, nc * sizeof(*no));
-			if (!no)
-				return BF_ENOMEM;
-			m->o = no;
-			m->capo = nc;
-		}
+		if (bf_grow(&m->o, &m->capo, m->no + 1, sizeof(*m->o), 16))
+			return BF_ENOMEM;
 		memmove(m->o + at + 1, m->o + at, (m->no - at) * sizeof(*m->o));
 		m->no++;
 		o = &m->o[at];

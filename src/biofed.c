@@ -548,16 +548,13 @@ int cmd_help(struct cli *c, int argc, char **argv)
 	const struct cli_command *cmd;
 	int nwords, group, n;
 
-	if (cli_getopt(c, argc, argv, "", NULL) != -1)
+	if (cli_parse(c, argc, argv, NULL, 0, 2, ""))
 		return c->status;
 	n = argc - optind;
 	if (n == 0) {
 		print_all_help(stdout);
 		return 0;
 	}
-	if (n > 2)
-		return cli_usage(c, "unexpected argument \"%s\"",
-				 argv[optind + 2]);
 	cmd = lookup(argv[optind], n > 1 ? argv[optind + 1] : NULL, &nwords,
 		     &group);
 	if (cmd && nwords == n) {
@@ -579,7 +576,7 @@ int cli_open(struct cli *c, struct node *n, int flags)
 	struct bf_err err;
 
 	if (node_open(n, c->dir, flags, &err) != 0)
-		return cli_fail("%s", err.msg);
+		return c->status = cli_fail("%s", err.msg);
 	return 0;
 }
 
@@ -731,12 +728,8 @@ int cli_operands(struct cli *c, int argc, char **argv, int min, int max,
 
 int cmd_config(struct cli *c, int argc, char **argv)
 {
-	int rc;
-
-	if (cli_getopt(c, argc, argv, "", NULL) != -1)
+	if (cli_parse(c, argc, argv, NULL, 0, 0, ""))
 		return c->status;
-	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
-		return rc;
 	config_print_options(stdout);
 	return 0;
 }

@@ -5,10 +5,12 @@
  * help`, `--help` and every usage error read.  Commands return the
  * process exit status: 0 success, 1 failure, 2 usage error.
  *
- * A command parses its options with cli_getopt, which also takes --help
- * (-h) and --dir DIR for every command, and reports a bad option itself;
- * any other usage error goes through cli_usage, which names what was
- * wrong and points at `biofed help COMMAND`.
+ * A command lists its options in a table (struct cli_opt) that cli_parse
+ * reads, or, when its options need more than the table's kinds, parses
+ * them with cli_getopt.  Both also take --help (-h) and --dir DIR for
+ * every command, and report a bad option themselves; any other usage
+ * error goes through cli_usage, which names what was wrong and points at
+ * `biofed help COMMAND`.
  */
 #ifndef BIOFED_CLI_H
 #define BIOFED_CLI_H
@@ -44,7 +46,11 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * the command's usage status (2). */
 int cli_usage(struct cli *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Opens the node, printing the error; returns 0 or 1. */
+/* Opens the node, printing the error; returns 0, or 1 (the exit status,
+ * also left in c->status, so that a command can write
+ *     if (cli_parse(c, argc, argv, NULL, 0, 0, "") ||
+ *         cli_open(c, &n, NODE_RDONLY))
+ *             return c->status;). */
 int cli_open(struct cli *c, struct node *n, int flags);
 /* Parses a non-negative integer option value; returns 0 or the usage
  * status. */
@@ -73,6 +79,33 @@ int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 int cli_operands(struct cli *c, int argc, char **argv, int min, int max,
 		 const char *what);
 
+/* One option of a command's table for cli_parse (cmd_options.c): its
+ * long name, its short letter (0: none) and where its value goes.  The
+ * table ends with {0}. */
+enum cli_opt_kind {
+	CLI_END = 0,
+	CLI_FLAG,     /* takes no value: *(int *)to = 1 */
+	CLI_STR,      /* *(const char **)to = the value */
+	CLI_UINT,     /* *(uint64_t *)to = a non-negative integer */
+	CLI_FORMAT,   /* *(enum out_format *)to = table or json */
+	CLI_INPUT,    /* no name: the file options (CLI_INPUT_OPTIONS) and
+		       * the progress line's into the struct cli_input *to,
+		       * whose o is set */
+	CLI_PROGRESS, /* no name: --quiet and --progress, into c->progress */
+};
+struct cli_opt {
+	const char *name;
+	enum cli_opt_kind kind;
+	void *to;
+	char letter;
+};
+/* Parses the options of table opts (NULL: none but --help and --dir) in
+ * argv's order, each value checked as its kind says, then the operands
+ * as cli_operands does.  Returns 0, or CLI_EXIT when the command must
+ * stop and return c->status (0 after --help, else the usage status). */
+int cli_parse(struct cli *c, int argc, char **argv,
+	      const struct cli_opt *opts, int min, int max, const char *what);
+
 /* Option codes above any character, so that they never clash with the
  * letters commands use. */
 enum {
@@ -92,16 +125,53 @@ enum {
 	CLI_OPT_HELP,
 };
 
+/* A progress line on stderr for long work (cmd_progress.c): shown when
+ * stderr is a terminal, or always with --progress (a CLI_PROGRESS entry
+ * in the command's cli_opt table), never with --quiet.
+ * One line, redrawn with \r at most four times a second, cleared by
+ * cli_progress_end; nothing at all for work done within a quarter of a
+ * second ($BIOFED_PROGRESS_AFTER_MS, 0 to 60000, changes that wait: the
+ * tests use 0, so that what they see does not depend on the machine's
+ * speed). */
+#define CLI_PROGRESS_OPTIONS                                                  \
+	{"quiet", no_argument, 0, CLI_OPT_QUIET},                             \
+	{"progress", no_argument, 0, CLI_OPT_PROGRESS}
+#define CLI_PROGRESS_USAGE "[--quiet | --progress]"
+#define CLI_PROGRESS_HELP                                                     \
+	"  --quiet               no progress line on stderr\n"               \
+	"  --progress            a progress line on stderr even when it is "   \
+	"not a\n"                                                             \
+	"                        terminal (default: only on a terminal)\n"
+struct cli_progress {
+	struct publish_progress hook; /* ctx is this */
+	int on;
+	uint64_t start_ns, step_ns, drawn_ns; /* bf_mono_ns() */
+	uint64_t after_ns; /* nothing is drawn before start_ns + after_ns */
+	const char *step;
+	size_t done, total, width; /* width: of the line on the screen */
+};
+/* Decides from c->progress and stderr whether the line is shown. */
+void cli_progress_begin(struct cli *c, struct cli_progress *p);
+/* The hook for publish_opts.progress: NULL when the line is off. */
+const struct publish_progress *cli_progress_hook(struct cli_progress *p);
+/* Clears the line, if one was drawn. */
+void cli_progress_end(struct cli_progress *p);
+
 /* Options of the commands that read a file (publish, samples import):
- * add CLI_INPUT_OPTIONS to the getopt_long table and hand the codes from
- * CLI_OPT_INPUT_FORMAT to CLI_OPT_OLD_FORMAT to cli_input_option, which
- * fills o (returns 0, or the usage status for a bad value).
- * cli_input_ready checks what goes together and opens --errors-to (0 or
- * the exit status); cli_input_done closes it.  CLI_INPUT_USAGE and
+ * a CLI_INPUT entry in the command's cli_opt table.  cli_parse hands the
+ * codes from CLI_OPT_INPUT_FORMAT to CLI_OPT_OLD_FORMAT to
+ * cli_input_option, which fills in->o (returns 0, or the usage status for
+ * a bad value).  cli_input_start takes the file's path, checks what goes
+ * together, opens --errors-to, the node (cli_open's flags) and the
+ * progress line: 0, or CLI_EXIT when the command must return c->status.
+ * After the work, cli_input_end clears the progress line and closes
+ * --errors-to (the node is the command's to close).  CLI_INPUT_USAGE and
  * CLI_INPUT_HELP are their text for the command table. */
 struct cli_input {
+	struct publish_opts *o; /* the command's, where the options go */
 	const char *errors_to;
 	FILE *f;
+	struct cli_progress prog;
 };
 #define CLI_INPUT_OPTIONS                                                     \
 	{"input-format", required_argument, 0, CLI_OPT_INPUT_FORMAT},         \
@@ -138,41 +208,13 @@ struct cli_input {
 	"  --max-errors N        errors shown (default 50; 0: all)\n"         \
 	"  --errors-to FILE      write every error to FILE\n"
 int cli_input_option(struct cli *c, int ch, const char *arg,
-		     struct publish_opts *o, struct cli_input *in);
-int cli_input_ready(struct cli *c, struct publish_opts *o,
-		    struct cli_input *in);
-void cli_input_done(struct cli_input *in);
-
-/* A progress line on stderr for long work (cmd_progress.c): shown when
- * stderr is a terminal, or always with --progress, never with --quiet.
- * One line, redrawn with \r at most four times a second, cleared by
- * cli_progress_end; nothing at all for work done within a quarter of a
- * second ($BIOFED_PROGRESS_AFTER_MS, 0 to 60000, changes that wait: the
- * tests use 0, so that what they see does not depend on the machine's
- * speed). */
-#define CLI_PROGRESS_OPTIONS                                                  \
-	{"quiet", no_argument, 0, CLI_OPT_QUIET},                             \
-	{"progress", no_argument, 0, CLI_OPT_PROGRESS}
-#define CLI_PROGRESS_USAGE "[--quiet | --progress]"
-#define CLI_PROGRESS_HELP                                                     \
-	"  --quiet               no progress line on stderr\n"               \
-	"  --progress            a progress line on stderr even when it is "   \
-	"not a\n"                                                             \
-	"                        terminal (default: only on a terminal)\n"
-struct cli_progress {
-	struct publish_progress hook; /* ctx is this */
-	int on;
-	uint64_t start_ns, step_ns, drawn_ns; /* bf_mono_ns() */
-	uint64_t after_ns; /* nothing is drawn before start_ns + after_ns */
-	const char *step;
-	size_t done, total, width; /* width: of the line on the screen */
-};
-/* Decides from c->progress and stderr whether the line is shown. */
-void cli_progress_begin(struct cli *c, struct cli_progress *p);
-/* The hook for publish_opts.progress: NULL when the line is off. */
-const struct publish_progress *cli_progress_hook(struct cli_progress *p);
-/* Clears the line, if one was drawn. */
-void cli_progress_end(struct cli_progress *p);
+		     struct cli_input *in);
+int cli_input_start(struct cli *c, struct cli_input *in, const char *path,
+		    struct node *n, int flags);
+void cli_input_end(struct cli_input *in);
+/* What a publish wrote, "wrote 2 change sets (seq 4..5)", or none when
+ * it wrote no change set; one line on stdout. */
+void cli_print_changesets(const struct publish_result *r, const char *none);
 
 int cmd_help(struct cli *c, int argc, char **argv);
 int cmd_init(struct cli *c, int argc, char **argv);

@@ -30,12 +30,9 @@ int cmd_changes_vector(struct cli *c, int argc, char **argv)
 	json_t *o;
 	int rc;
 
-	if (cli_getopt(c, argc, argv, "", NULL) != -1)
+	if (cli_parse(c, argc, argv, NULL, 0, 0, "") ||
+	    cli_open(c, &n, NODE_RDONLY))
 		return c->status;
-	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
-		return rc;
-	if (cli_open(c, &n, NODE_RDONLY))
-		return 1;
 	o = json_object();
 	rc = store_vector(n.store, vv_json_cb, o, &err);
 	node_close(&n);
@@ -96,28 +93,20 @@ static int export_origin(void *vctx, const struct store_vv_entry *e)
 
 int cmd_changes_export(struct cli *c, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"output", required_argument, 0, 'o'},
-		{"since", required_argument, 0, 's'},
-		{"origin", required_argument, 0, 'O'},
-		{0, 0, 0, 0}};
 	const char *out = NULL, *since = NULL;
 	struct export_ctx x;
+	const struct cli_opt opts[] = {
+		{.name = "output", .kind = CLI_STR, .to = &out, .letter = 'o'},
+		{.name = "since", .kind = CLI_STR, .to = &since},
+		{.name = "origin", .kind = CLI_STR, .to = &x.only},
+		{0}};
 	struct node n;
 	struct bf_err err;
-	int ch, rc = 0;
+	int rc = 0;
 
 	memset(&x, 0, sizeof(x));
-	while ((ch = cli_getopt(c, argc, argv, "o:", lo)) != -1) {
-		switch (ch) {
-		case 'o': out = optarg; break;
-		case 's': since = optarg; break;
-		case 'O': x.only = optarg; break;
-		default: return c->status;
-		}
-	}
-	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
-		return rc;
+	if (cli_parse(c, argc, argv, opts, 0, 0, ""))
+		return c->status;
 	if (!out)
 		return cli_usage(c, "-o FILE is required (- for stdout)");
 	if (since) {
@@ -205,10 +194,8 @@ int cmd_changes_import(struct cli *c, int argc, char **argv)
 	size_t len;
 	int rc;
 
-	if (cli_getopt(c, argc, argv, "", NULL) != -1)
+	if (cli_parse(c, argc, argv, NULL, 1, 1, "FILE"))
 		return c->status;
-	if ((rc = cli_operands(c, argc, argv, 1, 1, "FILE")) != 0)
-		return rc;
 	memset(&x, 0, sizeof(x));
 	x.file = argv[optind];
 	rc = bf_read_file(x.file, (size_t)1 << 34, &data, &len, &err);

@@ -134,15 +134,7 @@ static void print_result(const struct bf_source *src,
 		printf(", %zu refused", p->skipped);
 	printf(": %zu new, %zu changed, %zu deleted, %zu unchanged; ",
 	       p->inserted, p->updated, p->deleted, p->unchanged);
-	if (p->changesets == 0)
-		printf("no change set written\n");
-	else if (p->changesets == 1)
-		printf("wrote 1 change set (seq %llu)\n",
-		       (unsigned long long)p->first_seq);
-	else
-		printf("wrote %zu change sets (seq %llu..%llu)\n",
-		       p->changesets, (unsigned long long)p->first_seq,
-		       (unsigned long long)p->last_seq);
+	cli_print_changesets(p, "no change set written");
 }
 
 int cmd_fetch(struct cli *c, int argc, char **argv)

@@ -3,7 +3,6 @@
  * is a usage error (exit 2); a directory that already holds a node, or
  * one that cannot be written, is a failure (1).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,37 +10,25 @@
 
 int cmd_init(struct cli *c, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"slug", required_argument, 0, 's'},
-		{"name", required_argument, 0, 'n'},
-		{"country", required_argument, 0, 'c'},
-		{"region", required_argument, 0, 'r'},
-		{"endpoint", required_argument, 0, 'e'},
-		{"listen", required_argument, 0, 'l'},
-		{"coordinator", no_argument, 0, 'C'},
-		{"coordinator-key", required_argument, 0, 'k'},
-		{0, 0, 0, 0}};
 	struct node_init o;
+	const struct cli_opt opts[] = {
+		{.name = "slug", .kind = CLI_STR, .to = &o.slug},
+		{.name = "name", .kind = CLI_STR, .to = &o.name},
+		{.name = "country", .kind = CLI_STR, .to = &o.country},
+		{.name = "region", .kind = CLI_STR, .to = &o.region},
+		{.name = "endpoint", .kind = CLI_STR, .to = &o.endpoint},
+		{.name = "listen", .kind = CLI_STR, .to = &o.listen},
+		{.name = "coordinator", .kind = CLI_FLAG, .to = &o.coordinator},
+		{.name = "coordinator-key", .kind = CLI_STR,
+		 .to = &o.coordinator_key},
+		{0}};
 	struct bf_err err;
 	char coord[65];
-	int ch, rc;
+	int rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
-		switch (ch) {
-		case 's': o.slug = optarg; break;
-		case 'n': o.name = optarg; break;
-		case 'c': o.country = optarg; break;
-		case 'r': o.region = optarg; break;
-		case 'e': o.endpoint = optarg; break;
-		case 'l': o.listen = optarg; break;
-		case 'C': o.coordinator = 1; break;
-		case 'k': o.coordinator_key = optarg; break;
-		default: return c->status;
-		}
-	}
-	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
-		return rc;
+	if (cli_parse(c, argc, argv, opts, 0, 0, ""))
+		return c->status;
 	o.dir = c->dir; /* after the options: --dir may come among them */
 	/* what is missing or malformed is said before anything is made */
 	if (!o.slug)

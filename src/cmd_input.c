@@ -3,7 +3,8 @@
  * samples import): what the file is, how to read it, what to do with its
  * errors.  One parser, so both commands take them alike.  Their
  * --format meant the file's format once; it is refused now, since
- * --format is every other command's output format.
+ * --format is every other command's output format.  And the line that
+ * says what a publish wrote, which samples and fetch print too.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -36,8 +37,9 @@ static int delimiter(struct cli *c, const char *v, char *out)
 }
 
 int cli_input_option(struct cli *c, int ch, const char *arg,
-		     struct publish_opts *o, struct cli_input *in)
+		     struct cli_input *in)
 {
+	struct publish_opts *o = in->o;
 	uint64_t v;
 	int rc;
 
@@ -73,26 +75,58 @@ int cli_input_option(struct cli *c, int ch, const char *arg,
 	return cli_usage(c, "option code %d is not a file option", ch);
 }
 
-int cli_input_ready(struct cli *c, struct publish_opts *o,
-		    struct cli_input *in)
-{
-	if (o->clear_missing && !o->replace)
-		return cli_usage(c, "--clear-missing goes with --replace (the "
-				    "file is then the whole table, every "
-				    "column of it)");
-	if (in->errors_to) {
-		in->f = fopen(in->errors_to, "w");
-		if (!in->f)
-			return cli_fail("--errors-to %s: %s", in->errors_to,
-					strerror(errno));
-		o->errors_to = in->f;
-	}
-	return 0;
-}
-
-void cli_input_done(struct cli_input *in)
+static void close_errors_to(struct cli_input *in)
 {
 	if (in->f && fclose(in->f) != 0)
 		cli_fail("--errors-to %s: write failed", in->errors_to);
 	in->f = NULL;
+}
+
+int cli_input_start(struct cli *c, struct cli_input *in, const char *path,
+		    struct node *n, int flags)
+{
+	struct publish_opts *o = in->o;
+
+	o->path = path;
+	if (o->clear_missing && !o->replace) {
+		c->status = cli_usage(c, "--clear-missing goes with --replace "
+					 "(the file is then the whole table, "
+					 "every column of it)");
+		return CLI_EXIT;
+	}
+	if (in->errors_to) {
+		in->f = fopen(in->errors_to, "w");
+		if (!in->f) {
+			c->status = cli_fail("--errors-to %s: %s",
+					     in->errors_to, strerror(errno));
+			return CLI_EXIT;
+		}
+		o->errors_to = in->f;
+	}
+	if (cli_open(c, n, flags)) {
+		close_errors_to(in);
+		return CLI_EXIT;
+	}
+	cli_progress_begin(c, &in->prog);
+	o->progress = cli_progress_hook(&in->prog);
+	return 0;
+}
+
+void cli_input_end(struct cli_input *in)
+{
+	cli_progress_end(&in->prog);
+	close_errors_to(in);
+}
+
+void cli_print_changesets(const struct publish_result *r, const char *none)
+{
+	if (r->changesets == 0)
+		printf("%s\n", none);
+	else if (r->changesets == 1)
+		printf("wrote 1 change set (seq %llu)\n",
+		       (unsigned long long)r->first_seq);
+	else
+		printf("wrote %zu change sets (seq %llu..%llu)\n",
+		       r->changesets, (unsigned long long)r->first_seq,
+		       (unsigned long long)r->last_seq);
 }

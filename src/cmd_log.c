@@ -1,7 +1,6 @@
 /*
  * biofed log and biofed verify: inspect the replica's change-set log.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,32 +37,21 @@ static int log_cb(void *vctx, const struct store_cs_entry *e)
 
 int cmd_log(struct cli *c, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"origin", required_argument, 0, 'o'},
-		{"format", required_argument, 0, 'f'},
-		{0, 0, 0, 0}};
 	const char *origin = NULL;
+	enum out_format fmt = OUT_TABLE;
+	const struct cli_opt opts[] = {
+		{.name = "origin", .kind = CLI_STR, .to = &origin},
+		{.name = "format", .kind = CLI_FORMAT, .to = &fmt},
+		{0}};
 	struct log_ctx x = {NULL};
 	struct node n;
 	struct bf_err err;
-	enum out_format fmt = OUT_TABLE;
-	int ch, rc, json;
+	int rc, json;
 
-	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
-		switch (ch) {
-		case 'o': origin = optarg; break;
-		case 'f':
-			if ((rc = cli_format(c, optarg, 0, &fmt)) != 0)
-				return rc;
-			break;
-		default: return c->status;
-		}
-	}
-	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
-		return rc;
+	if (cli_parse(c, argc, argv, opts, 0, 0, "") ||
+	    cli_open(c, &n, NODE_RDONLY))
+		return c->status;
 	json = fmt == OUT_JSON;
-	if (cli_open(c, &n, NODE_RDONLY))
-		return 1;
 	if (json)
 		x.arr = json_array();
 	else
@@ -96,12 +84,9 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 	char hex[65];
 	int rc;
 
-	if (cli_getopt(c, argc, argv, "", NULL) != -1)
+	if (cli_parse(c, argc, argv, NULL, 0, 0, "") ||
+	    cli_open(c, &n, NODE_RDONLY))
 		return c->status;
-	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
-		return rc;
-	if (cli_open(c, &n, NODE_RDONLY))
-		return 1;
 	rc = store_verify(n.store, digest, &rows, &problems, verify_report,
 			  NULL, &err);
 	node_close(&n);

@@ -12,43 +12,27 @@
 
 int cmd_publish(struct cli *c, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"table", required_argument, 0, 't'}, CLI_INPUT_OPTIONS,
-		CLI_PROGRESS_OPTIONS, {0, 0, 0, 0}};
-	struct cli_progress prog;
-	struct cli_input in = {0};
 	struct publish_opts o;
+	struct cli_input in = {.o = &o};
+	const struct cli_opt opts[] = {
+		{.name = "table", .kind = CLI_STR, .to = &o.table},
+		{.kind = CLI_INPUT, .to = &in},
+		{0}};
 	struct publish_result res;
 	struct node n;
 	struct bf_err err;
-	int ch, rc;
+	int rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
-		if (ch == 't')
-			o.table = optarg;
-		else if (ch < CLI_OPT_INPUT_FORMAT)
-			return c->status;
-		else if ((rc = cli_input_option(c, ch, optarg, &o, &in)) != 0)
-			return rc;
-	}
-	if ((rc = cli_operands(c, argc, argv, 1, 1, "FILE")) != 0)
-		return rc;
+	if (cli_parse(c, argc, argv, opts, 1, 1, "FILE"))
+		return c->status;
 	if (o.table && !schema_table(o.table, strlen(o.table)))
 		return cli_usage(c, "--table: no table \"%s\"", o.table);
-	o.path = argv[optind];
-	if ((rc = cli_input_ready(c, &o, &in)) != 0)
-		return rc;
-	if (cli_open(c, &n, NODE_KEY)) {
-		cli_input_done(&in);
-		return 1;
-	}
-	cli_progress_begin(c, &prog);
-	o.progress = cli_progress_hook(&prog);
+	if (cli_input_start(c, &in, argv[optind], &n, NODE_KEY))
+		return c->status;
 	rc = publish_file(&n, &o, &res, &err);
-	cli_progress_end(&prog);
+	cli_input_end(&in);
 	node_close(&n);
-	cli_input_done(&in);
 	if (rc)
 		return cli_fail("publish: %s", err.msg);
 	printf("%s: %zu records: %zu new, %zu changed, %zu deleted, "
@@ -65,14 +49,8 @@ int cmd_publish(struct cli *c, int argc, char **argv)
 		control_wake(c->dir);
 	if (o.dry_run)
 		printf("dry run: nothing written\n");
-	else if (res.changesets == 0)
-		printf("nothing changed: no change set written\n");
-	else if (res.changesets == 1)
-		printf("wrote 1 change set (seq %llu)\n",
-		       (unsigned long long)res.first_seq);
 	else
-		printf("wrote %zu change sets (seq %llu..%llu)\n",
-		       res.changesets, (unsigned long long)res.first_seq,
-		       (unsigned long long)res.last_seq);
+		cli_print_changesets(&res, "nothing changed: no change set "
+					   "written");
 	return 0;
 }

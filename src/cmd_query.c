@@ -253,31 +253,19 @@ int cmd_query(struct cli *c, int argc, char **argv)
 
 int cmd_sql(struct cli *c, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"format", required_argument, 0, 'f'},
-		{"timeout", required_argument, 0, 't'},
-		{0, 0, 0, 0}};
 	const char *format = NULL;
 	uint64_t timeout = 10000;
+	const struct cli_opt opts[] = {
+		{.name = "format", .kind = CLI_STR, .to = &format},
+		{.name = "timeout", .kind = CLI_UINT, .to = &timeout},
+		{0}};
 	enum out_format fmt;
 	struct node n;
 	struct bf_err err;
-	int ch, rc;
+	int rc;
 
-	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
-		switch (ch) {
-		case 'f': format = optarg; break;
-		case 't':
-			if ((rc = cli_uint(c, "--timeout", optarg, &timeout)) !=
-			    0)
-				return rc;
-			break;
-		default: return c->status;
-		}
-	}
-	if ((rc = cli_operands(c, argc, argv, 1, 1, "the SQL statement")) !=
-	    0)
-		return rc;
+	if (cli_parse(c, argc, argv, opts, 1, 1, "the SQL statement"))
+		return c->status;
 	if ((rc = cli_format(c, format, 1, &fmt)) != 0)
 		return rc;
 	if (cli_open(c, &n, NODE_RDONLY))

@@ -11,24 +11,17 @@
 
 int cmd_roster_add(struct cli *c, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"key-from", required_argument, 0, 'k'}, {0, 0, 0, 0}};
 	uint64_t key_from = 0;
+	const struct cli_opt opts[] = {
+		{.name = "key-from", .kind = CLI_UINT, .to = &key_from}, {0}};
 	struct node n;
 	struct bf_err err;
 	char slug[64];
-	int ch, changed = 0, rc;
+	int changed = 0, rc;
 
-	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
-		if (ch != 'k')
-			return c->status;
-		if ((rc = cli_uint(c, "--key-from", optarg, &key_from)) != 0)
-			return rc;
-	}
-	if ((rc = cli_operands(c, argc, argv, 1, 1, "IDENTITY_FILE")) != 0)
-		return rc;
-	if (cli_open(c, &n, 0))
-		return 1;
+	if (cli_parse(c, argc, argv, opts, 1, 1, "IDENTITY_FILE") ||
+	    cli_open(c, &n, 0))
+		return c->status;
 	rc = roster_add(&n, argv[optind], (int64_t)key_from, &changed, slug,
 			&err);
 	node_close(&n);
@@ -42,23 +35,15 @@ int cmd_roster_add(struct cli *c, int argc, char **argv)
 
 int cmd_roster_revoke(struct cli *c, int argc, char **argv)
 {
-	static const struct option lo[] = {{"from", required_argument, 0, 'f'},
-					   {0, 0, 0, 0}};
 	uint64_t from = 0, eff = 0;
+	const struct cli_opt opts[] = {
+		{.name = "from", .kind = CLI_UINT, .to = &from}, {0}};
 	struct node n;
 	struct bf_err err;
-	int ch, rc;
+	int rc;
 
-	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
-		if (ch != 'f')
-			return c->status;
-		if ((rc = cli_uint(c, "--from", optarg, &from)) != 0)
-			return rc;
-	}
-	if ((rc = cli_operands(c, argc, argv, 1, 1, "SLUG")) != 0)
-		return rc;
-	if (cli_open(c, &n, 0))
-		return 1;
+	if (cli_parse(c, argc, argv, opts, 1, 1, "SLUG") || cli_open(c, &n, 0))
+		return c->status;
 	rc = roster_revoke(&n, argv[optind], (int64_t)from, &eff, &err);
 	node_close(&n);
 	if (rc)
@@ -70,23 +55,16 @@ int cmd_roster_revoke(struct cli *c, int argc, char **argv)
 
 int cmd_roster_list(struct cli *c, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"format", required_argument, 0, 'f'}, {0, 0, 0, 0}};
 	enum out_format fmt = OUT_TABLE;
+	const struct cli_opt opts[] = {
+		{.name = "format", .kind = CLI_FORMAT, .to = &fmt}, {0}};
 	struct node n;
 	struct bf_err err;
-	int ch, rc;
+	int rc;
 
-	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
-		if (ch != 'f')
-			return c->status;
-		if ((rc = cli_format(c, optarg, 0, &fmt)) != 0)
-			return rc;
-	}
-	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
-		return rc;
-	if (cli_open(c, &n, NODE_RDONLY))
-		return 1;
+	if (cli_parse(c, argc, argv, opts, 0, 0, "") ||
+	    cli_open(c, &n, NODE_RDONLY))
+		return c->status;
 	rc = roster_print(&n, stdout, fmt == OUT_JSON, &err);
 	node_close(&n);
 	return rc ? cli_fail("roster list: %s", err.msg) : 0;
@@ -96,14 +74,10 @@ int cmd_roster_key(struct cli *c, int argc, char **argv)
 {
 	struct node n;
 	char hex[65];
-	int rc;
 
-	if (cli_getopt(c, argc, argv, "", NULL) != -1)
+	if (cli_parse(c, argc, argv, NULL, 0, 0, "") ||
+	    cli_open(c, &n, NODE_RDONLY))
 		return c->status;
-	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
-		return rc;
-	if (cli_open(c, &n, NODE_RDONLY))
-		return 1;
 	bf_hex(n.cfg.coordinator_key, 32, hex);
 	node_close(&n);
 	printf("%s\n", hex);

@@ -11,19 +11,6 @@
 #include "publish.h"
 #include "samples.h"
 
-static void print_changesets(const struct publish_result *r)
-{
-	if (r->changesets == 0)
-		printf("nothing changed: no change set written\n");
-	else if (r->changesets == 1)
-		printf("wrote 1 change set (seq %llu)\n",
-		       (unsigned long long)r->first_seq);
-	else
-		printf("wrote %zu change sets (seq %llu..%llu)\n",
-		       r->changesets, (unsigned long long)r->first_seq,
-		       (unsigned long long)r->last_seq);
-}
-
 static void print_facts(const struct node *n, const struct samples_result *r,
 			int dry_run)
 {
@@ -42,7 +29,8 @@ static void print_facts(const struct node *n, const struct samples_result *r,
 	if (dry_run)
 		printf("dry run: nothing written\n");
 	else
-		print_changesets(f);
+		cli_print_changesets(f, "nothing changed: no change set "
+					"written");
 }
 
 /* A running daemon sends new facts on at once, as after a publish. */
@@ -54,41 +42,25 @@ static void wake(struct cli *c, const struct samples_result *r)
 
 int cmd_samples_import(struct cli *c, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"no-facts", no_argument, 0, 'F'}, CLI_INPUT_OPTIONS,
-		CLI_PROGRESS_OPTIONS, {0, 0, 0, 0}};
-	struct cli_progress prog;
-	struct cli_input in = {0};
 	struct samples_opts o;
+	struct cli_input in = {.o = &o.file};
+	const struct cli_opt opts[] = {
+		{.name = "no-facts", .kind = CLI_FLAG, .to = &o.no_facts},
+		{.kind = CLI_INPUT, .to = &in},
+		{0}};
 	struct samples_result res;
 	struct node n;
 	struct bf_err err;
-	int ch, rc;
+	int rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
-		if (ch == 'F')
-			o.no_facts = 1;
-		else if (ch < CLI_OPT_INPUT_FORMAT)
-			return c->status;
-		else if ((rc = cli_input_option(c, ch, optarg, &o.file,
-						&in)) != 0)
-			return rc;
-	}
-	if ((rc = cli_operands(c, argc, argv, 1, 1, "FILE")) != 0)
-		return rc;
-	o.file.path = argv[optind];
-	if ((rc = cli_input_ready(c, &o.file, &in)) != 0)
-		return rc;
-	if (cli_open(c, &n, o.no_facts || o.file.dry_run ? 0 : NODE_KEY)) {
-		cli_input_done(&in);
-		return 1;
-	}
-	cli_progress_begin(c, &prog);
-	o.file.progress = cli_progress_hook(&prog);
+	/* only signing needs the key: facts derived, and written */
+	if (cli_parse(c, argc, argv, opts, 1, 1, "FILE") ||
+	    cli_input_start(c, &in, argv[optind], &n,
+			    o.no_facts || o.file.dry_run ? 0 : NODE_KEY))
+		return c->status;
 	rc = samples_import(&n, &o, &res, &err);
-	cli_progress_end(&prog);
-	cli_input_done(&in);
+	cli_input_end(&in);
 	if (rc) {
 		node_close(&n);
 		return cli_fail("samples import: %s", err.msg);
@@ -108,24 +80,20 @@ int cmd_samples_import(struct cli *c, int argc, char **argv)
 
 int cmd_samples_derive(struct cli *c, int argc, char **argv)
 {
-	static const struct option lo[] = {{"dry-run", no_argument, 0, 'n'},
-					   CLI_PROGRESS_OPTIONS,
-					   {0, 0, 0, 0}};
+	int dry = 0;
+	const struct cli_opt opts[] = {
+		{.name = "dry-run", .kind = CLI_FLAG, .to = &dry},
+		{.kind = CLI_PROGRESS},
+		{0}};
 	struct cli_progress prog;
 	struct samples_result res;
 	struct node n;
 	struct bf_err err;
-	int ch, rc, dry = 0;
+	int rc;
 
-	while ((ch = cli_getopt(c, argc, argv, "", lo)) != -1) {
-		if (ch != 'n')
-			return c->status;
-		dry = 1;
-	}
-	if ((rc = cli_operands(c, argc, argv, 0, 0, "")) != 0)
-		return rc;
-	if (cli_open(c, &n, NODE_KEY))
-		return 1;
+	if (cli_parse(c, argc, argv, opts, 0, 0, "") ||
+	    cli_open(c, &n, NODE_KEY))
+		return c->status;
 	memset(&res, 0, sizeof(res));
 	cli_progress_begin(c, &prog);
 	rc = samples_derive(&n, dry, NULL, cli_progress_hook(&prog), &res,

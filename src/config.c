@@ -433,15 +433,8 @@ static const char *find_or_comment(const char *s, const char *chars)
 static int add_entry_line(struct load_ctx *c, size_t *cap, int line,
 			  int continued)
 {
-	if (c->nlines == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		struct entry_line *n = realloc(c->lines, nc * sizeof(*n));
-		if (!n)
-			return bf_errf(c->err, BF_ENOMEM, "%s: out of memory",
-				       c->path);
-		c->lines = n;
-		*cap = nc;
-	}
+	if (bf_grow(&c->lines, cap, c->nlines + 1, sizeof(*c->lines), 64))
+		return bf_errf(c->err, BF_ENOMEM, "%s: out of memory", c->path);
 	c->lines[c->nlines].line = line;
 	c->lines[c->nlines++].continued = continued;
 	return 0;

@@ -29,27 +29,21 @@ static int same_name(const struct cs_str *a, const char *p, size_t len)
 	return a->p && a->len == len && memcmp(a->p, p, len) == 0;
 }
 
+static int nameset_cmp_at(const void *ctx, size_t i, const void *key)
+{
+	const struct nameset *s = ctx;
+	const struct cs_str *k = key;
+
+	return cs_str_cmp(s->v[i].p, s->v[i].len, k->p, k->len);
+}
+
 /* Returns 1 and the index when found, else 0 and the insertion point. */
 static int nameset_find(const struct nameset *s, const char *p, size_t len,
 			size_t *pos)
 {
-	size_t lo = 0, hi = s->n;
+	struct cs_str k = { .p = p, .len = len };
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = cs_str_cmp(s->v[mid].p, s->v[mid].len, p, len);
-
-		if (c == 0) {
-			*pos = mid;
-			return 1;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*pos = lo;
-	return 0;
+	return bf_bsearch(s->n, nameset_cmp_at, s, &k, pos);
 }
 
 static int nameset_add(struct nameset *s, const char *p, size_t len)

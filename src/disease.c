@@ -183,15 +183,9 @@ static int add_by_name(struct disease_set *s, const char *value, size_t len,
 		fold_text(t->label, strlen(t->label), l, sizeof(l));
 		if (!words_in(q, l))
 			continue;
-		if (n == cap) {
-			long *h;
-
-			cap = cap ? cap * 2 : 64;
-			if (!(h = realloc(hit, cap * sizeof(*hit)))) {
-				rc = bf_errf(err, BF_ENOMEM, "out of memory");
-				goto out;
-			}
-			hit = h;
+		if (bf_grow(&hit, &cap, n + 1, sizeof(*hit), 64)) {
+			rc = bf_errf(err, BF_ENOMEM, "out of memory");
+			goto out;
 		}
 		hit[n++] = (long)i;
 	}

@@ -55,6 +55,10 @@ static int id_cmp(const struct idmap *m, size_t i, const char *id, size_t len)
 	return c ? c : (el > len) - (el < len);
 }
 
+/* Not bf_bsearch: a re-publish whose file comes in another order than
+ * the replica searches here for every row, and the call through a
+ * pointer per comparison made a lookup in 100,000 sorted ids some 8%
+ * slower (40% more instructions). */
 static struct idmap_ent *sorted_find(struct idmap *m, const char *id, size_t len)
 {
 	size_t lo = 0, hi = m->nsorted;
@@ -79,14 +83,8 @@ static struct idmap_ent *idmap_push(struct idmap *m, const char *id, size_t len)
 {
 	size_t i;
 
-	if (m->n == m->cap_e) {
-		size_t nc = m->cap_e ? m->cap_e * 2 : 4096;
-		struct idmap_ent *ne = realloc(m->e, nc * sizeof(*ne));
-		if (!ne)
-			return NULL;
-		m->e = ne;
-		m->cap_e = nc;
-	}
+	if (bf_grow(&m->e, &m->cap_e, m->n + 1, sizeof(*m->e), 4096))
+		return NULL;
 	i = m->n;
 	memset(&m->e[i], 0, sizeof(m->e[i]));
 	m->e[i].id_off = (uint32_t)m->ids.len;

@@ -65,14 +65,8 @@ static int add(struct mapfile *m, const char *section, const char *from,
 {
 	struct entry *e;
 
-	if (m->n == m->cap) {
-		size_t nc = m->cap ? m->cap * 2 : 32;
-		struct entry *ne = realloc(m->e, nc * sizeof(*ne));
-		if (!ne)
-			return BF_ENOMEM;
-		m->e = ne;
-		m->cap = nc;
-	}
+	if (bf_grow(&m->e, &m->cap, m->n + 1, sizeof(*m->e), 32))
+		return BF_ENOMEM;
 	e = &m->e[m->n];
 	e->section = section ? strdup(section) : NULL;
 	e->from = strdup(from);

@@ -136,14 +136,8 @@ static int table_cell(struct out *o, const char *s, size_t len)
 	size_t chars = 0, off = o->cells.len, i;
 	int rc = 0;
 
-	if (o->noff == o->capoff) {
-		size_t nc = o->capoff ? o->capoff * 2 : 1024;
-		size_t *no = realloc(o->off, nc * sizeof(*no));
-		if (!no)
-			return BF_ENOMEM;
-		o->off = no;
-		o->capoff = nc;
-	}
+	if (bf_grow(&o->off, &o->capoff, o->noff + 1, sizeof(*o->off), 1024))
+		return BF_ENOMEM;
 	for (i = 0; i < len && !rc; i++) {
 		unsigned char c = (unsigned char)s[i];
 

@@ -134,14 +134,9 @@ static int add_change(struct ctx *c, enum cs_op op, const struct sch_table *t,
 {
 	struct change *ch;
 
-	if (c->nchanges == c->capchanges) {
-		size_t ncap = c->capchanges ? c->capchanges * 2 : 1024;
-		struct change *n = realloc(c->changes, ncap * sizeof(*n));
-		if (!n)
-			return BF_ENOMEM;
-		c->changes = n;
-		c->capchanges = ncap;
-	}
+	if (bf_grow(&c->changes, &c->capchanges, c->nchanges + 1,
+		    sizeof(*c->changes), 1024))
+		return BF_ENOMEM;
 	ch = &c->changes[c->nchanges];
 	ch->op = op;
 	ch->t = t;

@@ -25,14 +25,8 @@ int pub_check_ref(struct ctx *c, const struct rec *r, const char *idbuf,
 	if (re && ((re->state & IDMAP_SEEN) ||
 		   ((re->state & IDMAP_OWNED) && !c->o->replace)))
 		return 0;
-	if (c->npend == c->cappend) {
-		size_t nc = c->cappend ? c->cappend * 2 : 256;
-		struct pending_ref *np = realloc(c->pend, nc * sizeof(*np));
-		if (!np)
-			return bf_errf(c->err, BF_ENOMEM, "out of memory");
-		c->pend = np;
-		c->cappend = nc;
-	}
+	if (bf_grow(&c->pend, &c->cappend, c->npend + 1, sizeof(*c->pend), 256))
+		return bf_errf(c->err, BF_ENOMEM, "out of memory");
 	p = &c->pend[c->npend];
 	p->to = to;
 	p->line = r->line;
