@@ -40,23 +40,15 @@ void fetchapply_page_name(const struct bf_source *src, size_t page,
 		snprintf(out, n, "%s page %zu", src->name, page + 1);
 }
 
-struct roster_load {
-	struct fetchmap_roster *r;
-};
-
-static int roster_cb(void *ctx, const char *id, const char *name,
-		     const char *acronym)
+static int roster_cb(void *ctx, const struct store_member *m)
 {
-	struct roster_load *rl = ctx;
-
-	return fetchmap_roster_add(rl->r, id, name, acronym);
+	return fetchmap_roster_add(ctx, m->slug, m->name, m->acronym);
 }
 
 int fetchapply_load_roster(struct store *s, struct fetchmap_roster *r,
 			   struct bf_err *err)
 {
-	struct roster_load rl = {r};
-	int rc = store_roster_names(s, roster_cb, &rl, err);
+	int rc = store_members(s, roster_cb, r, err);
 
 	/* the store said what failed in it; a failed add is memory */
 	return rc == BF_ENOMEM ? bf_errf(err, rc, "out of memory") : rc;

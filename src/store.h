@@ -217,6 +217,7 @@ struct store_member {
 	const char *sign_key; /* hex: the key signing from key_from on */
 	const char *old_keys; /* JSON array text of "HEX:FROM:UNTIL" */
 	const char *tls_cert; /* PEM */
+	const char *acronym;
 	int64_t key_from;     /* 0: the key signs from seq 1 */
 	int64_t revoked_from; /* 0: a current member */
 	uint8_t rowhash[CS_ROWHASH_LEN]; /* zero if the row has none */
@@ -266,6 +267,7 @@ int store_sample_scan(struct store *s, const char *owner,
 
 /* *n: how many samples owner has. */
 int store_sample_count(struct store *s, const char *owner, uint64_t *n,
+		       struct bf_err *err);
 
 /* --- External sources (storefetch.c) ------------------------------------ */
 /* What fetch (fetch.h) keeps and reads in the replica.  The state of each
@@ -304,14 +306,5 @@ int store_fetch_state_put(struct store *s, const struct store_fetch_state *st,
 /* How many project rows owner owns whose id is "SOURCE:...", or -1. */
 int64_t store_fetch_rows(struct store *s, const char *owner,
 			 const char *source);
-
-/* Calls cb for each roster institution (the coordinator's institution
- * rows), in id order, with its id, name and acronym (NULL when unset).
- * A non-zero return from cb stops the walk and is returned (err is left
- * to the caller). */
-typedef int (*store_roster_cb)(void *ctx, const char *id, const char *name,
-			       const char *acronym);
-int store_roster_names(struct store *s, store_roster_cb cb, void *ctx,
-		       struct bf_err *err);
 
 #endif

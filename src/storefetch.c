@@ -172,30 +172,3 @@ int64_t store_fetch_rows(struct store *s, const char *owner,
 	sqlite3_finalize(st);
 	return n;
 }
-
-int store_roster_names(struct store *s, store_roster_cb cb, void *ctx,
-		       struct bf_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT id, name, acronym FROM " ROSTER_TABLE
-			       " WHERE owner = ?1 ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK)
-		return store_sql_fail(s, err, "reading the roster");
-	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-
-		if (id &&
-		    (rc = cb(ctx, id, (const char *)sqlite3_column_text(st, 1),
-			     (const char *)sqlite3_column_text(st, 2))) != 0)
-			goto out;
-	}
-	rc = rc == SQLITE_DONE ? BF_OK
-			       : store_sql_fail(s, err, "reading the roster");
-out:
-	sqlite3_finalize(st);
-	return rc;
-}

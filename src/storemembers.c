@@ -1,8 +1,8 @@
 /*
  * storemembers: reading the roster, the coordinator's rows of the
  * institution table (store.h, "The roster's members").  The roster, the
- * daemon's TLS set-up, its start-up checks and its status read members
- * here instead of each writing its own SQL.
+ * daemon's TLS set-up, its start-up checks, its status and fetch's
+ * matching of organisations read members here instead of each writing its own SQL.
  *
  * Statements are prepared per call, not cached on the handle: members
  * are read a few times per command or per roster change, never per row
@@ -21,7 +21,7 @@
 /* The columns read_member reads, in its order. */
 #define MEMBER_COLS                                                            \
 	"id, name, country, region, city, endpoint, sign_key, old_keys, "      \
-	"tls_cert, key_from, revoked_from, rowhash"
+	"tls_cert, acronym, key_from, revoked_from, rowhash"
 
 /* The text fields of a member, for the copy store_member makes. */
 static const size_t member_text[] = {
@@ -34,6 +34,7 @@ static const size_t member_text[] = {
 	offsetof(struct store_member, sign_key),
 	offsetof(struct store_member, old_keys),
 	offsetof(struct store_member, tls_cert),
+	offsetof(struct store_member, acronym),
 };
 #define NTEXT (sizeof(member_text) / sizeof(member_text[0]))
 

@@ -138,15 +138,14 @@ struct names {
 	size_t n;
 };
 
-static int name_cb(void *ctx, const char *id, const char *name,
-		   const char *acronym)
+static int name_cb(void *ctx, const struct store_member *m)
 {
 	struct names *nm = ctx;
 
 	if (nm->n == NF(nm->v))
 		return BF_ETOOBIG;
-	snprintf(nm->v[nm->n++], sizeof(nm->v[0]), "%s|%s|%s", id,
-		 name ? name : "-", acronym ? acronym : "-");
+	snprintf(nm->v[nm->n++], sizeof(nm->v[0]), "%s|%s|%s", m->slug,
+		 m->name ? m->name : "-", m->acronym ? m->acronym : "-");
 	return 0;
 }
 
@@ -164,7 +163,7 @@ static void test_rows_and_roster(void **state)
 	struct bf_err err;
 
 	assert_int_equal(store_fetch_rows(f->s, "m1", "cordis"), 0);
-	assert_int_equal(store_roster_names(f->s, name_cb, &got, &err), 0);
+	assert_int_equal(store_members(f->s, name_cb, &got, &err), 0);
 	assert_int_equal(got.n, 0);
 	roster_row(&c, "m2", &k_m2, acr, NF(acr));
 	roster_row(&c, "m1", &k_m1, NULL, 0);
@@ -186,13 +185,13 @@ static void test_rows_and_roster(void **state)
 	assert_int_equal(store_fetch_rows(f->s, "m1", "sudoe"), 0);
 
 	/* the coordinator's institution rows in id order; no acronym: NULL */
-	assert_int_equal(store_roster_names(f->s, name_cb, &got, &err), 0);
+	assert_int_equal(store_members(f->s, name_cb, &got, &err), 0);
 	assert_int_equal(got.n, 2);
 	assert_string_equal(got.v[0], "m1|A member institution|-");
 	assert_string_equal(got.v[1], "m2|A member institution|AMI");
 	/* the callback's refusal stops the walk and is returned */
 	got.n = NF(got.v);
-	assert_int_equal(store_roster_names(f->s, name_cb, &got, &err),
+	assert_int_equal(store_members(f->s, name_cb, &got, &err),
 			 BF_ETOOBIG);
 }
 

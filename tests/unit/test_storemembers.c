@@ -21,6 +21,7 @@ static void admit_three(struct fx *f, char old_item[100])
 	snprintf(old_item, 100, "%s:1:4", hex);
 	{
 		const struct fv m1[] = {
+			TXT("acronym", "UM1"),
 			TXT("city", "Madrid"),
 			TXT("endpoint", "tls+tcp://m1.example:7400"),
 			INT("key_from", 5),
@@ -65,6 +66,7 @@ static void test_member_one(void **state)
 	assert_string_equal(m1.name, "A member institution");
 	assert_string_equal(m1.country, "ES");
 	assert_string_equal(m1.region, "Centro");
+	assert_string_equal(m1.acronym, "UM1");
 	assert_string_equal(m1.city, "Madrid");
 	assert_string_equal(m1.endpoint, "tls+tcp://m1.example:7400");
 	assert_string_equal(m1.sign_key, hex);
@@ -84,6 +86,7 @@ static void test_member_one(void **state)
 	assert_string_equal(m2.slug, "m2");
 	assert_string_equal(m2.country, "ES");
 	assert_null(m2.region);
+	assert_null(m2.acronym);
 	assert_null(m2.city);
 	assert_null(m2.endpoint);
 	assert_null(m2.old_keys);
