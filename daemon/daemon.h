@@ -1,9 +1,12 @@
 /*
- * biofedd's shared state.  One thread (the main loop in biofedd.c) owns the
+ * biofedd's shared state.  One thread (the main loop in loop.c) owns the
  * replica and every decision; nng callbacks only move messages and post
  * events to it, so they never block on SQLite or on the network.
  *
- *   biofedd.c  start-up, the main loop, signals, cron, reload
+ *   biofedd.c  main(): options, checks, the node opened, then the loop
+ *   loop.c     start-up, the main loop, signals, cron, reload, shutdown
+ *   fetchwork.c  external sources: downloaded and decoded on a worker
+ *              thread, published by the loop (fetchwork.h)
  *   events.c   the queue from nng's threads to the loop (events.h)
  *   closer.c   sockets closed off the loop; a stuck nng noticed (closer.h)
  *   ctlsock.c  the control socket and the wake socket
@@ -18,11 +21,11 @@
  *   monitor.c  counters and lag bookkeeping for those two (monitor.h)
  *   promtext.c the Prometheus text format (promtext.h)
  *
- * Who calls whom, without circles: biofedd.c calls the others, nothing
- * calls biofedd.c.  server.c and peer.c call replica.c, tlsconf.c,
+ * Who calls whom, without circles: biofedd.c calls loop.c, loop.c calls
+ * the others, nothing calls either.  server.c and peer.c call replica.c, tlsconf.c,
  * events.c and closer.c (server.c also ctlsock.c's daemon_ctx_received);
  * ctlsock.c calls status.c, replica.c and events.c; metrics.c calls
- * status.c; replica.c calls tlsconf.c.  A change to the local vector that
+ * status.c; replica.c calls tlsconf.c; fetchwork.c calls events.c.  A change to the local vector that
  * peers must hear of sets d->changed (replica.c), and the loop acts on it
  * after the event: parked pulls are answered, every peer is ticked.
  */
@@ -197,7 +200,7 @@ void tlsconf_roster_digest(struct daemon *d, uint8_t out[CS_HASH_LEN]);
  * (PREFLIGHT_REPORT) or logged; returns how many there were. */
 int preflight_run(const char *dir, int flags);
 
-/* --- biofedd.c ----------------------------------------------------------- */
+/* --- the daemon's state (loop.c owns it) -------------------------------- */
 struct daemon {
 	struct node node;
 	char conf_path[PATH_MAX + 32];
@@ -272,6 +275,20 @@ static inline void daemon_post(struct daemon *d, enum ev_type type, void *obj,
 {
 	events_post(&d->ev, type, obj, result, msg, pipe);
 }
+
+/* --- loop.c --------------------------------------------------------------- */
+/* Starts the thread that turns SIGTERM, SIGINT and SIGHUP (blocked in
+ * every other thread) into EV_SIGNAL events; -1 when it cannot. */
+int daemon_signals_start(struct daemon *d);
+/* What must be up before READY=1: the control socket, the listener, the
+ * dialers, the metrics endpoint.  -1 when the node cannot work (logged). */
+int daemon_start(struct daemon *d);
+/* The loop, until d->stopping: events, then d->changed acted on, then
+ * the cron; WATCHDOG=1 every watchdog_us / 2 (0: no watchdog). */
+void daemon_run(struct daemon *d, uint64_t watchdog_us);
+/* Closes everything daemon_start opened, waits (a little) for the socket
+ * closes, frees what events still hold; the node stays open. */
+void daemon_shutdown(struct daemon *d);
 
 /* --- replica.c ------------------------------------------------------------ */
 /* Applies one change set from a peer; logs the outcome.  Returns 0 when
