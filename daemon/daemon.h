@@ -22,12 +22,13 @@
  *   promtext.c the Prometheus text format (promtext.h)
  *
  * Who calls whom, without circles: biofedd.c calls loop.c, loop.c calls
- * the others, nothing calls either.  server.c and peer.c call replica.c, tlsconf.c,
- * events.c and closer.c (server.c also ctlsock.c's daemon_ctx_received);
- * ctlsock.c calls status.c, replica.c and events.c; metrics.c calls
- * status.c; replica.c calls tlsconf.c; fetchwork.c calls events.c.  A change to the local vector that
- * peers must hear of sets d->changed (replica.c), and the loop acts on it
- * after the event: parked pulls are answered, every peer is ticked.
+ * the others, nothing calls either.  server.c and peer.c call replica.c,
+ * tlsconf.c, events.c and closer.c (server.c also ctlsock.c's
+ * daemon_ctx_received); ctlsock.c calls status.c, replica.c and
+ * events.c; metrics.c calls status.c; replica.c calls tlsconf.c;
+ * fetchwork.c calls replica.c and events.c.  A change to the local vector
+ * that peers must hear of sets d->changed (replica.c), and the loop acts
+ * on it after the event: parked pulls are answered, every peer is ticked.
  */
 #ifndef BIOFED_DAEMON_H
 #define BIOFED_DAEMON_H
@@ -262,6 +263,8 @@ struct daemon {
 	/* external programme data (one worker thread at a time) */
 	pthread_t fetch_tid;
 	int fetching;
+	void *fetch_job;     /* the running job (fetchwork.c) */
+	unsigned fetch_gen;  /* counts jobs: an event of an old one is stale */
 	uint64_t last_fetch_check;
 	/* status and metrics (monitor.h, metrics.c) */
 	struct monitor mon;

@@ -14,6 +14,7 @@
  * configuration while the worker runs.
  */
 #include <openssl/crypto.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,8 @@ struct fetch_job {
 	struct daemon *d;
 	struct bf_source src;
 	struct fetch_task *task;
+	unsigned gen;
+	atomic_int finished; /* the worker is done with the job */
 };
 
 static void fetch_log(void *ctx, int error, const char *event,
@@ -52,7 +55,8 @@ static void *fetch_thread(void *arg)
 	/* this thread's digest context and OpenSSL state (LeakSanitizer) */
 	cs_thread_done();
 	OPENSSL_thread_stop();
-	daemon_post(job->d, EV_FETCH_DONE, job, 0, NULL, 0);
+	atomic_store(&job->finished, 1);
+	daemon_post(job->d, EV_FETCH_DONE, job, (int)job->gen, NULL, 0);
 	return job; /* for fetchwork_stop, when the event is not handled */
 }
 
@@ -63,8 +67,13 @@ void fetchwork_tick(struct daemon *d)
 	struct bf_err err;
 	size_t i;
 
-	if (d->fetching)
+	if (d->fetching) {
+		struct fetch_job *run = d->fetch_job;
+
+		if (atomic_load(&run->finished))
+			fetchwork_done(d, run, (int)run->gen);
 		return;
+	}
 	for (i = 0; i < cfg->nsources; i++)
 		if (fetch_due(d->node.store, &cfg->sources[i], bf_now_ms()))
 			break;
@@ -75,6 +84,7 @@ void fetchwork_tick(struct daemon *d)
 		return; /* tried again at the next tick */
 	job->d = d;
 	job->src = cfg->sources[i];
+	job->gen = ++d->fetch_gen;
 	if (fetch_prepare(&d->node, &job->src, &log_opts, &job->task, &err)) {
 		log_msg(LOG_ERROR, "fetch-error", "source=%s %s", job->src.name,
 			err.msg);
@@ -86,16 +96,22 @@ void fetchwork_tick(struct daemon *d)
 		return;
 	}
 	d->fetching = 1;
+	d->fetch_job = job;
 }
 
-void fetchwork_done(struct daemon *d, void *arg)
+void fetchwork_done(struct daemon *d, void *arg, int gen)
 {
 	struct fetch_job *job = arg;
 	struct fetch_result res;
 	struct bf_err err;
 
+	/* finished already by fetchwork_tick: the job is gone */
+	if (!d->fetching || job != d->fetch_job ||
+	    (unsigned)gen != d->fetch_gen)
+		return;
 	pthread_join(d->fetch_tid, NULL);
 	d->fetching = 0;
+	d->fetch_job = NULL;
 	/* this connection applies peers' change sets without waiting for
 	 * the disk (biofedd.c); the node's own, signed here, must be on it
 	 * before anyone sees them: losing one would sign its seq twice */
@@ -122,5 +138,6 @@ void fetchwork_stop(struct daemon *d)
 		return;
 	pthread_join(d->fetch_tid, &job);
 	d->fetching = 0;
+	d->fetch_job = NULL;
 	job_free(job);
 }

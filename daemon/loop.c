@@ -129,7 +129,7 @@ static void handle(struct daemon *d, struct event *e)
 		daemon_refresh(d);
 		break;
 	case EV_FETCH_DONE:
-		fetchwork_done(d, e->obj);
+		fetchwork_done(d, e->obj, e->result);
 		break;
 	case EV_SIGNAL:
 		if (e->result == SIGHUP) {
