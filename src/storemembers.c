@@ -82,6 +82,17 @@ static int own_member(struct store_member *m)
 	return BF_OK;
 }
 
+/* Prepares sql (?1 the roster's owner, ?2 slug unless NULL) into *st. */
+static int roster_stmt(struct store *s, const char *sql, const char *slug,
+		       sqlite3_stmt **st, struct bf_err *err)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(*st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC) ||
+	    (slug && sqlite3_bind_text(*st, 2, slug, -1, SQLITE_STATIC)))
+		return store_sql_fail(s, err, "roster");
+	return BF_OK;
+}
+
 int store_member(struct store *s, const char *slug, struct store_member *m,
 		 struct bf_err *err)
 {
@@ -91,12 +102,8 @@ int store_member(struct store *s, const char *slug, struct store_member *m,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		rc = store_sql_fail(s, err, "roster");
+	if ((rc = roster_stmt(s, sql, slug, &st, err)) != BF_OK)
 		goto out;
-	}
-	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		rc = bf_errf(err, BF_ENOENT, "%s is not in the roster", slug);
@@ -134,11 +141,8 @@ int store_members(struct store *s, store_member_cb cb, void *ctx,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		rc = store_sql_fail(s, err, "roster");
+	if ((rc = roster_stmt(s, sql, NULL, &st, err)) != BF_OK)
 		goto out;
-	}
-	sqlite3_bind_text(st, 1, SCHEMA_COORDINATOR, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_member m;
 
