@@ -12,7 +12,8 @@
 #             with the Prometheus text parser
 #   ci        check + what .ci/run adds: make itself, clang with its runtime
 #             (sanitizers, libFuzzer for make fuzz), debootstrap (the bare
-#             Debian root of tests/pkg/bare.sh)
+#             Debian root of tests/pkg/bare.sh), git and clang-format
+#             (tests/tools/format-check.sh)
 #   package   build + the tools of the Debian package build
 #
 # Silent, exit 0, when everything is there: it runs before every
@@ -61,6 +62,8 @@ ci       cmd    make                 make
 ci       cmd    clang                clang
 ci       probe  libfuzzer            libclang-rt-14-dev
 ci       cmd    debootstrap          debootstrap
+ci       cmd    git                  git
+ci       cmd    git-clang-format     clang-format
 package  cmd    scdoc                scdoc
 package  cmd    dh                   debhelper
 package  cmd    dpkg-buildpackage    dpkg-dev

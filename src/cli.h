@@ -23,6 +23,7 @@
 #include "publish.h"
 
 struct cli_command;
+struct cli_input;
 
 #define CLI_MAX_OPTIONS 48
 
@@ -103,8 +104,8 @@ struct cli_opt {
  * argv's order, each value checked as its kind says, then the operands
  * as cli_operands does.  Returns 0, or CLI_EXIT when the command must
  * stop and return c->status (0 after --help, else the usage status). */
-int cli_parse(struct cli *c, int argc, char **argv,
-	      const struct cli_opt *opts, int min, int max, const char *what);
+int cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
+	      int min, int max, const char *what);
 
 /* Option codes above any character, so that they never clash with the
  * letters commands use. */
@@ -125,38 +126,6 @@ enum {
 	CLI_OPT_HELP,
 };
 
-/* A progress line on stderr for long work (cmd_progress.c): shown when
- * stderr is a terminal, or always with --progress (a CLI_PROGRESS entry
- * in the command's cli_opt table), never with --quiet.
- * One line, redrawn with \r at most four times a second, cleared by
- * cli_progress_end; nothing at all for work done within a quarter of a
- * second ($BIOFED_PROGRESS_AFTER_MS, 0 to 60000, changes that wait: the
- * tests use 0, so that what they see does not depend on the machine's
- * speed). */
-#define CLI_PROGRESS_OPTIONS                                                  \
-	{"quiet", no_argument, 0, CLI_OPT_QUIET},                             \
-	{"progress", no_argument, 0, CLI_OPT_PROGRESS}
-#define CLI_PROGRESS_USAGE "[--quiet | --progress]"
-#define CLI_PROGRESS_HELP                                                     \
-	"  --quiet               no progress line on stderr\n"               \
-	"  --progress            a progress line on stderr even when it is "   \
-	"not a\n"                                                             \
-	"                        terminal (default: only on a terminal)\n"
-struct cli_progress {
-	struct publish_progress hook; /* ctx is this */
-	int on;
-	uint64_t start_ns, step_ns, drawn_ns; /* bf_mono_ns() */
-	uint64_t after_ns; /* nothing is drawn before start_ns + after_ns */
-	const char *step;
-	size_t done, total, width; /* width: of the line on the screen */
-};
-/* Decides from c->progress and stderr whether the line is shown. */
-void cli_progress_begin(struct cli *c, struct cli_progress *p);
-/* The hook for publish_opts.progress: NULL when the line is off. */
-const struct publish_progress *cli_progress_hook(struct cli_progress *p);
-/* Clears the line, if one was drawn. */
-void cli_progress_end(struct cli_progress *p);
-
 /* Options of the commands that read a file (publish, samples import):
  * a CLI_INPUT entry in the command's cli_opt table.  cli_parse hands the
  * codes from CLI_OPT_INPUT_FORMAT to CLI_OPT_OLD_FORMAT to
@@ -167,12 +136,6 @@ void cli_progress_end(struct cli_progress *p);
  * After the work, cli_input_end clears the progress line and closes
  * --errors-to (the node is the command's to close).  CLI_INPUT_USAGE and
  * CLI_INPUT_HELP are their text for the command table. */
-struct cli_input {
-	struct publish_opts *o; /* the command's, where the options go */
-	const char *errors_to;
-	FILE *f;
-	struct cli_progress prog;
-};
 #define CLI_INPUT_OPTIONS                                                     \
 	{"input-format", required_argument, 0, CLI_OPT_INPUT_FORMAT},         \
 	{"format", required_argument, 0, CLI_OPT_OLD_FORMAT},                 \
@@ -215,6 +178,47 @@ void cli_input_end(struct cli_input *in);
 /* What a publish wrote, "wrote 2 change sets (seq 4..5)", or none when
  * it wrote no change set; one line on stdout. */
 void cli_print_changesets(const struct publish_result *r, const char *none);
+
+/* A progress line on stderr for long work (cmd_progress.c): shown when
+ * stderr is a terminal, or always with --progress (a CLI_PROGRESS entry
+ * in the command's cli_opt table), never with --quiet.
+ * One line, redrawn with \r at most four times a second, cleared by
+ * cli_progress_end; nothing at all for work done within a quarter of a
+ * second ($BIOFED_PROGRESS_AFTER_MS, 0 to 60000, changes that wait: the
+ * tests use 0, so that what they see does not depend on the machine's
+ * speed). */
+#define CLI_PROGRESS_OPTIONS                                                  \
+	{"quiet", no_argument, 0, CLI_OPT_QUIET},                             \
+	{"progress", no_argument, 0, CLI_OPT_PROGRESS}
+#define CLI_PROGRESS_USAGE "[--quiet | --progress]"
+#define CLI_PROGRESS_HELP                                                     \
+	"  --quiet               no progress line on stderr\n"               \
+	"  --progress            a progress line on stderr even when it is "   \
+	"not a\n"                                                             \
+	"                        terminal (default: only on a terminal)\n"
+struct cli_progress {
+	struct publish_progress hook; /* ctx is this */
+	int on;
+	uint64_t start_ns, step_ns, drawn_ns; /* bf_mono_ns() */
+	uint64_t after_ns; /* nothing is drawn before start_ns + after_ns */
+	const char *step;
+	size_t done, total, width; /* width: of the line on the screen */
+};
+/* Decides from c->progress and stderr whether the line is shown. */
+void cli_progress_begin(struct cli *c, struct cli_progress *p);
+/* The hook for publish_opts.progress: NULL when the line is off. */
+const struct publish_progress *cli_progress_hook(struct cli_progress *p);
+/* Clears the line, if one was drawn. */
+void cli_progress_end(struct cli_progress *p);
+
+/* A file-reading command's options and what it opened ("Options of the
+ * commands that read a file" above). */
+struct cli_input {
+	struct publish_opts *o; /* the command's, where the options go */
+	const char *errors_to;
+	FILE *f;
+	struct cli_progress prog;
+};
 
 int cmd_help(struct cli *c, int argc, char **argv);
 int cmd_init(struct cli *c, int argc, char **argv);

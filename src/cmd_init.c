@@ -19,7 +19,8 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		{.name = "endpoint", .kind = CLI_STR, .to = &o.endpoint},
 		{.name = "listen", .kind = CLI_STR, .to = &o.listen},
 		{.name = "coordinator", .kind = CLI_FLAG, .to = &o.coordinator},
-		{.name = "coordinator-key", .kind = CLI_STR,
+		{.name = "coordinator-key",
+		 .kind = CLI_STR,
 		 .to = &o.coordinator_key},
 		{0}};
 	struct bf_err err;

@@ -45,8 +45,8 @@ static void build(const struct cli_opt *opts, struct option *lo,
 	for (size_t i = 0; opts && opts[i].kind != CLI_END; i++) {
 		const struct cli_opt *e = &opts[i];
 		int arg = e->kind != CLI_FLAG;
-		struct option one = {e->name, arg ? required_argument
-						  : no_argument,
+		struct option one = {e->name,
+				     arg ? required_argument : no_argument,
 				     NULL, entry_code(opts, i)};
 
 		if (e->kind == CLI_INPUT)
@@ -95,8 +95,8 @@ static int take(struct cli *c, const struct cli_opt *opts, int ch,
 	abort(); /* getopt returned a code that build() did not give */
 }
 
-int cli_parse(struct cli *c, int argc, char **argv,
-	      const struct cli_opt *opts, int min, int max, const char *what)
+int cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
+	      int min, int max, const char *what)
 {
 	struct option lo[CLI_MAX_OPTIONS];
 	char shortopts[8];

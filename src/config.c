@@ -26,6 +26,9 @@
 #define SOFF(f) offsetof(struct bf_source, f)
 #define SSZ(f) sizeof(((struct bf_source *)0)->f)
 
+/* The tables are laid out by hand, an entry's fields grouped on a few
+ * lines: clang-format 14 would give each field a line of its own. */
+/* clang-format off */
 static const struct opt opts[] = {
 	{.section = "node", .key = "slug", .type = OPT_STR,
 	 .off = OFF(slug), .size = SZ(slug),
@@ -204,6 +207,7 @@ static const struct opt source_opts[] = {
 	 .help = "true: a source that returns no records deletes its rows "
 		 "(otherwise that is an error)"},
 };
+/* clang-format on */
 
 #define NSOURCE_OPTS (sizeof(source_opts) / sizeof(source_opts[0]))
 

@@ -41,7 +41,7 @@ static int nameset_cmp_at(const void *ctx, size_t i, const void *key)
 static int nameset_find(const struct nameset *s, const char *p, size_t len,
 			size_t *pos)
 {
-	struct cs_str k = { .p = p, .len = len };
+	struct cs_str k = {.p = p, .len = len};
 
 	return bf_bsearch(s->n, nameset_cmp_at, s, &k, pos);
 }

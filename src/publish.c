@@ -453,15 +453,15 @@ static int record_fields(struct ctx *c, const struct rec *r,
 		memcpy(idbuf, id, k);
 		idbuf[k] = 0;
 	}
-	if (!c->o->local && id_len >= sizeof(PUBLISH_DERIVED_PREFIX) - 1 &&
-	    !memcmp(id, PUBLISH_DERIVED_PREFIX,
-		    sizeof(PUBLISH_DERIVED_PREFIX) - 1) &&
+	if (!c->o->local && id_len >= sizeof(SCHEMA_DERIVED_PREFIX) - 1 &&
+	    !memcmp(id, SCHEMA_DERIVED_PREFIX,
+		    sizeof(SCHEMA_DERIVED_PREFIX) - 1) &&
 	    !(c->o->id_prefix &&
-	      !strcmp(c->o->id_prefix, PUBLISH_DERIVED_PREFIX))) {
+	      !strcmp(c->o->id_prefix, SCHEMA_DERIVED_PREFIX))) {
 		report(c, r, idbuf, "id",
 		       "ids beginning with \"%s\" are reserved for facts "
 		       "derived from samples",
-		       PUBLISH_DERIVED_PREFIX);
+		       SCHEMA_DERIVED_PREFIX);
 		return 0;
 	}
 	bf_buf_reset(&c->vals);
@@ -689,8 +689,8 @@ static int replace_deletes(struct ctx *c)
 				continue;
 			/* derived facts are the derivation's */
 			if (!o->id_prefix &&
-			    !strncmp(id, PUBLISH_DERIVED_PREFIX,
-				     sizeof(PUBLISH_DERIVED_PREFIX) - 1))
+			    !strncmp(id, SCHEMA_DERIVED_PREFIX,
+				     sizeof(SCHEMA_DERIVED_PREFIX) - 1))
 				continue;
 			if (add_change(c, CS_DELETE, c->tables[i].t, id,
 				       m->e[j].id_len, NULL, 0, NULL))

@@ -31,6 +31,7 @@
 #include "changeset.h"
 #include "node.h"
 #include "record.h"
+#include "schema.h"
 
 /* Where a long publish is, for a progress line: step says what it does
  * ("reading rows", "writing change sets"), done how many rows of that
@@ -93,10 +94,9 @@ struct publish_opts {
 	const struct publish_progress *progress; /* or NULL */
 };
 
-/* Ids that begin with this are facts derived from samples (samples.h).
- * A file cannot publish them, and its --replace leaves them alone; only
- * the derivation, which sets id_prefix to it, writes and deletes them. */
-#define PUBLISH_DERIVED_PREFIX "derived:"
+/* The old name of SCHEMA_DERIVED_PREFIX, which samples.c still uses:
+ * to go once samples.c says SCHEMA_DERIVED_PREFIX. */
+#define PUBLISH_DERIVED_PREFIX SCHEMA_DERIVED_PREFIX
 
 struct publish_result {
 	size_t records;

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "publish.h" /* PUBLISH_DERIVED_PREFIX */
+#include "changeset.h" /* CS_MAX_FIELDS */
 #include "qbuild.h"
 #include "qfilter.h"
 #include "schema.h"
@@ -147,9 +147,9 @@ static const struct sch_table *table_of(const struct kind *k)
  * rows at the top need no look, so the subquery runs only for the rare
  * coarser hand rows. */
 #define FILLED(c) "(coalesce(" c ", '*') <> '*')"
-#define IS_DERIVED(a)                                                         \
-	"(substr(" a ".id, 1, length('" PUBLISH_DERIVED_PREFIX "')) = '"      \
-	PUBLISH_DERIVED_PREFIX "')"
+#define IS_DERIVED(a)                                                          \
+	"(substr(" a ".id, 1, length('" SCHEMA_DERIVED_PREFIX                  \
+	"')) = '" SCHEMA_DERIVED_PREFIX "')"
 #define FACT_LEVEL(a)                                                         \
 	"(CASE WHEN " IS_DERIVED(a) " THEN 191 ELSE (" FILLED(a ".sex")       \
 	" + " FILLED(a ".age_range") " + " FILLED(a ".sample_type") " + "     \

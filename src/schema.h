@@ -26,6 +26,12 @@
 /* The reserved origin that signs the roster, with the pinned key. */
 #define SCHEMA_COORDINATOR "coordinator"
 
+/* Ids that begin with this are facts derived from samples (samples.h).
+ * A file cannot publish them, and its --replace leaves them alone; only
+ * the derivation, which sets publish's id_prefix to it, writes and
+ * deletes them.  Queries tell them from hand-published facts by it. */
+#define SCHEMA_DERIVED_PREFIX "derived:"
+
 enum sch_type {
 	SCH_TEXT = 1,
 	SCH_INT,
