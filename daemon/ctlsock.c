@@ -45,9 +45,8 @@ static void ctl_cb(void *arg)
 
 void daemon_ctl_handle(struct daemon *d, struct ctl_ctx *c, nng_msg *msg)
 {
-	json_t *req = NULL, *rep = NULL;
-	json_error_t je;
-	const char *cmd = NULL;
+	json_t *rep = NULL;
+	struct control_req req;
 	char *text;
 	uint64_t uid = (uint64_t)-1;
 	nng_msg *out;
@@ -60,26 +59,22 @@ void daemon_ctl_handle(struct daemon *d, struct ctl_ctx *c, nng_msg *msg)
 		rep = json_pack("{s:s}", "error", "permission denied");
 		log_msg(LOG_WARN, "control-denied", "uid=%llu",
 			(unsigned long long)uid);
-	} else {
-		req = json_loadb(nng_msg_body(msg), nng_msg_len(msg),
-				 JSON_REJECT_DUPLICATES, &je);
-		if (req)
-			cmd = json_string_value(json_object_get(req, "cmd"));
-		if (cmd && strcmp(cmd, "status") == 0) {
+	} else if (control_parse_request(nng_msg_body(msg), nng_msg_len(msg),
+					 &req, NULL) == 0) {
+		if (req.cmd == CONTROL_STATUS) {
 			rep = status_json(d);
-		} else if (cmd && strcmp(cmd, "wake") == 0) {
+		} else {
 			/* answered first: the caller (a publish) goes on
 			 * while the news goes out */
 			woken = 1;
 			rep = json_pack("{s:b}", "ok", 1);
-		} else {
-			rep = json_pack("{s:s}", "error",
-					"unknown request (status, wake)");
 		}
+	} else {
+		rep = json_pack("{s:s}", "error",
+				"unknown request (status, wake)");
 	}
 	nng_msg_free(msg);
 	text = json_dumps(rep, JSON_COMPACT);
-	json_decref(req);
 	json_decref(rep);
 	if (!text || nng_msg_alloc(&out, 0) != 0) {
 		free(text);

@@ -292,7 +292,6 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	struct bf_err err;
 	char *reply = NULL;
 	json_t *st = NULL, *out;
-	json_error_t je;
 	enum out_format fmt = OUT_TABLE;
 	int ch, json, rc;
 
@@ -328,18 +327,10 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		if (rc == BF_ENOENT)
 			health_set(&h, HEALTH_DOWN, "%s", err.msg);
 		else if (rc != 0)
-			health_set(&h, HEALTH_DOWN, "biofedd does not answer: %s",
-				   err.msg);
-		else if (!(st = json_loads(reply, 0, &je)) ||
-			 json_object_get(st, "error"))
-			health_set(&h, HEALTH_UNKNOWN, "the daemon answered: %s",
-				   st ? str(st, "error") : "not JSON");
+			health_set(&h, HEALTH_DOWN,
+				   "biofedd does not answer: %s", err.msg);
 		else
-			health_judge(st, &lim, &h);
-	}
-	if (st && json_object_get(st, "error")) {
-		json_decref(st);
-		st = NULL;
+			health_judge_reply(reply, strlen(reply), &lim, &h, &st);
 	}
 	if (json) {
 		json_t *reasons = json_array();

@@ -6,12 +6,50 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+int control_parse_request(const void *p, size_t n, struct control_req *req,
+			  struct bf_err *err)
+{
+	json_error_t je;
+	json_t *o, *v;
+	const char *cmd;
+	int rc = 0;
+
+	if (n > CONTROL_MAX_REQUEST)
+		return bf_errf(err, BF_ETOOBIG,
+			       "control request: %zu bytes, over %d", n,
+			       CONTROL_MAX_REQUEST);
+	o = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
+	if (!o)
+		return bf_errf(err, BF_EINVAL, "control request: %d:%d: %s",
+			       je.line, je.column, je.text);
+	v = json_object_get(o, "cmd");
+	cmd = json_string_value(v);
+	if (!json_is_object(o))
+		rc = bf_errf(err, BF_EINVAL,
+			     "control request: not a JSON object");
+	else if (!cmd)
+		rc = bf_errf(err, BF_EINVAL,
+			     "control request: no \"cmd\" string");
+	else if (strcmp(cmd, "status") == 0)
+		req->cmd = CONTROL_STATUS;
+	else if (strcmp(cmd, "wake") == 0)
+		req->cmd = CONTROL_WAKE;
+	else
+		rc = bf_errf(err, BF_EINVAL,
+			     "control request: unknown cmd \"%.40s\" (status, "
+			     "wake)",
+			     cmd);
+	json_decref(o);
+	return rc;
+}
 
 int control_request(const char *dir, const char *cmd, int timeout_ms,
 		    char **reply, struct bf_err *err)

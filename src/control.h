@@ -18,6 +18,27 @@
 #define CONTROL_FILE "control.sock"
 #define WAKE_FILE "wake.sock"
 
+/* The longest request the daemon reads (its socket's receive limit). */
+#define CONTROL_MAX_REQUEST 65536
+
+enum control_cmd {
+	CONTROL_STATUS = 1, /* reply: the status object (PROTOCOL.md 8) */
+	CONTROL_WAKE,       /* reply: {"ok": true}; then look for news */
+};
+
+struct control_req {
+	enum control_cmd cmd;
+};
+
+/* Decodes a request as the daemon receives it: n bytes of one JSON
+ * object, no duplicate keys, whose "cmd" is "status" or "wake" (other
+ * members are ignored, so that a newer client can add some).  Pure code
+ * over the bytes, for biofedd and the fuzzer.  Returns 0 with *req set,
+ * else BF_EINVAL (BF_ETOOBIG past CONTROL_MAX_REQUEST) with a message in
+ * err (may be NULL) saying what was wrong; *req is then untouched. */
+int control_parse_request(const void *p, size_t n, struct control_req *req,
+			  struct bf_err *err);
+
 /* Sends {"cmd": cmd} to the daemon of the node in dir and waits at most
  * timeout_ms for the reply.  *reply is malloc'd JSON text (the caller
  * frees it).  BF_ENOENT when no daemon listens there. */

@@ -184,6 +184,24 @@ static void judge_origins(const json_t *st, const struct health_limits *lim,
 			    str(f, "last_error"));
 }
 
+void health_judge_reply(const char *text, size_t n,
+			const struct health_limits *lim,
+			struct health_result *out, json_t **status)
+{
+	json_error_t je;
+	json_t *st = json_loadb(text, n, 0, &je);
+
+	*status = NULL;
+	if (!st || json_object_get(st, "error")) {
+		health_set(out, HEALTH_UNKNOWN, "the daemon answered: %s",
+			   st ? str(st, "error") : "not JSON");
+		json_decref(st);
+		return;
+	}
+	health_judge(st, lim, out);
+	*status = st;
+}
+
 void health_judge(const json_t *st, const struct health_limits *lim,
 		  struct health_result *out)
 {

@@ -43,6 +43,13 @@ const char *health_word(enum health_verdict v);
  * every rule that holds adds a reason (down ones first). */
 void health_judge(const json_t *status, const struct health_limits *lim,
 		  struct health_result *out);
+/* Judges the daemon's reply to "status" as the CLI receives it: n bytes
+ * of text.  Text that is not JSON, or {"error": ...}, is unknown; any
+ * other JSON goes to health_judge.  *status is the decoded reply for the
+ * caller to show and json_decref, or NULL when it had none to show. */
+void health_judge_reply(const char *text, size_t n,
+			const struct health_limits *lim,
+			struct health_result *out, json_t **status);
 /* A verdict with one reason, for what the daemon could not say (it does
  * not run: down; its reply is not understood: unknown). */
 void health_set(struct health_result *out, enum health_verdict v,

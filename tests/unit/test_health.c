@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "health.h"
@@ -267,14 +268,57 @@ static void not_understood(void **state)
 	json_decref(st);
 }
 
+/* The reply as text, as biofed status receives it. */
+static void replies(void **state)
+{
+	static const char error[] = "{\"error\":\"permission denied\"}";
+	struct health_limits lim;
+	struct health_result h;
+	json_t *st = healthy(), *got = (json_t *)1;
+	char *text = json_dumps(st, JSON_COMPACT);
+
+	(void)state;
+	health_default_limits(&lim);
+	assert_non_null(text);
+	health_judge_reply(text, strlen(text), &lim, &h, &got);
+	assert_int_equal(h.verdict, HEALTH_OK);
+	assert_non_null(got);
+	assert_true(json_equal(got, st));
+	json_decref(got);
+
+	health_judge_reply(error, sizeof(error) - 1, &lim, &h, &got);
+	assert_int_equal(h.verdict, HEALTH_UNKNOWN);
+	assert_string_equal(h.reasons[0],
+			    "the daemon answered: permission denied");
+	assert_null(got);
+
+	health_judge_reply("{\"node\"", 8, &lim, &h, &got);
+	assert_int_equal(h.verdict, HEALTH_UNKNOWN);
+	assert_string_equal(h.reasons[0], "the daemon answered: not JSON");
+	assert_null(got);
+
+	/* JSON, but not a status object: judged not understood */
+	health_judge_reply("[1]", 3, &lim, &h, &got);
+	assert_int_equal(h.verdict, HEALTH_UNKNOWN);
+	has_reason(&h, "not understood");
+	json_decref(got);
+	free(text);
+	json_decref(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ok_when_healthy),   cmocka_unit_test(peer_down),
-		cmocka_unit_test(no_link),           cmocka_unit_test(listen_only),
-		cmocka_unit_test(listener),          cmocka_unit_test(origins),
-		cmocka_unit_test(refusals),          cmocka_unit_test(fetch_and_metrics),
+		cmocka_unit_test(ok_when_healthy),
+		cmocka_unit_test(peer_down),
+		cmocka_unit_test(no_link),
+		cmocka_unit_test(listen_only),
+		cmocka_unit_test(listener),
+		cmocka_unit_test(origins),
+		cmocka_unit_test(refusals),
+		cmocka_unit_test(fetch_and_metrics),
 		cmocka_unit_test(not_understood),
+		cmocka_unit_test(replies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
