@@ -2,6 +2,7 @@
  * control: talking to a running biofedd over its control socket.
  */
 #include "control.h"
+#include "log.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -42,11 +43,14 @@ int control_parse_request(const void *p, size_t n, struct control_req *req,
 		req->cmd = CONTROL_STATUS;
 	else if (strcmp(cmd, "wake") == 0)
 		req->cmd = CONTROL_WAKE;
-	else
+	else {
+		char esc[48];
+
 		rc = bf_errf(err, BF_EINVAL,
-			     "control request: unknown cmd \"%.40s\" (status, "
+			     "control request: unknown cmd \"%s\" (status, "
 			     "wake)",
-			     cmd);
+			     log_escape(cmd, strlen(cmd), esc, sizeof(esc)));
+	}
 	json_decref(o);
 	return rc;
 }

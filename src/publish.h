@@ -94,10 +94,6 @@ struct publish_opts {
 	const struct publish_progress *progress; /* or NULL */
 };
 
-/* The old name of SCHEMA_DERIVED_PREFIX, which samples.c still uses:
- * to go once samples.c says SCHEMA_DERIVED_PREFIX. */
-#define PUBLISH_DERIVED_PREFIX SCHEMA_DERIVED_PREFIX
-
 struct publish_result {
 	size_t records;
 	size_t inserted, updated, deleted, unchanged;

@@ -352,7 +352,7 @@ static int derive_read(void *vctx, rec_cb cb, void *cb_ctx,
 	const struct bf_config *cfg = &d->n->cfg;
 	struct rec_cell cells[NDIMS + 3];
 	struct rec r;
-	char id[sizeof(PUBLISH_DERIVED_PREFIX) + 2 * CS_ROWHASH_LEN];
+	char id[sizeof(SCHEMA_DERIVED_PREFIX) + 2 * CS_ROWHASH_LEN];
 	char nums[2][24];
 	int rc;
 
@@ -403,9 +403,10 @@ static int derive_read(void *vctx, rec_cb cb, void *cb_ctx,
 			nc++;
 		}
 		cs_sha256(d->a.keys.p + g->key_off, g->key_len, h);
-		memcpy(id, PUBLISH_DERIVED_PREFIX,
-		       sizeof(PUBLISH_DERIVED_PREFIX) - 1);
-		bf_hex(h, CS_ROWHASH_LEN, id + sizeof(PUBLISH_DERIVED_PREFIX) - 1);
+		memcpy(id, SCHEMA_DERIVED_PREFIX,
+		       sizeof(SCHEMA_DERIVED_PREFIX) - 1);
+		bf_hex(h, CS_ROWHASH_LEN,
+		       id + sizeof(SCHEMA_DERIVED_PREFIX) - 1);
 		cells[nc].name = "id";
 		cells[nc].text = id;
 		cells[nc].len = strlen(id);
@@ -447,7 +448,7 @@ static int derive_publish(struct derive *d, int dry_run, FILE *warnings,
 	po.path = "facts derived from samples";
 	po.table = "collection_fact";
 	po.replace = 1;
-	po.id_prefix = PUBLISH_DERIVED_PREFIX;
+	po.id_prefix = SCHEMA_DERIVED_PREFIX;
 	po.dry_run = dry_run;
 	po.warnings = warnings;
 	po.read = derive_read;
