@@ -477,6 +477,27 @@ static int note_section(struct load_ctx *c, struct section_seen *seen,
  * would cut and sections given twice.  Lines libinih finds malformed are
  * left to it.
  */
+/* A NUL byte would end a value where the INI reader stops reading it,
+ * and the rest of the line would go unseen: refused, with its line. */
+static int refuse_nul(FILE *f, struct load_ctx *c)
+{
+	int ch, lineno = 1;
+
+	while ((ch = getc(f)) != EOF) {
+		if (ch == '\n')
+			lineno++;
+		else if (ch == 0)
+			return bf_errf(c->err, BF_EINVAL,
+				       "%s:%d: a NUL byte (biofed.conf is "
+				       "text)",
+				       c->path, lineno);
+	}
+	if (ferror(f))
+		return bf_errf(c->err, BF_EIO, "%s: cannot read", c->path);
+	rewind(f);
+	return 0;
+}
+
 static int scan_lines(FILE *f, struct load_ctx *c)
 {
 	struct section_seen seen[CONFIG_MAX_SOURCES + 16];
@@ -847,7 +868,7 @@ int config_load(const char *path, struct bf_config *cfg, struct bf_err *err)
 		rc = bf_errf(err, BF_ENOENT, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if ((rc = scan_lines(f, c)) != 0)
+	if ((rc = refuse_nul(f, c)) != 0 || (rc = scan_lines(f, c)) != 0)
 		goto out;
 	rc = ini_parse_file(f, on_entry, c);
 	if (c->failed) {

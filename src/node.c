@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "schema.h"
 
 /* The service user's own directory, and only theirs: another user (root
@@ -166,6 +167,31 @@ out:
 	return rc;
 }
 
+/* Text that goes into biofed.conf and the identity: valid UTF-8 with no
+ * control characters (a newline would start a line of its own in
+ * biofed.conf).  0, or BF_EINVAL naming the option with the text shown
+ * escaped. */
+static int check_text(const char *opt, const char *v, struct bf_err *err)
+{
+	char esc[128];
+	size_t n = strlen(v);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			return bf_errf(err, BF_EINVAL,
+				       "--%s: \"%s\" holds a control "
+				       "character (byte %zu)",
+				       opt, log_escape(v, n, esc, sizeof(esc)),
+				       i + 1);
+	}
+	if (!bf_utf8_ok((const uint8_t *)v, n))
+		return bf_errf(err, BF_EINVAL, "--%s: \"%s\" is not UTF-8", opt,
+			       log_escape(v, n, esc, sizeof(esc)));
+	return 0;
+}
+
 int node_init(const struct node_init *o, char coord_hex[65],
 	      struct bf_err *err)
 {
@@ -186,6 +212,12 @@ int node_init(const struct node_init *o, char coord_hex[65],
 			       o->slug ? o->slug : "", SCHEMA_COORDINATOR);
 	if (!o->name || !*o->name)
 		return bf_errf(err, BF_EINVAL, "--name is required");
+	if ((rc = check_text("name", o->name, err)) != 0 ||
+	    (o->region && (rc = check_text("region", o->region, err)) != 0) ||
+	    (o->endpoint &&
+	     (rc = check_text("endpoint", o->endpoint, err)) != 0) ||
+	    (o->listen && (rc = check_text("listen", o->listen, err)) != 0))
+		return rc;
 	cf.check = CHK_COUNTRY;
 	if (!o->country ||
 	    schema_check_text(&cf, o->country, strlen(o->country), msg,

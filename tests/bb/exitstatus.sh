@@ -34,6 +34,12 @@ status 2 "init: --country is required" "init without --country" --dir "$T/x" ini
 status 2 "--country: a two-letter" "init with a bad country" --dir "$T/x" init --slug x --name X --country Spain --coordinator
 status 2 "not a valid slug" "init with a bad slug" --dir "$T/x" init --slug "Bad Slug" --name X --country ES --coordinator
 status 2 "either --coordinator" "init with neither --coordinator nor --coordinator-key" --dir "$T/x" init --slug x --name X --country ES
+nl='
+'
+# a newline in a name would start a line of its own in biofed.conf
+status 2 '--name: "X\\x0a\[node\]\\x0aslug = evil" holds a control character' "init refuses a newline in --name, shown escaped" --dir "$T/x" init --slug x --name "X$nl[node]${nl}slug = evil" --country ES --coordinator
+status 2 "--region: .* holds a control character" "init refuses a tab in --region" --dir "$T/x" init --slug x --name X --region "$(printf 'a\tb')" --country ES --coordinator
+status 2 '--name: "Caf\\xe9" is not UTF-8' "init refuses a name that is not UTF-8" --dir "$T/x" init --slug x --name "$(printf 'Caf\351')" --country ES --coordinator
 [ ! -e "$T/x" ] && ok "init's usage errors create nothing" || fail "init's usage errors created $T/x"
 status 0 "" "init (--dir after the command)" init --dir "$T/a" --slug navarrabiomed --name N --country ES --coordinator
 status 1 "already exists" "init over a node is a failure" --dir "$T/a" init --slug navarrabiomed --name N --country ES --coordinator

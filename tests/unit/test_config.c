@@ -86,6 +86,34 @@ static void errors_name_line(void **state)
 					"not tls+tcp://HOST:PORT"));
 }
 
+/* A NUL byte inside a value: the INI reader would stop the value there
+ * and never see the rest of the line, so the file is refused, with the
+ * line; the same file without it loads. */
+static void nul_byte(void **state)
+{
+	struct bf_config c;
+	struct bf_err err;
+	char text[4096];
+	size_t n;
+	FILE *f;
+	(void)state;
+
+	n = (size_t)snprintf(text, sizeof(text), "%s[log]\nlevel = debug\n",
+			     good);
+	write_conf(text);
+	assert_int_equal(config_load(path, &c, &err), 0);
+	/* "level = de\0bug": the NUL in the last line */
+	memmove(text + n - 4, text + n - 5, 5);
+	text[n - 5] = 0;
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, n + 1, f), n + 1);
+	fclose(f);
+	assert_int_equal(config_load(path, &c, &err), BF_EINVAL);
+	assert_non_null(strstr(err.msg, path));
+	assert_non_null(strstr(err.msg, ":13: a NUL byte"));
+}
+
 /* A second [node] would silently change the node's identity: every
  * section is given once, [source NAME] once per NAME. */
 static void duplicate_sections(void **state)
@@ -449,6 +477,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(loads_and_renders),
 		cmocka_unit_test(errors_name_line),
+		cmocka_unit_test(nul_byte),
 		cmocka_unit_test(duplicate_sections),
 		cmocka_unit_test(duplicate_keys),
 		cmocka_unit_test(endpoints),
