@@ -156,6 +156,7 @@ static int check_conf(struct preflight *p)
 	char path[PATH_MAX + 32];
 	struct bf_err err;
 	struct stat st;
+	int safe = 1;
 
 	path_of(p, NODE_CONF, path, sizeof(path));
 	if (stat(path, &st) != 0) {
@@ -167,22 +168,31 @@ static int check_conf(struct preflight *p)
 			problem(p, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (st.st_mode & 022)
+	if (st.st_mode & 022) {
 		problem(p, "%s: writable by group or others (mode %04o): "
 			   "run chmod go-w on it",
 			path, (unsigned)(st.st_mode & 07777));
-	else if (st.st_uid != geteuid() && st.st_uid != 0)
+		safe = 0;
+	} else if (st.st_uid != geteuid() && st.st_uid != 0) {
 		problem(p, "%s: owned by uid %u, which is neither this user "
 			   "nor root",
 			path, (unsigned)st.st_uid);
+		safe = 0;
+	}
 	if (config_load(path, &p->cfg, &err) != 0) {
 		problem(p, "%s", err.msg);
 		return 0;
 	}
 	p->have_cfg = 1;
-	ok(p, "%s: node %s; each section and option given once; writable "
-	      "by nobody else",
-	   path, p->cfg.slug);
+	/* the problem above is said once; the ok line claims only what holds */
+	if (safe)
+		ok(p,
+		   "%s: node %s; each section and option given once; "
+		   "writable by nobody else",
+		   path, p->cfg.slug);
+	else
+		ok(p, "%s: node %s; each section and option given once", path,
+		   p->cfg.slug);
 	return 0;
 }
 

@@ -105,6 +105,11 @@ chmod 600 "$T/a/sign.key"
 # --- files others may write -----------------------------------------------------
 chmod o+w "$CONF"
 refused "a biofed.conf others may write is refused" "$CONF: writable by group or others \(mode 0646\)"
+if printf '%s\n' "$out" | grep -q "ok .*$CONF: .*writable by nobody else"; then
+	fail "the report does not also call that biofed.conf writable by nobody else" "$out"
+else
+	ok "the report does not also call that biofed.conf writable by nobody else"
+fi
 chmod o-w "$CONF"
 chmod g+w "$T/a"
 refused "a node directory its group may write is refused" "$T/a: writable by group or others \(mode 0720\)"
