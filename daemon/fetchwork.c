@@ -7,7 +7,8 @@
  *           replica's reads: last state, validators, roster), then a
  *           worker thread
  *   worker  fetch_run: download and decode, no database; posts
- *           EV_FETCH_DONE with the job
+ *           EV_FETCH_DONE with the job's generation (d->fetch_job
+ *           is the job)
  *   loop    fetchwork_done: fetch_finish (publish, state) on d->node
  *
  * The job owns a copy of its source: a reload (SIGHUP) may replace the
@@ -56,8 +57,8 @@ static void *fetch_thread(void *arg)
 	cs_thread_done();
 	OPENSSL_thread_stop();
 	atomic_store(&job->finished, 1);
-	daemon_post(job->d, EV_FETCH_DONE, job, (int)job->gen, NULL, 0);
-	return job; /* for fetchwork_stop, when the event is not handled */
+	daemon_post(job->d, EV_FETCH_DONE, NULL, (int)job->gen, NULL, 0);
+	return NULL;
 }
 
 void fetchwork_tick(struct daemon *d)
@@ -71,7 +72,7 @@ void fetchwork_tick(struct daemon *d)
 		struct fetch_job *run = d->fetch_job;
 
 		if (atomic_load(&run->finished))
-			fetchwork_done(d, run, (int)run->gen);
+			fetchwork_done(d, (int)run->gen);
 		return;
 	}
 	for (i = 0; i < cfg->nsources; i++)
@@ -99,15 +100,14 @@ void fetchwork_tick(struct daemon *d)
 	d->fetch_job = job;
 }
 
-void fetchwork_done(struct daemon *d, void *arg, int gen)
+void fetchwork_done(struct daemon *d, int gen)
 {
-	struct fetch_job *job = arg;
+	struct fetch_job *job = d->fetch_job;
 	struct fetch_result res;
 	struct bf_err err;
 
 	/* finished already by fetchwork_tick: the job is gone */
-	if (!d->fetching || job != d->fetch_job ||
-	    (unsigned)gen != d->fetch_gen)
+	if (!d->fetching || (unsigned)gen != d->fetch_gen)
 		return;
 	pthread_join(d->fetch_tid, NULL);
 	d->fetching = 0;
@@ -132,12 +132,10 @@ void fetchwork_done(struct daemon *d, void *arg, int gen)
 
 void fetchwork_stop(struct daemon *d)
 {
-	void *job = NULL;
-
 	if (!d->fetching)
 		return;
-	pthread_join(d->fetch_tid, &job);
+	pthread_join(d->fetch_tid, NULL);
 	d->fetching = 0;
+	job_free(d->fetch_job);
 	d->fetch_job = NULL;
-	job_free(job);
 }

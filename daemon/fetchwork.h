@@ -14,11 +14,11 @@
  * whose EV_FETCH_DONE was lost (no memory for the event) is finished
  * here, so that fetching never stops for good. */
 void fetchwork_tick(struct daemon *d);
-/* EV_FETCH_DONE (job: the event's obj, gen: its result): joins the
- * worker, publishes and records the state, frees the job, and tells the
- * peers of new change sets.  An event of a job already finished by
- * fetchwork_tick is ignored. */
-void fetchwork_done(struct daemon *d, void *job, int gen);
+/* EV_FETCH_DONE (gen: the event's result, the generation of the job it
+ * is about): joins the worker, publishes and records the state of
+ * d->fetch_job, frees it, and tells the peers of new change sets.  An
+ * event of a job already finished by fetchwork_tick is ignored. */
+void fetchwork_done(struct daemon *d, int gen);
 /* At exit: waits for a worker still running (bounded by the source's
  * timeouts) and drops what it brought unpublished; the source stays
  * due. */

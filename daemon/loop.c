@@ -128,9 +128,7 @@ static void handle(struct daemon *d, struct event *e)
 		atomic_store(&d->wake_queued, 0);
 		daemon_refresh(d);
 		break;
-	case EV_FETCH_DONE:
-		fetchwork_done(d, e->obj, e->result);
-		break;
+	case EV_FETCH_DONE: fetchwork_done(d, e->result); break;
 	case EV_SIGNAL:
 		if (e->result == SIGHUP) {
 			reload(d);
